@@ -1,0 +1,48 @@
+# One task runner: CI calls `make ci`; a newcomer calls `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo serve test test-fast lint format evaluate time-import referentials clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Set up, load the shipped data (and ../shared/data if present) and serve on http://127.0.0.1:5000
+demo: install
+	$(BIN)/relais demo $(wildcard ../shared/data/partners)
+
+serve: install
+	$(BIN)/relais serve
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not browser and not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+evaluate: install
+	$(BIN)/python -m recommender.evaluation.harness
+
+time-import: install
+	$(BIN)/python scripts/time_import.py
+
+referentials: install
+	$(BIN)/python scripts/build_referentials.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""The engine as the web app holds it: records loaded from the database, indexes built
+once per data version and shared by every request of the process.
+
+A data version changes with every import or admin edit; each worker notices it
+(checked at most every ``ENGINE_CHECK_SECONDS``) and swaps in fresh indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recommender.engine import Recommender
+from recommender.geo import default_gazetteer
+from recommender.records import PartnerRecord
+from recommender.search import PartnerSearch
+from recommender.taxonomy import default_taxonomy
+
+from .models import AuditLog, ImportRun, Partner
+
+_RECORD_COLUMNS = (
+    Partner.id,
+    Partner.nom,
+    Partner.type_code,
+    Partner.lat,
+    Partner.lon,
+    Partner.coords_exact,
+    Partner.code_insee,
+    Partner.departement,
+    Partner.region,
+    Partner.freins,
+    Partner.freins_inferred,
+    Partner.publics,
+    Partner.age_min,
+    Partner.age_max,
+    Partner.zone_kind,
+    Partner.zone_codes,
+    Partner.zone_radius_km,
+    Partner.source_updated_at,
+    Partner.verified_at,
+    Partner.status,
+    Partner.description,
+)
+
+
+def freshness(source_updated_at: date | None, verified_at: datetime | None) -> date | None:
+    """The date the partner's information was last known to be right."""
+    verified = verified_at.date() if verified_at else None
+    dates = [d for d in (source_updated_at, verified) if d]
+    return max(dates) if dates else None
+
+
+def records_from_session(session: Session) -> list[PartnerRecord]:
+    """Every partner as an engine record, in one query over plain columns."""
+    records = []
+    for row in session.execute(select(*_RECORD_COLUMNS).order_by(Partner.id)):
+        records.append(
+            PartnerRecord(
+                id=row.id,
+                nom=row.nom,
+                type_code=row.type_code,
+                lat=row.lat,
+                lon=row.lon,
+                coords_exact=row.coords_exact,
+                code_insee=row.code_insee,
+                departement=row.departement,
+                region=row.region,
+                freins=tuple(row.freins or ()),
+                freins_inferred=tuple(row.freins_inferred or ()),
+                publics=tuple(row.publics or ()),
+                age_min=row.age_min,
+                age_max=row.age_max,
+                zone_kind=row.zone_kind,
+                zone_codes=tuple(row.zone_codes or ()),
+                zone_radius_km=row.zone_radius_km,
+                updated_at=freshness(row.source_updated_at, row.verified_at),
+                status=row.status,
+                description=row.description or "",
+            )
+        )
+    return records
+
+
+def data_version(session: Session) -> str:
+    """A short fingerprint of the data: changes with every import, edit or archive."""
+    last_run = session.scalar(select(func.max(ImportRun.id))) or 0
+    last_edit = session.scalar(select(func.max(AuditLog.id))) or 0
+    count, last_update = session.execute(
+        select(func.count(Partner.id), func.max(Partner.updated_at))
+    ).one()
+    raw = f"{last_run}:{last_edit}:{count}:{last_update}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+
+@dataclass
+class EngineState:
+    version: str
+    recommender: Recommender
+    search: PartnerSearch
+    built_in_s: float
+
+
+class EngineHolder:
+    """Builds the indexes lazily, once per data version, and swaps them atomically."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.state: EngineState | None = None
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+
+    def get(self, session: Session) -> EngineState:
+        now = time.monotonic()
+        check_every = self.app.config.get("ENGINE_CHECK_SECONDS", 2.0)
+        state = self.state
+        if state is not None and now - self.checked_at < check_every:
+            return state
+        version = data_version(session)
+        self.checked_at = now
+        if state is not None and state.version == version:
+            return state
+        with self.lock:
+            if self.state is None or self.state.version != version:
+                self.state = self.build(session, version)
+            return self.state
+
+    def build(self, session: Session, version: str) -> EngineState:
+        started = time.perf_counter()
+        records = records_from_session(session)
+        taxonomy, gazetteer = default_taxonomy(), default_gazetteer()
+        recommender = Recommender(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
+        index_dir = Path(self.app.config["INDEX_DIR"]) / version
+        search = PartnerSearch(taxonomy=taxonomy, index_dir=index_dir).fit(records)
+        return EngineState(version, recommender, search, time.perf_counter() - started)
+
+    def invalidate(self) -> None:
+        self.checked_at = 0.0
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["relais.engine_holder"] = EngineHolder(app)
+
+
+def current_engine(session: Session) -> EngineState:
+    return current_app.extensions["relais.engine_holder"].get(session)

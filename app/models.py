@@ -1,0 +1,171 @@
+"""Database model (SQLAlchemy 2.0, typed). Same schema on SQLite and PostgreSQL.
+
+Every partner keeps one :class:`PartnerSource` row per source record it was
+built from, with the raw record, so that a merge can be explained and undone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Partner(Base):
+    __tablename__ = "partner"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nom: Mapped[str] = mapped_column(String(300))
+    type_code: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+
+    adresse: Mapped[str] = mapped_column(String(300), default="")
+    complement_adresse: Mapped[str] = mapped_column(String(300), default="")
+    code_postal: Mapped[str] = mapped_column(String(5), default="")
+    code_insee: Mapped[str | None] = mapped_column(String(5), index=True)
+    commune_nom: Mapped[str] = mapped_column(String(100), default="")
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    region: Mapped[str | None] = mapped_column(String(3))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    coords_exact: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    telephone: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    site_web: Mapped[str] = mapped_column(String(500), default="")
+    horaires: Mapped[str] = mapped_column(Text, default="")
+
+    freins: Mapped[list[str]] = mapped_column(default=list)
+    freins_inferred: Mapped[list[str]] = mapped_column(default=list)
+    thematiques: Mapped[list[str]] = mapped_column(default=list)
+    publics: Mapped[list[str]] = mapped_column(default=list)
+    modes_accueil: Mapped[list[str]] = mapped_column(default=list)
+    frais: Mapped[list[str]] = mapped_column(default=list)
+    age_min: Mapped[int | None] = mapped_column(Integer)
+    age_max: Mapped[int | None] = mapped_column(Integer)
+
+    zone_kind: Mapped[str] = mapped_column(String(16), default="rayon")
+    zone_codes: Mapped[list[str]] = mapped_column(default=list)
+    zone_radius_km: Mapped[float | None] = mapped_column(Float)
+
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_updated_at: Mapped[date | None] = mapped_column(Date)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    sources: Mapped[list[PartnerSource]] = relationship(
+        back_populates="partner", order_by="PartnerSource.id", cascade="all, delete-orphan"
+    )
+
+
+class PartnerSource(Base):
+    """One record of one source file, attached to the partner it built or merged into."""
+
+    __tablename__ = "partner_source"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(200))
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_updated_at: Mapped[date | None] = mapped_column(Date)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    partner: Mapped[Partner] = relationship(back_populates="sources")
+
+
+class ImportRun(Base):
+    """One run of the importer, with its report (counts, rejections, merges)."""
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(32))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MergeDecision(Base):
+    """Why a source record was attached to an existing partner (reviewable by an admin)."""
+
+    __tablename__ = "merge_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    departements: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CorrectionRequest(Base):
+    """A "signaler une erreur" report on a partner, for an admin to review."""
+
+    __tablename__ = "correction_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="ouverte")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)

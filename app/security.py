@@ -1,0 +1,42 @@
+"""Security headers on every response.
+
+Pages may only be framed by themselves, except the widget page, which partner
+sites embed (``WIDGET_FRAME_ANCESTORS``, every site by default).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+TILES = "https://tile.openstreetmap.org"
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: {TILES}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        )
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("WIDGET_FRAME_ANCESTORS", "*")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        widget_page = request.path == "/widget"
+        ancestors = app.config["WIDGET_FRAME_ANCESTORS"] if widget_page else "'self'"
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if not widget_page:
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
