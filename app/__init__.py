@@ -49,11 +49,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import api, cli, engine, errors, security
+    from . import admin, api, cli, engine, errors, pages, security, widget
+    from .admin import commands as admin_commands
 
     security.init_app(app)
     engine.init_app(app)
     errors.init_app(app)
+    admin.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(api.bp)
+    admin_commands.init_app(app)
+    for blueprint in (api.bp, pages.bp, widget.bp, admin.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -15,11 +15,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recommender.engine import Recommender
 from recommender.geo import default_gazetteer
+from recommender.infer import infer_missing_freins
 from recommender.records import PartnerRecord
 from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
@@ -143,6 +144,33 @@ class EngineHolder:
 
     def invalidate(self) -> None:
         self.checked_at = 0.0
+
+
+def store_inferred_freins(session: Session) -> int:
+    """Guess the freins of partners whose source and type give none, and store them as inferred."""
+    records = records_from_session(session)
+    inferred = infer_missing_freins(records, default_taxonomy())
+    changed = 0
+    for record in records:
+        guess = list(inferred.get(record.id, ()))
+        if guess != list(record.freins_inferred):
+            session.execute(
+                update(Partner).where(Partner.id == record.id).values(freins_inferred=guess)
+            )
+            changed += 1
+    return changed
+
+
+def reindex(session: Session) -> EngineState:
+    """Refresh inferred freins, then rebuild this process's indexes now."""
+    store_inferred_freins(session)
+    session.flush()
+    holder: EngineHolder = current_app.extensions["relais.engine_holder"]
+    version = data_version(session)
+    with holder.lock:
+        holder.state = holder.build(session, version)
+        holder.checked_at = time.monotonic()
+    return holder.state
 
 
 def init_app(app: Flask) -> None:

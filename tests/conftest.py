@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import itertools
 import os
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +70,59 @@ def shared_data() -> Path:
             f"données partagées absentes ({SHARED_DATA}) : tests sur données réelles ignorés"
         )
     return SHARED_DATA
+
+
+REAL_FILES = (
+    "france_services_2024-08.csv",
+    "france_travail_agences_2024-01.csv",
+    "siae_2021-11.csv",
+    "annuaire_services_publics_2016-02.csv",
+    "auto_ecoles_sociales_liste_manuelle.csv",
+    "dila_annuaire_extrait_2022.json",
+    "dila_annuaire_extrait_2023.json",
+)
+
+
+@pytest.fixture(scope="session")
+def real_app(tmp_path_factory, shared_data, postgres):
+    """One app per test session with every shared partner file and the shipped mairies loaded.
+
+    Read-only: tests that write use the function-scoped ``app``.
+    """
+    from app.cli import SHIPPED_PARTNERS
+    from app.engine import reindex
+    from app.importers import run_import
+
+    tmp = tmp_path_factory.mktemp("real")
+    url = (
+        f"sqlite:///{tmp / 'relais-real.sqlite3'}"
+        if postgres is None
+        else postgres.create_database("relais_real")
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RELAIS_INSTANCE_PATH", str(tmp / "instance"))
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "DATABASE_URL": url,
+                "INDEX_DIR": str(tmp / "index"),
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
+    db.upgrade(app.extensions["relais.engine"])
+    with app.app_context():
+        files = [SHIPPED_PARTNERS / "mairies.csv.gz"]
+        files += [shared_data / "partners" / name for name in REAL_FILES]
+        for path in files:
+            with db.session_scope() as session:
+                run_import(session, path)
+        with db.session_scope() as session:
+            reindex(session)
+    yield app
+    app.extensions["relais.engine"].dispose()
+
+
+@pytest.fixture
+def real_client(real_app):
+    return real_app.test_client()

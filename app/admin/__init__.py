@@ -1,0 +1,69 @@
+"""Administration (``/admin``): sign-in, partner edits, imports, reviews; plus CSRF for the app.
+
+The app factory registers :data:`bp` and calls :func:`init_app` (CSRF protection,
+session cookie settings, login rate limiter). ``relais user create`` lives in
+:mod:`app.admin.commands`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from .auth import LoginLimiter
+from .views import bp
+
+__all__ = ["bp", "csrf", "init_app"]
+
+csrf = CSRFProtect()
+
+# Views that change nothing and must work without a session cookie (no CSRF token needed).
+CSRF_EXEMPT_VIEWS = ("pages.orientation",)
+
+
+def init_app(app: Flask) -> None:
+    # Session cookie: Secure unless testing/debugging (browsers accept Secure cookies from
+    # http://localhost); set RELAIS_SECURE_COOKIES = False to serve over plain HTTP elsewhere.
+    if app.config.get("RELAIS_SECURE_COOKIES", not (app.testing or app.debug)):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("ADMIN_LOGIN_MAX_FAILURES", 5)
+    app.config.setdefault("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
+    app.config.setdefault("ADMIN_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+    app.config.setdefault("FORM_MAX_BYTES", 256 * 1024)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.extensions["relais.login_limiter"] = LoginLimiter(
+        max_failures=app.config["ADMIN_LOGIN_MAX_FAILURES"],
+        window_s=app.config["ADMIN_LOGIN_WINDOW_SECONDS"],
+    )
+
+    # CSRFProtect's own hook is replaced by ours, which skips the JSON API (token-less,
+    # cookie-less clients) and the read-only orientation form, then checks everything else.
+    check_default = app.config.get("WTF_CSRF_CHECK_DEFAULT", True)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def csrf_protect() -> None:
+        blueprint = request.blueprint or ""
+        if blueprint == "api" or blueprint.startswith("api."):
+            return
+        # Size limits apply before any form parsing (the CSRF check reads the form).
+        if request.endpoint == "admin.import_new":
+            request.max_content_length = app.config["ADMIN_IMPORT_MAX_BYTES"]
+        elif request.method in ("POST", "PUT", "PATCH"):
+            request.max_content_length = app.config["FORM_MAX_BYTES"]
+        if not app.config.get("WTF_CSRF_ENABLED", True) or not check_default:
+            return
+        if request.endpoint in CSRF_EXEMPT_VIEWS:
+            return
+        csrf.protect()
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError):
+        message = (
+            "Le formulaire a expiré ou n'a pas pu être vérifié. "
+            "Rechargez la page et envoyez-le de nouveau."
+        )
+        return render_template("error.html", status=400, message=message), 400

@@ -1,0 +1,145 @@
+"""Admin accounts: password hashing, the signed-in user, roles and login rate limiting."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g, redirect, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from recommender.errors import RelaisError
+
+from .. import db
+from ..models import Partner, User
+
+ROLES = ("admin", "global")
+ROLE_LABELS = {"global": "Administrateur national", "admin": "Administrateur départemental"}
+MIN_PASSWORD = 12
+# Verified when the e-mail is unknown, so that a wrong e-mail costs the same time.
+_DUMMY_HASH = generate_password_hash("relais-dummy-password", method="scrypt")
+
+
+class Forbidden(RelaisError):
+    """403 with a French message saying why (the generic handler keeps it)."""
+
+    status = 403
+    code = "acces_refuse"
+    default_message = "Accès refusé."
+
+
+class TooManyAttempts(RelaisError):
+    status = 429
+    code = "trop_de_tentatives"
+    default_message = "Trop de tentatives de connexion infructueuses. Réessayez dans 15 minutes."
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()[:200]
+
+
+def current_user() -> User | None:
+    if "admin_user" not in g:
+        user = None
+        user_id = session.get("user_id")
+        if isinstance(user_id, int):
+            user = db.get_session().get(User, user_id)
+        g.admin_user = user
+    return g.admin_user
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def global_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user().role != "global":
+            raise Forbidden("Cette action est réservée aux administrateurs nationaux.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def can_edit(user: User | None, partner: Partner) -> bool:
+    """Global admins edit everything; a departemental admin, only partners of their départements."""
+    if user is None:
+        return False
+    if user.role == "global":
+        return True
+    return bool(partner.departement) and partner.departement in (user.departements or [])
+
+
+def require_edit(partner: Partner) -> None:
+    user = current_user()
+    if not can_edit(user, partner):
+        deps = ", ".join(user.departements or []) if user else ""
+        raise Forbidden(
+            "Vous ne pouvez modifier que les partenaires de vos départements"
+            + (f" ({deps})." if deps else ".")
+        )
+
+
+class LoginLimiter:
+    """In-memory failed-login counter per (IP, e-mail) and per IP, over a sliding window."""
+
+    def __init__(self, max_failures: int = 5, window_s: float = 15 * 60, per_ip: int = 50):
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.per_ip = per_ip
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
+        while stamps and now - stamps[0] > self.window_s:
+            stamps.popleft()
+        return stamps
+
+    def blocked(self, ip: str, email: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return (
+                len(self._recent((ip, email), now)) >= self.max_failures
+                or len(self._recent((ip, ""), now)) >= self.per_ip
+            )
+
+    def failed(self, ip: str, email: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent((ip, email), now).append(now)
+            self._recent((ip, ""), now).append(now)
+            if len(self._failures) > 10_000:  # bounded memory: forget idle keys
+                for key in [k for k, v in self._failures.items() if not v]:
+                    del self._failures[key]
+
+    def succeeded(self, ip: str, email: str) -> None:
+        with self._lock:
+            self._failures.pop((ip, email), None)
+
+
+def limiter() -> LoginLimiter:
+    return current_app.extensions["relais.login_limiter"]

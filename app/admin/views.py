@@ -1,0 +1,637 @@
+"""Admin pages. Every change writes an :class:`AuditLog` row and refreshes the search indexes."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import func, or_, select
+from werkzeug.utils import secure_filename
+
+from recommender.errors import NotFound, RelaisError
+from recommender.records import ZONE_KINDS
+
+from .. import db, services
+from ..models import (
+    AuditLog,
+    CorrectionRequest,
+    ImportRun,
+    MergeDecision,
+    Partner,
+    User,
+    utcnow,
+)
+from ..pages import formatting, vocab
+from .auth import (
+    ROLE_LABELS,
+    TooManyAttempts,
+    can_edit,
+    current_user,
+    global_required,
+    limiter,
+    login_required,
+    normalize_email,
+    require_edit,
+    verify_password,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.record_once(lambda state: formatting.install(state.app))
+
+PER_PAGE = 50
+ZONE_LABELS = {
+    "rayon": "Rayon autour de la structure",
+    "communes": "Liste de communes",
+    "epci": "Intercommunalité (EPCI)",
+    "departement": "Département(s)",
+    "region": "Région(s)",
+    "france": "Toute la France",
+}
+TEXT_FIELDS = {
+    # name: (label, max length, required)
+    "nom": ("Nom", 300, True),
+    "description": ("Présentation", 5000, False),
+    "adresse": ("Adresse", 300, False),
+    "complement_adresse": ("Complément d'adresse", 300, False),
+    "code_postal": ("Code postal", 5, False),
+    "commune_nom": ("Commune", 100, False),
+    "code_insee": ("Code INSEE de la commune", 5, False),
+    "telephone": ("Téléphone", 100, False),
+    "email": ("Courriel", 200, False),
+    "site_web": ("Site web", 500, False),
+    "horaires": ("Horaires", 2000, False),
+}
+AUDIT_LABELS = {
+    "partner.edit": "Modification d'un partenaire",
+    "partner.verify": "Marqué comme à jour",
+    "partner.archive": "Archivage",
+    "partner.unarchive": "Désarchivage",
+    "import": "Import",
+    "import.simulation": "Simulation d'import",
+    "correction.treat": "Signalement traité",
+    "correction.reopen": "Signalement rouvert",
+    "merge.review": "Fusion vérifiée",
+    "login": "Connexion",
+}
+
+
+@bp.app_context_processor
+def admin_context() -> dict[str, Any]:
+    return {"admin_user": current_user, "ROLE_LABELS": ROLE_LABELS, "AUDIT_LABELS": AUDIT_LABELS}
+
+
+def audit(action: str, target: str = "", changes: dict[str, Any] | None = None) -> None:
+    user = current_user()
+    db.get_session().add(
+        AuditLog(
+            user_id=user.id if user else None,
+            action=action,
+            target=target[:200],
+            changes=changes or {},
+        )
+    )
+
+
+def data_changed() -> None:
+    services.data_changed()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local admin paths are valid after sign-in (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin"):
+            return target
+    return url_for("admin.dashboard")
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "inconnue"
+
+
+def _departement_of(code_insee: str) -> str | None:
+    if not code_insee:
+        return None
+    return code_insee[:3] if code_insee.startswith("97") else code_insee[:2]
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    errors: list[tuple[str, str]] = []
+    email = ""
+    if request.method == "POST":
+        email = normalize_email(request.form.get("email", ""))
+        password = request.form.get("password", "")[:1000]
+        ip = _client_ip()
+        if limiter().blocked(ip, email):
+            raise TooManyAttempts()
+        user = db.get_session().scalar(select(User).where(User.email == email)) if email else None
+        if email and password and verify_password(user, password):
+            limiter().succeeded(ip, email)
+            session.clear()  # no session fixation
+            session["user_id"] = user.id
+            flash(f"Vous êtes connecté·e ({user.email}).", "success")
+            return redirect(_safe_next(request.args.get("next")), 303)
+        limiter().failed(ip, email)
+        current_app.logger.warning("Échec de connexion à l'administration depuis %s", ip)
+        errors.append(("email", "Adresse électronique ou mot de passe incorrect."))
+    status = 401 if errors else 200
+    return render_template("admin/login.html", errors=errors, email=email), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    session.clear()
+    flash("Vous êtes déconnecté·e.", "success")
+    return redirect(url_for("admin.login"), 303)
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def _scoped(query, user: User):
+    if user.role != "global":
+        query = query.where(Partner.departement.in_(user.departements or ["-"]))
+    return query
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    s = db.get_session()
+    user = current_user()
+    counts = dict(
+        s.execute(
+            _scoped(select(Partner.status, func.count(Partner.id)), user).group_by(Partner.status)
+        ).all()
+    )
+    open_reports = s.scalar(
+        _scoped(
+            select(func.count(CorrectionRequest.id))
+            .join(Partner, Partner.id == CorrectionRequest.partner_id)
+            .where(CorrectionRequest.status == "ouverte"),
+            user,
+        )
+    )
+    merges_to_review = s.scalar(
+        _scoped(
+            select(func.count(MergeDecision.id))
+            .join(Partner, Partner.id == MergeDecision.partner_id)
+            .where(MergeDecision.reviewed.is_(False)),
+            user,
+        )
+    )
+    runs = s.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(5)).all()
+    return render_template(
+        "admin/dashboard.html",
+        active=counts.get("active", 0),
+        archived=sum(n for k, n in counts.items() if k != "active"),
+        open_reports=open_reports or 0,
+        merges_to_review=merges_to_review or 0,
+        runs=runs,
+    )
+
+
+# --------------------------------------------------------------------------- partners
+
+
+@bp.get("/partenaires")
+@login_required
+def partners():
+    user = current_user()
+    q = (request.args.get("q") or "").strip()[:200]
+    statut = request.args.get("statut", "active")
+    dep = (request.args.get("departement") or "").strip()[:3]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    query = _scoped(select(Partner), user)
+    if statut in ("active", "archived"):
+        query = query.where(Partner.status == statut)
+    if dep:
+        query = query.where(Partner.departement == dep)
+    if q:
+        like = f"%{q}%"
+        query = query.where(
+            or_(Partner.nom.ilike(like), Partner.commune_nom.ilike(like), Partner.id == q)
+        )
+    s = db.get_session()
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = s.scalars(
+        query.order_by(Partner.departement, Partner.nom)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/partners.html",
+        rows=rows,
+        total=total,
+        page=page,
+        last_page=max(1, math.ceil(total / PER_PAGE)),
+        q=q,
+        statut=statut,
+        departement=dep,
+        type_labels=vocab.type_labels(),
+    )
+
+
+def _partner(partner_id: str) -> Partner:
+    return services.get_partner_row(partner_id)
+
+
+def _read_partner_form(row: Partner) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    form = request.form
+    values: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for name, (label, max_len, required) in TEXT_FIELDS.items():
+        value = (form.get(name) or "").strip()
+        if required and not value:
+            errors.append((name, f"Le champ « {label} » est obligatoire."))
+        if len(value) > max_len:
+            errors.append((name, f"« {label} » : {max_len} caractères au maximum."))
+        values[name] = value[:max_len]
+    if values["code_postal"] and not (
+        len(values["code_postal"]) == 5 and values["code_postal"].isdigit()
+    ):
+        errors.append(("code_postal", "Le code postal doit compter 5 chiffres."))
+    code = values["code_insee"].upper()
+    values["code_insee"] = code or None
+    if code and not (len(code) == 5 and (code.isdigit() or code[:2] in ("2A", "2B"))):
+        errors.append(("code_insee", "Le code INSEE doit compter 5 caractères (ex. 60057, 2A004)."))
+    if values["site_web"] and not values["site_web"].startswith(("http://", "https://")):
+        errors.append(("site_web", "Le site web doit commencer par http:// ou https://."))
+    if values["email"] and ("@" not in values["email"] or " " in values["email"]):
+        errors.append(("email", "Le courriel n'est pas valide."))
+
+    types = vocab.type_labels()
+    values["type_code"] = form.get("type_code", "")
+    if values["type_code"] not in types:
+        errors.append(("type_code", "Choisissez un type de structure."))
+    freins = vocab.frein_labels()
+    values["freins"] = [f for f in dict.fromkeys(form.getlist("freins")) if f in freins]
+    publics = vocab.public_labels()
+    values["publics"] = [p for p in dict.fromkeys(form.getlist("publics")) if p in publics]
+    for name, label in (("age_min", "Âge minimum"), ("age_max", "Âge maximum")):
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            values[name] = None
+        elif raw.isdigit() and 0 <= int(raw) <= 120:
+            values[name] = int(raw)
+        else:
+            values[name] = raw
+            errors.append((name, f"« {label} » doit être un nombre entier de 0 à 120."))
+    if (
+        isinstance(values.get("age_min"), int)
+        and isinstance(values.get("age_max"), int)
+        and values["age_min"] > values["age_max"]
+    ):
+        errors.append(("age_max", "L'âge maximum doit être supérieur à l'âge minimum."))
+    values["zone_kind"] = form.get("zone_kind", "")
+    if values["zone_kind"] not in ZONE_KINDS:
+        errors.append(("zone_kind", "Choisissez le type de territoire couvert."))
+    codes = [c.strip().upper() for c in (form.get("zone_codes") or "").replace(";", ",").split(",")]
+    values["zone_codes"] = [c for c in dict.fromkeys(codes) if c][:2000]
+    raw_radius = (form.get("zone_radius_km") or "").strip().replace(",", ".")
+    values["zone_radius_km"] = None
+    if raw_radius:
+        try:
+            radius = float(raw_radius)
+            if not 0 < radius <= 1000:
+                raise ValueError
+            values["zone_radius_km"] = radius
+        except ValueError:
+            values["zone_radius_km"] = raw_radius
+            errors.append(("zone_radius_km", "Le rayon doit être un nombre de km entre 0 et 1000."))
+
+    user = current_user()
+    new_dep = _departement_of(values["code_insee"] or "") or row.departement
+    if user.role != "global" and new_dep not in (user.departements or []):
+        errors.append(("code_insee", "Cette commune est hors de vos départements."))
+    values["departement"] = new_dep
+    return values, errors
+
+
+EDITABLE = (
+    *TEXT_FIELDS,
+    "type_code",
+    "freins",
+    "publics",
+    "age_min",
+    "age_max",
+    "zone_kind",
+    "zone_codes",
+    "zone_radius_km",
+    "departement",
+)
+
+
+def _values_of(row: Partner) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in EDITABLE}
+
+
+@bp.route("/partenaires/<partner_id>", methods=["GET", "POST"])
+@login_required
+def partner_edit(partner_id: str):
+    row = _partner(partner_id)
+    editable = can_edit(current_user(), row)
+    errors: list[tuple[str, str]] = []
+    values = _values_of(row)
+    if request.method == "POST":
+        require_edit(row)
+        values, errors = _read_partner_form(row)
+        if not errors:
+            before = _values_of(row)
+            changes = {
+                name: [before[name], values[name]]
+                for name in EDITABLE
+                if (before[name] or None) != (values[name] or None)
+            }
+            if changes:
+                for name in changes:
+                    setattr(row, name, values[name])
+                row.updated_at = utcnow()
+                audit("partner.edit", row.id, changes)
+                db.get_session().commit()
+                data_changed()
+                flash(f"Fiche enregistrée ({len(changes)} champ(s) modifié(s)).", "success")
+            else:
+                flash("Aucune modification à enregistrer.", "info")
+            return redirect(url_for("admin.partner_edit", partner_id=row.id), 303)
+    history = (
+        db.get_session()
+        .scalars(
+            select(AuditLog).where(AuditLog.target == row.id).order_by(AuditLog.id.desc()).limit(20)
+        )
+        .all()
+    )
+    reports = (
+        db.get_session()
+        .scalars(
+            select(CorrectionRequest)
+            .where(CorrectionRequest.partner_id == row.id)
+            .order_by(CorrectionRequest.id.desc())
+        )
+        .all()
+    )
+    return (
+        render_template(
+            "admin/partner_edit.html",
+            row=row,
+            values=values,
+            errors=errors,
+            editable=editable,
+            history=history,
+            reports=reports,
+            users=_user_emails(h.user_id for h in history),
+            text_fields=TEXT_FIELDS,
+            type_choices=vocab.partner_types(),
+            frein_choices=vocab.freins(),
+            public_choices=vocab.publics(),
+            zone_choices=[(k, ZONE_LABELS.get(k, k)) for k in ZONE_KINDS],
+        ),
+        400 if errors else 200,
+    )
+
+
+def _user_emails(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.get_session().execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+
+
+@bp.post("/partenaires/<partner_id>/a-jour")
+@login_required
+def partner_verify(partner_id: str):
+    row = _partner(partner_id)
+    require_edit(row)
+    before = row.verified_at
+    row.verified_at = utcnow()
+    row.updated_at = row.verified_at
+    audit(
+        "partner.verify",
+        row.id,
+        {"verified_at": [before.isoformat() if before else None, row.verified_at.isoformat()]},
+    )
+    db.get_session().commit()
+    data_changed()
+    flash("La fiche est marquée comme à jour.", "success")
+    return redirect(url_for("admin.partner_edit", partner_id=row.id), 303)
+
+
+@bp.post("/partenaires/<partner_id>/archiver")
+@login_required
+def partner_archive(partner_id: str):
+    return _set_status(partner_id, "archived")
+
+
+@bp.post("/partenaires/<partner_id>/restaurer")
+@login_required
+def partner_unarchive(partner_id: str):
+    return _set_status(partner_id, "active")
+
+
+def _set_status(partner_id: str, status: str):
+    row = _partner(partner_id)
+    require_edit(row)
+    if row.status != status:
+        audit(
+            "partner.archive" if status == "archived" else "partner.unarchive",
+            row.id,
+            {"status": [row.status, status]},
+        )
+        row.status = status
+        row.updated_at = utcnow()
+        db.get_session().commit()
+        data_changed()
+    flash(
+        "La fiche est archivée : elle n'apparaît plus dans les recherches."
+        if status == "archived"
+        else "La fiche est de nouveau active.",
+        "success",
+    )
+    return redirect(url_for("admin.partner_edit", partner_id=row.id), 303)
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+@bp.get("/signalements")
+@login_required
+def corrections():
+    statut = request.args.get("statut", "ouverte")
+    query = _scoped(
+        select(CorrectionRequest, Partner).join(
+            Partner, Partner.id == CorrectionRequest.partner_id
+        ),
+        current_user(),
+    )
+    if statut in ("ouverte", "traitee"):
+        query = query.where(CorrectionRequest.status == statut)
+    rows = db.get_session().execute(query.order_by(CorrectionRequest.id.desc()).limit(500)).all()
+    return render_template("admin/corrections.html", rows=rows, statut=statut)
+
+
+@bp.post("/signalements/<int:request_id>/traiter")
+@login_required
+def correction_treat(request_id: int):
+    s = db.get_session()
+    item = s.get(CorrectionRequest, request_id)
+    if item is None:
+        raise NotFound("Signalement introuvable.")
+    require_edit(_partner(item.partner_id))
+    new = "ouverte" if item.status == "traitee" else "traitee"
+    audit(
+        "correction.treat" if new == "traitee" else "correction.reopen",
+        item.partner_id,
+        {"correction_request": request_id, "status": [item.status, new]},
+    )
+    item.status = new
+    s.commit()
+    flash(
+        "Signalement marqué comme traité." if new == "traitee" else "Signalement rouvert.",
+        "success",
+    )
+    back = request.form.get("retour")
+    return redirect(_safe_next(back) if back else url_for("admin.corrections"), 303)
+
+
+@bp.get("/fusions")
+@login_required
+def merges():
+    statut = request.args.get("statut", "a-verifier")
+    query = _scoped(
+        select(MergeDecision, Partner).join(Partner, Partner.id == MergeDecision.partner_id),
+        current_user(),
+    )
+    if statut == "a-verifier":
+        query = query.where(MergeDecision.reviewed.is_(False))
+    elif statut == "verifiees":
+        query = query.where(MergeDecision.reviewed.is_(True))
+    rows = db.get_session().execute(query.order_by(MergeDecision.id.desc()).limit(500)).all()
+    return render_template("admin/merges.html", rows=rows, statut=statut)
+
+
+@bp.post("/fusions/<int:decision_id>/verifiee")
+@login_required
+def merge_review(decision_id: int):
+    s = db.get_session()
+    item = s.get(MergeDecision, decision_id)
+    if item is None:
+        raise NotFound("Décision de fusion introuvable.")
+    require_edit(_partner(item.partner_id))
+    if not item.reviewed:
+        item.reviewed = True
+        audit(
+            "merge.review",
+            item.partner_id,
+            {"merge_decision": decision_id, "source": item.source, "source_id": item.source_id},
+        )
+        s.commit()
+    flash("Fusion marquée comme vérifiée.", "success")
+    return redirect(url_for("admin.merges"), 303)
+
+
+# --------------------------------------------------------------------------- imports
+
+
+@bp.route("/imports/nouveau", methods=["GET", "POST"])
+@global_required
+def import_new():
+    errors: list[tuple[str, str]] = []
+    report: dict[str, Any] | None = None
+    form = {"source": "", "dry_run": True}
+    if request.method == "POST":
+        upload = request.files.get("fichier")
+        form = {
+            "source": (request.form.get("source") or "").strip()[:64],
+            "dry_run": request.form.get("dry_run") == "1",
+        }
+        filename = secure_filename(upload.filename or "") if upload else ""
+        if not upload or not filename:
+            errors.append(("fichier", "Choisissez le fichier à importer."))
+        elif Path(filename).suffix.lower() not in (".csv", ".json", ".txt", ".tsv", ".gz"):
+            errors.append(("fichier", "Format non pris en charge : fichier CSV ou JSON attendu."))
+        if not errors:
+            report = _run_import(upload, filename, form["source"] or None, form["dry_run"], errors)
+    return (
+        render_template("admin/import_new.html", errors=errors, form=form, report=report),
+        400 if errors else 200,
+    )
+
+
+def _run_import(upload, filename: str, source: str | None, dry_run: bool, errors: list) -> Any:
+    from ..importers import run_import
+
+    s = db.get_session()
+    with tempfile.TemporaryDirectory(prefix="relais-import-") as tmp:
+        path = Path(tmp) / filename
+        upload.save(path)
+        try:
+            result = run_import(s, path, source=source, dry_run=dry_run, user_id=current_user().id)
+        except RelaisError as exc:
+            s.rollback()
+            errors.append(("fichier", exc.message))
+            return None
+    report = result.to_dict()
+    report["filename"] = upload.filename or filename
+    audit(
+        "import.simulation" if dry_run else "import",
+        filename,
+        {"counts": report.get("counts", {}), "import_run_id": report.get("import_run_id")},
+    )
+    s.commit()
+    if not dry_run:
+        data_changed()
+    return report
+
+
+@bp.get("/imports")
+@login_required
+def imports():
+    runs = (
+        db.get_session().scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(200)).all()
+    )
+    return render_template(
+        "admin/imports.html", runs=runs, users=_user_emails(r.user_id for r in runs)
+    )
+
+
+@bp.get("/imports/<int:run_id>")
+@login_required
+def import_detail(run_id: int):
+    run = db.get_session().get(ImportRun, run_id)
+    if run is None:
+        raise NotFound("Import introuvable.")
+    return render_template(
+        "admin/import_detail.html",
+        run=run,
+        report=run.report or {},
+        users=_user_emails([run.user_id]),
+    )
+
+
+@bp.get("/journal")
+@global_required
+def journal():
+    rows = db.get_session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
+    return render_template(
+        "admin/journal.html", rows=rows, users=_user_emails(r.user_id for r in rows)
+    )

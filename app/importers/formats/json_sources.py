@@ -1,0 +1,252 @@
+"""JSON sources: the current DILA annuaire export and data·inclusion v1 exports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..normalize import (
+    ages_from_text,
+    clean,
+    clean_multiline,
+    dila_opening_hours,
+    normalize_email,
+    normalize_insee,
+    normalize_phone,
+    normalize_url,
+    osm_opening_hours,
+    parse_date,
+)
+from ..reader import iter_json_records
+from .base import Context, Format, Parsed, RowError, trimmed
+from .csv_sources import split_address
+
+# DILA fields that say nothing about the partner (kept out of the stored raw record).
+_DILA_NOISE = {"copyright", "version_type", "statut_de_diffusion", "categorie", "itm_identifiant"}
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+class DilaAnnuaire(Format):
+    name = "dila-annuaire"
+    label = "Annuaire de l'administration (DILA, export JSON)"
+    default_source = "dila-annuaire"
+    taxonomy_source = "annuaire-service-public"
+    duplicate_ids = "reject"
+    kind = "json"
+
+    def sniff_json(self, sample: str) -> bool:
+        return bool(re.search(r'^\s*\{\s*"service"\s*:', sample)) or (
+            '"pivot"' in sample and '"type_service_local"' in sample
+        )
+
+    def records(self, path: Path, ctx: Context) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        for _key, line, item in iter_json_records(path, ("service",)):
+            if not isinstance(item, dict):
+                yield line, "élément qui n'est pas un objet JSON"
+                continue
+            yield line, {k: v for k, v in item.items() if k not in _DILA_NOISE}
+
+    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
+        warnings: list[str] = []
+        uid, nom = clean(raw.get("id")), clean(raw.get("nom"))
+        if not uid or not nom:
+            raise RowError("champ obligatoire vide : " + ("id" if not uid else "nom"))
+        pivots = [p for p in raw.get("pivot") or [] if isinstance(p, dict)]
+        types = [clean(p.get("type_service_local")) for p in pivots if p.get("type_service_local")]
+        insee = normalize_insee(_first(raw.get("code_insee_commune")))
+        if not insee and pivots:
+            insee = normalize_insee(_first(pivots[0].get("code_insee_commune")))
+        adresses = [a for a in raw.get("adresse") or [] if isinstance(a, dict)]
+        physical = [a for a in adresses if "postale" not in clean(a.get("type_adresse")).lower()]
+        adr = (physical or adresses or [{}])[0]
+        parts = [clean(adr.get(k)) for k in ("numero_voie", "complement1", "complement2")]
+        adresse, complement = split_address(" / ".join(p for p in parts if p))
+        if box := clean(adr.get("service_distribution")):
+            complement = ", ".join(x for x in (complement, box) if x)
+        phones = [
+            clean(t.get("valeur") if isinstance(t, dict) else t) for t in raw.get("telephone") or []
+        ]
+        email = normalize_email(_first(raw.get("adresse_courriel")) or "")
+        if email is None:
+            warnings.append("courriel invalide ignoré")
+            email = ""
+        if email and re.search(r"x{4,}@y{4,}", email):
+            email = ""  # masked in the published extract
+        site = _first(raw.get("site_internet"))
+        site = site.get("valeur") if isinstance(site, dict) else site
+        description = "\n".join(
+            x
+            for x in (
+                clean_multiline(raw.get("mission")),
+                clean_multiline(raw.get("information_complementaire")),
+            )
+            if x
+        )
+        fields = {
+            "nom": nom,
+            "source_type": types or ["autre"],
+            "siret": re.sub(r"\D", "", clean(raw.get("siret"))) or None,
+            "adresse": adresse,
+            "complement_adresse": complement,
+            "code_insee": insee or "",
+            "code_postal": clean(adr.get("code_postal")),
+            "commune": clean(adr.get("nom_commune")),
+            "lat": adr.get("latitude"),
+            "lon": adr.get("longitude"),
+            "telephone": normalize_phone(" / ".join(p for p in phones if p)),
+            "email": email,
+            "site_web": normalize_url(site),
+            "horaires": dila_opening_hours(
+                raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
+            ),
+            "description": description,
+            "source_updated_at": parse_date(raw.get("date_modification")) or ctx.file_date,
+        }
+        statut = clean(raw.get("statut")).lower()
+        if statut and statut not in ("active", "actif", "publiable"):
+            fields["inactive"] = f"statut « {statut} » dans l'annuaire"
+        links = []
+        if old := clean(raw.get("ancien_code_pivot")):
+            links.append(("annuaire-service-public", old))
+        return Parsed(line, uid, trimmed(raw), fields, warnings, links)
+
+
+# --- data·inclusion --------------------------------------------------------------------------
+
+_DI_KEYS = ("items", "structures", "services", "data", "results")
+_DI_ZONE_KINDS = {
+    "commune": "communes",
+    "epci": "epci",
+    "departement": "departement",
+    "region": "region",
+    "pays": "france",
+}
+
+
+def data_inclusion_zone(item: dict[str, Any]) -> tuple[str | None, list[str], list[str]]:
+    """``zone_eligibilite`` (v1) or ``zone_diffusion_type/code`` (v0) → (zone kind, codes,
+    communes to lift to the kind's level: a zone mixing départements and communes becomes a
+    zone of départements)."""
+    codes = item.get("zone_eligibilite")
+    if isinstance(codes, list) and codes:
+        codes = [clean(c) for c in codes if clean(c)]
+        if any(c.lower() == "france" or c == "99100" for c in codes):
+            return "france", [], []
+        deps = [c.upper() for c in codes if 2 <= len(c) <= 3]
+        epcis = [c for c in codes if len(c) == 9 and c.isdigit()]
+        communes = [c.upper() for c in codes if len(c) == 5]
+        if deps:
+            return "departement", deps, communes
+        if epcis:
+            return "epci", epcis, communes
+        if communes:
+            return "communes", communes, []
+        return None, [], []
+    kind = _DI_ZONE_KINDS.get(clean(item.get("zone_diffusion_type")).lower())
+    code = clean(item.get("zone_diffusion_code"))
+    if kind == "france":
+        return "france", [], []
+    if kind and code:
+        return kind, [code.upper()], []
+    return None, [], []
+
+
+class DataInclusion(Format):
+    name = "data-inclusion"
+    label = "data·inclusion v1 (structures et services)"
+    default_source = "data-inclusion"
+    taxonomy_source = "data-inclusion"
+    duplicate_ids = "reject"
+    kind = "json"
+
+    def sniff_json(self, sample: str) -> bool:
+        return '"date_maj"' in sample and ('"nom"' in sample or '"structure_id"' in sample)
+
+    def records(self, path: Path, ctx: Context) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        for key, line, item in iter_json_records(path, _DI_KEYS):
+            if not isinstance(item, dict):
+                yield line, "élément qui n'est pas un objet JSON"
+                continue
+            if key == "services" and "structure_id" not in item:
+                yield line, "service sans structure_id"
+                continue
+            yield line, item
+
+    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
+        is_service = "structure_id" in raw
+        required = ["id", "nom", "date_maj", "source"]
+        if is_service:
+            required += ["structure_id", "description"]
+        missing = [k for k in required if not clean(raw.get(k))]
+        if missing:
+            raise RowError(
+                "champ obligatoire du schéma data·inclusion absent : " + ", ".join(missing)
+            )
+        date_maj = parse_date(raw.get("date_maj"))
+        if date_maj is None:
+            raise RowError(f"date_maj invalide : « {clean(raw.get('date_maj'))} »")
+        warnings: list[str] = []
+        email = normalize_email(raw.get("courriel"))
+        if email is None:
+            warnings.append(f"courriel invalide ignoré : « {clean(raw.get('courriel'))} »")
+            email = ""
+        fields: dict[str, Any] = {
+            "nom": clean(raw.get("nom")),
+            "nom_quality": 2,
+            "siret": clean(raw.get("siret")) or None,
+            "adresse": clean(raw.get("adresse")),
+            "complement_adresse": clean(raw.get("complement_adresse")),
+            "code_insee": clean(raw.get("code_insee")),
+            "code_postal": clean(raw.get("code_postal")),
+            "commune": clean(raw.get("commune")),
+            "lat": raw.get("latitude"),
+            "lon": raw.get("longitude"),
+            "telephone": normalize_phone(raw.get("telephone")),
+            "email": email,
+            "site_web": normalize_url(raw.get("site_web") or raw.get("lien_source")),
+            "horaires": osm_opening_hours(raw.get("horaires_accueil")),
+            "description": clean_multiline(raw.get("description")),
+            "source_updated_at": date_maj,
+        }
+        reseaux = [clean(r) for r in raw.get("reseaux_porteurs") or [] if clean(r)]
+        if reseaux:
+            fields["source_type"] = reseaux
+        parent = None
+        if is_service:
+            parent = clean(raw.get("structure_id"))
+            fields["service"] = True
+            thematiques = [clean(t) for t in raw.get("thematiques") or [] if clean(t)]
+            fields["thematiques"] = thematiques
+            if ctx.taxonomy is not None and thematiques:
+                fields["freins"] = list(ctx.taxonomy.freins_of_thematiques(thematiques))
+            publics = [clean(p) for p in raw.get("publics") or [] if clean(p)]
+            fields["publics"] = [] if "tous-publics" in publics else publics
+            fields["publics_declared"] = bool(publics)
+            age_min, age_max = ages_from_text(clean(raw.get("publics_precisions")))
+            if age_min is not None:
+                fields["age_min"] = age_min
+            if age_max is not None:
+                fields["age_max"] = age_max
+            fields["modes_accueil"] = [clean(m) for m in raw.get("modes_accueil") or [] if clean(m)]
+            frais = raw.get("frais")
+            frais = frais if isinstance(frais, list) else [frais] if frais else []
+            fields["frais"] = [clean(f) for f in frais if clean(f)]
+            kind, codes, lift = data_inclusion_zone(raw)
+            if kind:
+                fields["zone_kind"], fields["zone_codes"] = kind, codes
+                if lift:
+                    fields["zone_lift"] = lift
+            precisions = [
+                clean_multiline(raw.get(k))
+                for k in ("publics_precisions", "conditions_acces", "frais_precisions")
+            ]
+            if extra := "\n".join(p for p in precisions if p):
+                fields["description"] = "\n".join(x for x in (fields["description"], extra) if x)
+        return Parsed(line, clean(raw.get("id")), trimmed(raw), fields, warnings, [], parent)

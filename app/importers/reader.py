@@ -1,0 +1,282 @@
+"""Reading import files: gzip, encodings, CSV dialects and streamed JSON arrays.
+
+Everything here raises :class:`ImportFailed` with a French message when the file as a whole
+is unusable (binary, empty, undecodable, not CSV/JSON).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from recommender.errors import ImportFailed
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+CHUNK = 1 << 20
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped on the fly when it is gzip-compressed."""
+    fp = path.open("rb")
+    if fp.read(2) == GZIP_MAGIC:
+        fp.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    fp.seek(0)
+    return fp
+
+
+def head(path: Path, size: int = 65536) -> bytes:
+    try:
+        with open_binary(path) as fp:
+            return fp.read(size)
+    except (OSError, EOFError) as exc:
+        raise ImportFailed(f"Lecture impossible du fichier « {path.name} » : {exc}.") from exc
+
+
+def check_not_binary(sample: bytes, name: str) -> None:
+    if not sample.strip():
+        raise ImportFailed(f"Le fichier « {name} » est vide.")
+    if sample.startswith(ZIP_MAGIC):
+        raise ImportFailed(
+            f"Le fichier « {name} » est une archive ZIP (ou un classeur Excel) : "
+            "exportez-le en CSV (UTF-8) avant de l'importer."
+        )
+    if b"\x00" in sample[:8192]:
+        raise ImportFailed(
+            f"Le fichier « {name} » semble binaire (ni CSV ni JSON) : import impossible."
+        )
+
+
+def detect_encoding(data: bytes) -> str:
+    """``utf-8-sig`` (BOM), ``utf-8`` or ``cp1252``; ImportFailed when none decodes."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A truncated multibyte sequence at the very end of a sample is still UTF-8.
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            f"Le fichier « {name} » n'est ni en UTF-8 ni en Windows-1252 : "
+            "réenregistrez-le en UTF-8."
+        ) from exc
+    if "\ufffd" in text[:65536] and text.count("\ufffd") > 10:
+        raise ImportFailed(f"Le fichier « {name} » contient des caractères illisibles.")
+    return text.lstrip("\ufeff"), encoding
+
+
+def sniff_delimiter(sample: str) -> str:
+    """``,`` ``;`` ``\\t`` or ``|`` for the CSV sample (first lines), by consistency then count."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|")
+        if dialect.delimiter in ",;\t|":
+            return dialect.delimiter
+    except csv.Error:
+        pass
+    header = lines[0]
+    counts = {d: header.count(d) for d in ",;\t|"}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@dataclass
+class CsvTable:
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str
+    delimiter: str
+
+
+def read_csv(path: Path) -> CsvTable:
+    """The header and ``(line, cells)`` rows; ``line`` is the row's first line in the file."""
+    try:
+        with open_binary(path) as fp:
+            data = fp.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ImportFailed(f"Lecture impossible du fichier « {path.name} » : {exc}.") from exc
+    check_not_binary(data[:65536], path.name)
+    text, encoding = decode(data, path.name)
+    skipped = 0
+    if m := _EXCEL_SEP.match(text):  # Excel's "sep=;" first line
+        delimiter, text, skipped = m[1], text[m.end() :], 1
+    else:
+        delimiter = sniff_delimiter(text[:20000])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except StopIteration:
+        raise ImportFailed(f"Le fichier « {path.name} » est vide.") from None
+    except csv.Error as exc:
+        raise ImportFailed(f"En-tête CSV illisible : {exc}.") from exc
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    if len([h for h in headers if h]) < 2:
+        raise ImportFailed(
+            f"Le fichier « {path.name} » n'a pas d'en-tête CSV reconnaissable "
+            "(au moins deux colonnes nommées, séparées par une virgule ou un point-virgule)."
+        )
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        last = reader.line_num
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # A broken quote swallows the end of the file: report it at its line.
+                yield last + 1 + skipped, [f"\x00csv-error:{exc}"]
+                return
+            start, last = last + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            yield start + skipped, cells
+
+    return CsvTable(headers, rows(), encoding, delimiter)
+
+
+# --- streamed JSON ---------------------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_EXCEL_SEP = re.compile(r"^sep=([,;\t|])[ \t]*\r?\n")
+
+
+class _JsonStream:
+    """Incremental reader over a text stream: values decoded one at a time, lines tracked."""
+
+    def __init__(self, fp: IO[str]):
+        self.fp = fp
+        self.buf = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.fp.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def _advance(self, to: int) -> None:
+        self.line += self.buf.count("\n", self.pos, to)
+        self.pos = to
+
+    def peek(self) -> str:
+        while True:
+            self._advance(_WS.match(self.buf, self.pos).end())
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"« {char} » attendu ligne {self.line}")
+        self._advance(self.pos + 1)
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if self._fill():
+                    continue
+                raise
+            if end >= len(self.buf) and not self.eof and self._fill():
+                continue  # a number cut by the chunk boundary
+            self._advance(end)
+            return obj
+
+    def array_items(self) -> Iterator[tuple[int, Any]]:
+        self.expect("[")
+        if self.peek() == "]":
+            self._advance(self.pos + 1)
+            return
+        while True:
+            self.peek()
+            line = self.line
+            yield line, self.value()
+            nxt = self.peek()
+            self._advance(self.pos + 1)
+            if nxt == "]":
+                return
+            if nxt != ",":
+                raise ValueError(f"« , » ou « ] » attendu ligne {self.line}")
+
+
+def iter_json_records(path: Path, keys: tuple[str, ...]) -> Iterator[tuple[str, int, Any]]:
+    """``(key, line, item)`` for each item of a top-level array, or of the arrays under ``keys``
+    of a top-level object (``key`` is "" for a top-level array). Streams: memory stays flat."""
+    try:
+        binary = open_binary(path)
+    except OSError as exc:
+        raise ImportFailed(f"Lecture impossible du fichier « {path.name} » : {exc}.") from exc
+    sample = binary.read(4)
+    binary.seek(0)
+    encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="strict")
+    stream = _JsonStream(text)
+    try:
+        first = stream.peek()
+        if first == "[":
+            for line, item in stream.array_items():
+                yield "", line, item
+            return
+        if first != "{":
+            raise ImportFailed(f"Le fichier « {path.name} » n'est pas un document JSON.")
+        stream.expect("{")
+        while True:
+            nxt = stream.peek()
+            if nxt == "}":
+                return
+            if nxt == ",":
+                stream.expect(",")
+                continue
+            key = stream.value()
+            stream.expect(":")
+            if isinstance(key, str) and key in keys and stream.peek() == "[":
+                for line, item in stream.array_items():
+                    yield key, line, item
+            else:
+                stream.value()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImportFailed(
+            f"JSON invalide dans « {path.name} » (vers la ligne {stream.line}) : {exc}."
+        ) from exc
+    finally:
+        text.close()

@@ -1,0 +1,369 @@
+"""From what a source states to what a partner needs: a checked commune, valid coordinates,
+a partner type. One :class:`Resolver` per run; it caches its gazetteer look-ups."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .formats.base import Format, Parsed, RowError
+from .normalize import (
+    clean,
+    clean_commune_name,
+    departement_of_postal_code,
+    fold,
+    in_france,
+    normalize_departement,
+    normalize_insee,
+    normalize_postal_code,
+    parse_coord,
+    truncate,
+)
+
+# A point farther than this from its commune's centre is suspicious.
+MAX_KM_FROM_COMMUNE = 20.0
+
+# Chef-lieu of each département: where a row known only by its département is placed.
+CHEFS_LIEUX = {
+    "01": "01053", "02": "02408", "03": "03190", "04": "04070", "05": "05061", "06": "06088",
+    "07": "07186", "08": "08105", "09": "09122", "10": "10387", "11": "11069", "12": "12202",
+    "13": "13055", "14": "14118", "15": "15014", "16": "16015", "17": "17300", "18": "18033",
+    "19": "19272", "2A": "2A004", "2B": "2B033", "21": "21231", "22": "22278", "23": "23096",
+    "24": "24322", "25": "25056", "26": "26362", "27": "27229", "28": "28085", "29": "29232",
+    "30": "30189", "31": "31555", "32": "32013", "33": "33063", "34": "34172", "35": "35238",
+    "36": "36044", "37": "37261", "38": "38185", "39": "39300", "40": "40192", "41": "41018",
+    "42": "42218", "43": "43157", "44": "44109", "45": "45234", "46": "46042", "47": "47001",
+    "48": "48095", "49": "49007", "50": "50502", "51": "51108", "52": "52121", "53": "53130",
+    "54": "54395", "55": "55029", "56": "56260", "57": "57463", "58": "58194", "59": "59350",
+    "60": "60057", "61": "61001", "62": "62041", "63": "63113", "64": "64445", "65": "65440",
+    "66": "66136", "67": "67482", "68": "68066", "69": "69123", "70": "70550", "71": "71270",
+    "72": "72181", "73": "73065", "74": "74010", "75": "75056", "76": "76540", "77": "77288",
+    "78": "78646", "79": "79191", "80": "80021", "81": "81004", "82": "82121", "83": "83137",
+    "84": "84007", "85": "85191", "86": "86194", "87": "87085", "88": "88160", "89": "89024",
+    "90": "90010", "91": "91228", "92": "92050", "93": "93008", "94": "94028", "95": "95127",
+    "971": "97105", "972": "97209", "973": "97302", "974": "97411", "976": "97611",
+}  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Location:
+    code_insee: str | None
+    commune_nom: str
+    code_postal: str
+    departement: str | None
+    region: str | None
+    epci: str | None
+    lat: float | None
+    lon: float | None
+    coords_exact: bool
+
+
+class TypeGuesser:
+    """``Taxonomy.type_from_name`` as one regular expression: the keyword found earliest
+    in the folded name wins, then the longest (alternatives sorted longest first), then
+    the first type in file order — the same answer, in a few microseconds."""
+
+    def __init__(self, taxonomy: Any):
+        first: dict[str, str] = {}
+        for ptype in taxonomy.partner_types.values():
+            for keyword in ptype.keywords:
+                folded = fold(keyword)
+                if folded and folded not in first:
+                    first[folded] = ptype.code
+        self.types = first
+        alternatives = "|".join(re.escape(k) for k in sorted(first, key=len, reverse=True))
+        self.regex = re.compile(f"(?<= )(?:{alternatives})(?= )") if first else None
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one guesser per run)
+    def __call__(self, name: str | None) -> str | None:
+        if not name or self.regex is None:
+            return None
+        m = self.regex.search(f" {fold(name)} ")
+        return self.types[m[0]] if m else None
+
+
+class Resolver:
+    def __init__(self, gazetteer: Any, taxonomy: Any, fmt: Format, source: str):
+        self.gaz = gazetteer
+        self.tax = taxonomy
+        self.fmt = fmt
+        self.source = source
+        self.haversine = _haversine()
+        # Source keys to try for the taxonomy's source-type table: the given name and its
+        # prefixes ("auto-ecoles-sociales-liste-manuelle" → "auto-ecoles-sociales").
+        parts = source.split("-")
+        self.source_keys = [fmt.taxonomy_source] + [
+            "-".join(parts[:n]) for n in range(len(parts), 0, -1)
+        ]
+        self._match = functools.lru_cache(maxsize=65536)(self._match_uncached)
+        self._type_from_name = TypeGuesser(taxonomy)
+
+    # ---------------------------------------------------------------- record
+    def resolve(self, parsed: Parsed) -> dict[str, Any]:
+        """The record's partner fields (JSON-ready); warnings go to ``parsed.warnings``."""
+        f = parsed.fields
+        nom = clean(f.get("nom"))
+        if len(nom) < 2:
+            raise RowError("nom manquant")
+        try:
+            loc = self.locate(f, parsed.warnings)
+        except RowError:
+            if not parsed.parent_id or any(
+                clean(f.get(k)) for k in ("commune", "code_postal", "code_insee")
+            ):
+                raise
+            # A data·inclusion service without an address takes its structure's.
+            loc = Location(None, "", "", None, None, None, None, None, False)
+        out: dict[str, Any] = {
+            "nom": truncate(nom, 300),
+            "nom_quality": f.get("nom_quality", 1),
+            "type_code": self.type_code(f, nom),
+            "adresse": truncate(clean(f.get("adresse")), 300),
+            "complement_adresse": truncate(clean(f.get("complement_adresse")), 300),
+            "code_postal": loc.code_postal,
+            "code_insee": loc.code_insee,
+            "commune_nom": truncate(loc.commune_nom, 100),
+            "departement": loc.departement,
+            "region": loc.region,
+            "epci": loc.epci,
+            "lat": round(loc.lat, 6) if loc.lat is not None else None,
+            "lon": round(loc.lon, 6) if loc.lon is not None else None,
+            "coords_exact": loc.coords_exact,
+            "telephone": truncate(f.get("telephone") or "", 100),
+            "email": truncate(f.get("email") or "", 200),
+            "site_web": truncate(f.get("site_web") or "", 500),
+            "horaires": f.get("horaires") or "",
+            "description": f.get("description") or "",
+            "siret": f["siret"] if _is_siret(f.get("siret")) else None,
+        }
+        updated = f.get("source_updated_at")
+        out["source_updated_at"] = updated.isoformat() if isinstance(updated, date) else None
+        for key in ("thematiques", "publics", "modes_accueil", "frais"):
+            if f.get(key):
+                out[key] = list(dict.fromkeys(f[key]))
+        if f.get("publics_declared"):
+            out["publics_declared"] = True
+        freins = list(f.get("freins") or [])
+        for code in f.get("freins_declared") or []:
+            if code in self.tax.freins:
+                freins.append(code)
+            else:
+                parsed.warnings.append(f"frein « {code} » inconnu, ignoré")
+        if freins:
+            out["freins"] = [c for c in self.tax.freins if c in set(freins)]
+        for key in ("age_min", "age_max"):
+            if isinstance(f.get(key), int):
+                out[key] = f[key]
+        if f.get("zone_kind"):
+            out["zone_kind"] = f["zone_kind"]
+            out["zone_codes"] = self._zone_codes(f)
+        if f.get("inactive"):
+            out["inactive"] = f["inactive"]
+        if f.get("service"):
+            out["service"] = True
+        return out
+
+    def _zone_codes(self, f: dict[str, Any]) -> list[str]:
+        codes = list(f.get("zone_codes") or [])
+        kind = f["zone_kind"]
+        for insee in f.get("zone_lift") or []:
+            commune = self.gaz.get(insee)
+            if commune is None:
+                continue
+            code = commune.departement if kind == "departement" else commune.epci
+            if code and code not in codes:
+                codes.append(code)
+        return codes
+
+    # ---------------------------------------------------------------- type
+    def type_code(self, f: dict[str, Any], nom: str) -> str:
+        if f.get("type_code") and f["type_code"] in self.tax.partner_types:
+            return f["type_code"]
+        source_types = f.get("source_type")
+        if isinstance(source_types, str):
+            source_types = [source_types]
+        for code in source_types or []:
+            found = self.tax.source_type(self.fmt.taxonomy_source, code)
+            if found != "autre":
+                return found
+        if hint := clean(f.get("type_hint")):
+            folded = fold(hint).replace(" ", "-")
+            if folded in self.tax.partner_types:
+                return folded
+            for key in self.source_keys:
+                found = self.tax.source_type(key, hint)
+                if found != "autre":
+                    return found
+            by_label = {fold(t.label): t.code for t in self.tax.partner_types.values()}
+            if fold(hint) in by_label:
+                return by_label[fold(hint)]
+            if found := self._type_from_name(hint):
+                return found
+        if not source_types:
+            for key in self.source_keys:
+                if key in self.tax.source_types:
+                    found = self.tax.source_type(key, "*")
+                    if found != "autre":
+                        return found
+        return self._type_from_name(nom) or "autre"
+
+    # ---------------------------------------------------------------- location
+    def _match_uncached(self, nom: str, cp: str, dep: str, insee: str) -> tuple[Any, str]:
+        """(commune, how): ``how`` is "" for a full match, "nom" when only the name was
+        kept, "cp" when only the postal code was (the name is unknown)."""
+        gaz = self.gaz
+        try:
+            commune = gaz.match(
+                nom=nom or None,
+                code_postal=cp or None,
+                departement=dep or None,
+                code_insee=insee or None,
+            )
+            if commune is not None:
+                return commune, ""
+            if nom and (cp or insee):
+                # CEDEX and old postal codes: the name alone (None among homonyms).
+                commune = gaz.match(nom=nom, departement=dep if not cp else None)
+                if commune is not None:
+                    return commune, "nom"
+            if cp and nom:
+                commune = gaz.match(code_postal=cp)
+                if commune is not None:
+                    return commune, "cp"
+        except Exception:  # the gazetteer is tolerant; never let a look-up kill a row
+            log.exception("gazetteer match failed")
+        return None, ""
+
+    def chef_lieu(self, dep: str) -> Any:
+        code = CHEFS_LIEUX.get(dep)
+        return self.gaz.get(code) if code else None
+
+    def locate(self, f: dict[str, Any], warnings: list[str]) -> Location:
+        gaz = self.gaz
+        raw_insee = clean(f.get("code_insee"))
+        insee = normalize_insee(raw_insee)
+        cp = normalize_postal_code(f.get("code_postal"))
+        if cp is None:
+            warnings.append(f"code postal « {clean(f.get('code_postal'))} » invalide, ignoré")
+            cp = ""
+        name = clean_commune_name(clean(f.get("commune")))
+        explicit_dep = normalize_departement(f.get("departement"))
+        dep = explicit_dep or departement_of_postal_code(cp)
+
+        commune = gaz.get(insee) if insee else None
+        if commune is None and (name or cp or insee):
+            commune, how = self._match(name, cp, explicit_dep or "", insee or "")
+            if how == "cp":
+                warnings.append(
+                    f"commune « {name} » introuvable : commune du code postal {cp} "
+                    f"retenue ({commune.nom})"
+                )
+            elif how == "nom" and cp and departement_of_postal_code(cp) != commune.departement:
+                warnings.append(f"code postal {cp} incohérent avec {commune.nom} : ignoré")
+                cp = ""
+            if insee and commune is not None and commune.code_insee != insee:
+                warnings.append(
+                    f"code INSEE « {insee} » ancien ou inconnu : commune {commune.nom} "
+                    f"({commune.code_insee}) retenue"
+                )
+
+        point = self._point(f, warnings)
+        exact = point is not None
+        if point is not None and commune is not None and commune.lat is not None:
+            d = self.haversine(point[0], point[1], commune.lat, commune.lon)
+            if d > MAX_KM_FROM_COMMUNE:
+                at = self._commune_at(*point)
+                if at is None or at.code_insee != commune.code_insee:
+                    swapped = (point[1], point[0])
+                    if (
+                        in_france(*swapped)
+                        and self.haversine(*swapped, commune.lat, commune.lon)
+                        <= MAX_KM_FROM_COMMUNE
+                    ):
+                        point = swapped
+                        warnings.append("latitude et longitude inversées : corrigées")
+                    else:
+                        warnings.append(
+                            f"point à {d:.0f} km de {commune.nom} : "
+                            "centre de la commune utilisé (position approximative)"
+                        )
+                        point, exact = None, False
+        if commune is None and point is not None:
+            commune = self._commune_at(*point)
+        if commune is None and dep:
+            commune = self.chef_lieu(dep)
+            if commune is not None:
+                what = f"commune « {name} » introuvable : " if name else ""
+                warnings.append(
+                    f"{what}placé au chef-lieu du département ({commune.nom}), "
+                    "position approximative"
+                )
+        if commune is None and point is None:
+            if name or cp:
+                raise RowError(
+                    "commune introuvable : "
+                    + " ".join(x for x in (cp, f"« {name} »" if name else "") if x)
+                )
+            raise RowError("aucune localisation (ni commune, ni code postal, ni coordonnées)")
+
+        if point is None:
+            lat, lon = (commune.lat, commune.lon) if commune is not None else (None, None)
+            exact = False
+        else:
+            lat, lon = point
+        if commune is None:
+            return Location(None, name, cp, dep, None, None, lat, lon, exact)
+        postal = cp
+        codes = tuple(getattr(commune, "codes_postaux", ()) or ())
+        if not postal and codes:
+            postal = codes[0]
+        return Location(
+            commune.code_insee,
+            commune.nom,
+            postal,
+            commune.departement,
+            commune.region,
+            getattr(commune, "epci", None),
+            lat,
+            lon,
+            exact,
+        )
+
+    def _commune_at(self, lat: float, lon: float) -> Any:
+        try:
+            return self.gaz.commune_at(lat, lon)
+        except Exception:
+            return None
+
+    @staticmethod
+    def _point(f: dict[str, Any], warnings: list[str]) -> tuple[float, float] | None:
+        lat, lon = parse_coord(f.get("lat")), parse_coord(f.get("lon"))
+        if lat is None or lon is None:
+            if clean(f.get("lat")) or clean(f.get("lon")):
+                warnings.append("coordonnées incomplètes ou illisibles, ignorées")
+            return None
+        if lat == 0 and lon == 0:
+            return None
+        if in_france(lat, lon):
+            return lat, lon
+        if in_france(lon, lat):
+            warnings.append("latitude et longitude inversées : corrigées")
+            return lon, lat
+        warnings.append(f"coordonnées hors de France ({lat}, {lon}) ignorées")
+        return None
+
+
+def _is_siret(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 14 and value.isdigit()
+
+
+def _haversine():
+    from recommender.geo import haversine_km
+
+    return haversine_km

@@ -1,0 +1,5 @@
+"""Public pages: search ``/``, orientation ``/orientation``, partner pages ``/partenaires/<id>``."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,290 @@
+"""Jinja filters and helpers shared by the pages, the widget page and the admin.
+
+Installed on the app by each of our blueprints (idempotent).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask
+
+STALE_AFTER_DAYS = 3 * 365
+
+DEPARTEMENTS = {
+    "01": "Ain", "02": "Aisne", "03": "Allier", "04": "Alpes-de-Haute-Provence",
+    "05": "Hautes-Alpes", "06": "Alpes-Maritimes", "07": "Ardèche", "08": "Ardennes",
+    "09": "Ariège", "10": "Aube", "11": "Aude", "12": "Aveyron", "13": "Bouches-du-Rhône",
+    "14": "Calvados", "15": "Cantal", "16": "Charente", "17": "Charente-Maritime", "18": "Cher",
+    "19": "Corrèze", "2A": "Corse-du-Sud", "2B": "Haute-Corse", "21": "Côte-d'Or",
+    "22": "Côtes-d'Armor", "23": "Creuse", "24": "Dordogne", "25": "Doubs", "26": "Drôme",
+    "27": "Eure", "28": "Eure-et-Loir", "29": "Finistère", "30": "Gard", "31": "Haute-Garonne",
+    "32": "Gers", "33": "Gironde", "34": "Hérault", "35": "Ille-et-Vilaine", "36": "Indre",
+    "37": "Indre-et-Loire", "38": "Isère", "39": "Jura", "40": "Landes", "41": "Loir-et-Cher",
+    "42": "Loire", "43": "Haute-Loire", "44": "Loire-Atlantique", "45": "Loiret", "46": "Lot",
+    "47": "Lot-et-Garonne", "48": "Lozère", "49": "Maine-et-Loire", "50": "Manche", "51": "Marne",
+    "52": "Haute-Marne", "53": "Mayenne", "54": "Meurthe-et-Moselle", "55": "Meuse",
+    "56": "Morbihan", "57": "Moselle", "58": "Nièvre", "59": "Nord", "60": "Oise", "61": "Orne",
+    "62": "Pas-de-Calais", "63": "Puy-de-Dôme", "64": "Pyrénées-Atlantiques",
+    "65": "Hautes-Pyrénées", "66": "Pyrénées-Orientales", "67": "Bas-Rhin", "68": "Haut-Rhin",
+    "69": "Rhône", "70": "Haute-Saône", "71": "Saône-et-Loire", "72": "Sarthe", "73": "Savoie",
+    "74": "Haute-Savoie", "75": "Paris", "76": "Seine-Maritime", "77": "Seine-et-Marne",
+    "78": "Yvelines", "79": "Deux-Sèvres", "80": "Somme", "81": "Tarn", "82": "Tarn-et-Garonne",
+    "83": "Var", "84": "Vaucluse", "85": "Vendée", "86": "Vienne", "87": "Haute-Vienne",
+    "88": "Vosges", "89": "Yonne", "90": "Territoire de Belfort", "91": "Essonne",
+    "92": "Hauts-de-Seine", "93": "Seine-Saint-Denis", "94": "Val-de-Marne", "95": "Val-d'Oise",
+    "971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion",
+    "976": "Mayotte",
+}  # fmt: skip
+
+REGIONS = {
+    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
+    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie", "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
+    "53": "Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes", "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
+}  # fmt: skip
+
+VERDICTS = {
+    "compatible": ("Compatible", "ok"),
+    "a_verifier": ("À vérifier", "warn"),
+    "incompatible": ("Incompatible", "ko"),
+}
+
+
+def fr_number(value: float | int | None, digits: int = 1) -> str:
+    """French decimal comma.
+
+    >>> fr_number(4.25)
+    '4,2'
+    >>> fr_number(12)
+    '12'
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def distance(km: float | None) -> str:
+    """A distance as a CIP reads it.
+
+    >>> distance(4.23)
+    'à 4,2 km'
+    >>> distance(0.04)
+    'sur place'
+    >>> distance(123.4)
+    'à 123 km'
+    >>> distance(None)
+    ''
+    """
+    if km is None:
+        return ""
+    if km < 0.1:
+        return "sur place"
+    if km >= 100:
+        return f"à {round(km)} km"
+    return f"à {fr_number(round(km, 1))} km"
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def fr_date(value: Any) -> str:
+    """``12/01/2016`` from a date, a datetime or an ISO string.
+
+    >>> fr_date("2016-01-12")
+    '12/01/2016'
+    """
+    d = _as_date(value)
+    return d.strftime("%d/%m/%Y") if d else ""
+
+
+def fr_datetime(value: datetime | None) -> str:
+    """Date and time, French style.
+
+    >>> fr_datetime(datetime(2024, 8, 1, 9, 5))
+    '01/08/2024 à 09:05'
+    """
+    if value is None:
+        return ""
+    return value.strftime("%d/%m/%Y à %H:%M")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def freshness(partner: dict[str, Any]) -> dict[str, Any]:
+    """Is this partner's information old? Uses the freshest known date (source or check).
+
+    >>> freshness({"updated_at": "2016-01-12"}, )["stale"]
+    True
+    >>> freshness({"updated_at": None})["label"]
+    'Date des données inconnue'
+    """
+    known = _as_date(partner.get("updated_at"))
+    if known is None:
+        dates = [_as_date(s.get("updated_at")) for s in partner.get("sources") or []]
+        dates = [d for d in dates if d]
+        known = max(dates) if dates else None
+    if known is None:
+        return {"date": None, "stale": False, "label": "Date des données inconnue"}
+    stale = (today() - known).days > STALE_AFTER_DAYS
+    label = f"Données de {known.year} : à vérifier" if stale else f"Données du {fr_date(known)}"
+    return {"date": known, "stale": stale, "label": label}
+
+
+def approximate(partner: dict[str, Any]) -> bool:
+    """True when the map point is only the commune's centre."""
+    exact = partner.get("coordonnees_exactes", partner.get("coords_exact"))
+    return exact is False and partner.get("lat") is not None
+
+
+def tel_href(phone: str | None) -> str:
+    """A ``tel:`` link for the first number of a phone field.
+
+    >>> tel_href("03 44 12 34 56 / 06 11 22 33 44")
+    'tel:0344123456'
+    >>> tel_href("+33 (0)3 44 12 34 56")
+    'tel:+33344123456'
+    >>> tel_href("non communiqué")
+    ''
+    """
+    if not phone:
+        return ""
+    first = re.split(r"[/,;]| ou ", phone)[0]
+    first = first.replace("(0)", "")
+    digits = re.sub(r"[^\d+]", "", first)
+    if len(digits.lstrip("+")) < 3:
+        return ""
+    return f"tel:{digits}"
+
+
+def departement_label(code: str | None) -> str:
+    """A département code with its name.
+
+    >>> departement_label("60")
+    'Oise (60)'
+    """
+    if not code:
+        return ""
+    name = DEPARTEMENTS.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def zone_words(zone: dict[str, Any] | None, partner: dict[str, Any] | None = None) -> str:
+    """The territory a partner serves, in words.
+
+    >>> zone_words({"kind": "departement", "codes": ["60", "02"]})
+    'Départements : Oise (60), Aisne (02)'
+    >>> zone_words({"kind": "rayon", "codes": [], "radius_km": 15})
+    'Dans un rayon de 15 km autour de la structure'
+    >>> zone_words({"kind": "france", "codes": []})
+    'Toute la France'
+    """
+    if not zone:
+        return "Non précisée"
+    kind = zone.get("kind")
+    codes = list(zone.get("codes") or [])
+    if kind == "france":
+        return "Toute la France"
+    if kind == "departement":
+        if not codes and partner and partner.get("departement"):
+            codes = [partner["departement"]]
+        names = ", ".join(departement_label(c) for c in codes)
+        return f"Département{'s' if len(codes) > 1 else ''} : {names}" if codes else "Département"
+    if kind == "region":
+        names = ", ".join(REGIONS.get(c, c) for c in codes)
+        return f"Région{'s' if len(codes) > 1 else ''} : {names}" if codes else "Région"
+    if kind == "communes":
+        n = len(codes)
+        if n == 0:
+            return "Communes desservies non précisées"
+        shown = ", ".join(codes[:12]) + (" …" if n > 12 else "")
+        return f"{n} commune{'s' if n > 1 else ''} (codes INSEE : {shown})"
+    if kind == "epci":
+        return "Intercommunalité (EPCI) : " + ", ".join(codes) if codes else "Intercommunalité"
+    radius = zone.get("radius_km")
+    if radius:
+        return f"Dans un rayon de {fr_number(radius)} km autour de la structure"
+    return "Autour de la structure (rayon non précisé)"
+
+
+def score_pct(score: float | None) -> str:
+    """A 0–1 score as a percentage.
+
+    >>> score_pct(0.823)
+    '82 %'
+    """
+    if score is None:
+        return ""
+    return f"{round(float(score) * 100)} %"
+
+
+def verdict_label(code: str | None) -> str:
+    return VERDICTS.get(code or "", (code or "", ""))[0]
+
+
+def verdict_class(code: str | None) -> str:
+    return VERDICTS.get(code or "", ("", "info"))[1]
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """A count with its noun, agreed.
+
+    >>> plural(1, "résultat"), plural(3, "résultat")
+    ('1 résultat', '3 résultats')
+    """
+    word = singular if n in (0, 1) else (plural_form or singular + "s")
+    return f"{fr_thousands(n)} {word}"
+
+
+def fr_thousands(n: int) -> str:
+    """Thousands separated by a narrow no-break space.
+
+    >>> fr_thousands(14477) == "14\u202f477"
+    True
+    """
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def labels(codes: list[str] | None, mapping: dict[str, str]) -> list[str]:
+    """Labels of codes (unknown codes kept as they are).
+
+    >>> labels(["a", "z"], {"a": "A"})
+    ['A', 'z']
+    """
+    return [mapping.get(c, c) for c in codes or []]
+
+
+def install(app: Flask) -> None:
+    filters = {
+        "distance": distance,
+        "fr_number": fr_number,
+        "fr_date": fr_date,
+        "fr_datetime": fr_datetime,
+        "tel_href": tel_href,
+        "departement_label": departement_label,
+        "zone_words": zone_words,
+        "score_pct": score_pct,
+        "verdict_label": verdict_label,
+        "verdict_class": verdict_class,
+        "fr_thousands": fr_thousands,
+        "labels": labels,
+    }
+    app.jinja_env.filters.update(filters)
+    app.jinja_env.globals.update(freshness=freshness, approximate=approximate, plural=plural)

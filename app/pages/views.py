@@ -1,0 +1,455 @@
+"""Public pages, rendered server-side from :mod:`app.services` (they work without JavaScript).
+
+Beneficiary data (orientation form) travels only in POST bodies: it is never put in a URL,
+logged or stored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from recommender.errors import RelaisError, UnknownCommune
+
+from .. import db, services
+from ..models import CorrectionRequest
+from . import formatting, vocab
+
+bp = Blueprint("pages", __name__)
+bp.record_once(lambda state: formatting.install(state.app))
+
+PER_PAGE = 20
+RADII = (5, 10, 20, 30, 50, 100)
+MAX_KM_CHOICES = (5, 10, 20, 30, 50, 100)
+SEARCH_FIELDS = ("q", "commune", "type", "public", "radius_km")
+COMMUNE_CODE = re.compile(r"^(\d[\dAB]\d{3})$", re.IGNORECASE)
+MAX_REPORT = 2000
+MAX_FIELD = 200
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _split_codes(values: list[str]) -> list[str]:
+    codes = [c.strip() for v in values for c in v.split(",")]
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def field_errors(exc: RelaisError) -> tuple[str | None, dict[str, Any]]:
+    """The form field a service error is about (for the error summary links)."""
+    param = exc.details.get("parameter") if isinstance(exc.details, dict) else None
+    if isinstance(exc, UnknownCommune):
+        param = "commune"
+    return param, exc.details if isinstance(exc.details, dict) else {}
+
+
+def suggestions_of(exc: RelaisError) -> list[dict[str, str]]:
+    """``[{"label", "value"}]`` from an unknown commune's ``details.suggestions``."""
+    out = []
+    for s in (exc.details or {}).get("suggestions", []) or []:
+        if isinstance(s, dict):
+            nom = s.get("nom") or s.get("label") or ""
+            dep = s.get("departement") or ""
+            cps = s.get("codes_postaux") or []
+            value = f"{cps[0]} {nom}" if cps else (s.get("code_insee") or nom)
+            out.append({"label": f"{nom} ({dep})" if dep else nom, "value": value})
+        elif isinstance(s, str):
+            out.append({"label": s, "value": s})
+    return out[:8]
+
+
+def commune_value(c: dict[str, Any]) -> str:
+    """How a resolved commune is written back in a field: ``60000 Beauvais``."""
+    cps = c.get("codes_postaux") or []
+    return f"{cps[0]} {c.get('nom', '')}".strip() if cps else c.get("nom", "")
+
+
+def pages_window(page: int, last: int) -> list[int | None]:
+    """Page numbers to show, ``None`` for a gap.
+
+    >>> pages_window(1, 1)
+    [1]
+    >>> pages_window(6, 20)
+    [1, None, 4, 5, 6, 7, 8, None, 20]
+    """
+    shown = {1, last, *range(max(1, page - 2), min(last, page + 2) + 1)}
+    out: list[int | None] = []
+    prev = 0
+    for n in sorted(shown):
+        if n - prev > 1:
+            out.append(None)
+        out.append(n)
+        prev = n
+    return out
+
+
+def search_reasons(partner: dict, freins: list[str], form: dict, location: dict | None) -> list:
+    """Why a search result is shown, in words (the search itself gives no reasons)."""
+    labels = vocab.frein_labels()
+    reasons = []
+    declared = set(partner.get("freins") or [])
+    inferred = set(partner.get("freins_deduits") or [])
+    for code in freins:
+        label = labels.get(code, code)
+        if code in declared:
+            reasons.append(f"Répond au frein « {label} » (d'après sa source ou son type).")
+        elif code in inferred:
+            reasons.append(f"Semble répondre au frein « {label} » (déduit de sa description).")
+    if location and partner.get("distance_km") is not None:
+        reasons.append(
+            f"Situé {formatting.distance(partner['distance_km'])} de {location.get('nom', '')}."
+        )
+    if form.get("q"):
+        reasons.append(f"Correspond à votre recherche « {form['q']} ».")
+    if form.get("public") and form["public"] in (partner.get("publics") or []):
+        label = vocab.public_labels().get(form["public"], form["public"])
+        reasons.append(f"Accueille le public « {label} ».")
+    if formatting.approximate(partner):
+        reasons.append("Position approximative (centre de la commune) : distance indicative.")
+    return reasons
+
+
+def map_points(partners: list[dict]) -> list[dict[str, Any]]:
+    points = []
+    for p in partners:
+        if p.get("lat") is None or p.get("lon") is None:
+            continue
+        address = " ".join(
+            x for x in (p.get("adresse"), p.get("code_postal"), p["commune"].get("nom")) if x
+        )
+        points.append(
+            {
+                "id": p["id"],
+                "nom": p["nom"],
+                "type": p["type"]["label"],
+                "adresse": address,
+                "distance": formatting.distance(p.get("distance_km")),
+                "telephone": p.get("telephone") or "",
+                "url": url_for("pages.partner", partner_id=p["id"]),
+                "lat": p["lat"],
+                "lon": p["lon"],
+                "approx": formatting.approximate(p),
+            }
+        )
+    return points
+
+
+# --------------------------------------------------------------------------- search
+
+
+@bp.get("/")
+def search():
+    args = request.args
+    form = {name: (args.get(name) or "").strip()[:MAX_FIELD] for name in SEARCH_FIELDS}
+    freins = _split_codes(args.getlist("frein"))
+    try:
+        page = max(1, min(int(args.get("page", "1")), 10_000))
+    except ValueError:
+        page = 1
+
+    notes: list[str] = []
+    params: MultiDict[str, Any] = MultiDict()
+    for name in ("q", "commune", "type", "public"):
+        if form[name]:
+            params[name] = form[name]
+    if freins:
+        params["frein"] = ",".join(freins)
+    if form["radius_km"]:
+        if form["commune"]:
+            params["radius_km"] = form["radius_km"]
+        else:
+            notes.append("La distance maximale n'est utilisée qu'avec une commune.")
+    searched = bool(params)
+    params["page"] = str(page)
+    params["per_page"] = str(PER_PAGE)
+
+    result = error = None
+    error_field = None
+    suggestions: list[dict[str, str]] = []
+    if searched:
+        try:
+            result = services.search_partners(params)
+        except RelaisError as exc:
+            error = exc.message
+            error_field, _ = field_errors(exc)
+            suggestions = suggestions_of(exc)
+
+    location = (result or {}).get("location")
+    commune_shown = form["commune"]
+    if location and COMMUNE_CODE.match(commune_shown):
+        commune_shown = commune_value(location)
+
+    last_page = 1
+    reasons: dict[str, list[str]] = {}
+    if result:
+        last_page = max(1, math.ceil(result["total"] / result["per_page"]))
+        if freins or location or form["q"]:
+            for p in result["results"]:
+                reasons[p["id"]] = search_reasons(p, freins, form, location)
+
+    def link(**changes: Any) -> str:
+        """This search's URL with some parameters changed (``None`` removes one)."""
+        current: dict[str, Any] = {k: v for k, v in form.items() if v}
+        if freins:
+            current["frein"] = freins
+        current.update(changes)
+        return url_for("pages.search", **{k: v for k, v in current.items() if v})
+
+    def toggle_frein(code: str) -> str:
+        chosen = [f for f in freins if f != code] if code in freins else [*freins, code]
+        return link(frein=chosen or None)
+
+    return render_template(
+        "pages/search.html",
+        form=form,
+        freins=freins,
+        commune_shown=commune_shown,
+        frein_choices=vocab.freins(),
+        type_choices=vocab.partner_types(),
+        public_choices=vocab.publics(),
+        type_labels=vocab.type_labels(),
+        frein_labels=vocab.frein_labels(),
+        radii=RADII,
+        searched=searched,
+        result=result,
+        location=location,
+        error=error,
+        error_field=error_field,
+        suggestions=suggestions,
+        notes=notes,
+        reasons=reasons,
+        page=page,
+        last_page=last_page,
+        pages=pages_window(page, last_page),
+        link=link,
+        toggle_frein=toggle_frein,
+        points=map_points(result["results"]) if result else [],
+    )
+
+
+# --------------------------------------------------------------------------- orientation
+
+VEHICULE = {"oui": True, "non": False, "nsp": None}
+
+
+def read_profile(form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
+    """The orientation form: (values to show back, service parameters, [(field, error)])."""
+    values = {
+        "commune": (form.get("commune") or "").strip()[:MAX_FIELD],
+        "freins": _split_codes(form.getlist("freins")),
+        "age": (form.get("age") or "").strip()[:8],
+        "publics": _split_codes(form.getlist("publics")),
+        "vehicule": form.get("vehicule") if form.get("vehicule") in VEHICULE else "nsp",
+        "max_km": (form.get("max_km") or "").strip()[:8],
+    }
+    errors: list[tuple[str, str]] = []
+    if not values["commune"]:
+        errors.append(("commune", "Indiquez la commune de la personne."))
+    if not values["freins"]:
+        errors.append(("freins", "Cochez au moins un frein à lever."))
+    params: dict[str, Any] = {
+        "commune": values["commune"],
+        "freins": values["freins"],
+        "publics": values["publics"],
+        "limit": 5,
+    }
+    if values["age"]:
+        if values["age"].isdigit() and 14 <= int(values["age"]) <= 120:
+            params["age"] = int(values["age"])
+        else:
+            errors.append(("age", "L'âge doit être un nombre entier entre 14 et 120."))
+    if VEHICULE[values["vehicule"]] is not None:
+        params["vehicule"] = VEHICULE[values["vehicule"]]
+    if values["max_km"]:
+        try:
+            max_km = float(values["max_km"].replace(",", "."))
+        except ValueError:
+            max_km = -1
+        if 0 < max_km <= 1000:
+            params["max_km"] = max_km
+        else:
+            errors.append(("max_km", "La distance maximale doit être un nombre de 1 à 1000 km."))
+    return values, params, errors
+
+
+def _plan_summary(answer: dict[str, Any]) -> str:
+    plan = answer.get("plan") or {}
+    n_partners = len(plan.get("partners") or [])
+    n_freins = len(answer.get("freins") or [])
+    covered = n_freins - len(plan.get("uncovered") or [])
+    if n_partners == 0:
+        return "Aucune structure proposée ne couvre ces freins."
+    structures = formatting.plural(n_partners, "structure")
+    verb = "couvre" if n_partners == 1 else "couvrent"
+    if covered == n_freins:
+        what = "le frein" if n_freins == 1 else f"les {n_freins} freins"
+    else:
+        what = f"{covered} des {n_freins} freins"
+    return f"Proposition : {structures} {verb} {what}"
+
+
+@bp.route("/orientation", methods=["GET", "POST"])
+def orientation():
+    values = {"commune": "", "freins": [], "age": "", "publics": [], "vehicule": "nsp"}
+    values["max_km"] = ""
+    errors: list[tuple[str, str]] = []
+    answer = fit = None
+    fit_choices: list[dict] = []
+    fit_errors: list[tuple[str, str]] = []
+    fit_q = ""
+    if request.method == "POST":
+        values, params, errors = read_profile(request.form)
+        if not errors:
+            try:
+                answer = services.recommend(params)
+            except RelaisError as exc:
+                param, _ = field_errors(exc)
+                errors.append((param or "commune", exc.message))
+                for s in suggestions_of(exc):
+                    errors.append(("commune", f"Vouliez-vous dire : {s['label']} ?"))
+        if not errors and request.form.get("action") == "verifier":
+            fit_q = (request.form.get("verifier_q") or "").strip()[:MAX_FIELD]
+            partner_id = (request.form.get("verifier_id") or "").strip()[:64]
+            if fit_q and not request.form.get("verifier_choisi"):
+                try:
+                    found = services.search_partners({"q": fit_q, "per_page": "8"})
+                    fit_choices = found["results"]
+                    if not fit_choices:
+                        fit_errors.append(("verifier_q", "Aucune structure ne correspond."))
+                except RelaisError as exc:
+                    fit_errors.append(("verifier_q", exc.message))
+                partner_id = ""
+            elif request.form.get("verifier_choisi"):
+                partner_id = request.form["verifier_choisi"][:64]
+            if partner_id:
+                try:
+                    fit = services.fit_check({**params, "partner_id": partner_id})
+                except RelaisError as exc:
+                    fit_errors.append(("verifier_id", exc.message))
+            elif not fit_choices and not fit_errors:
+                fit_errors.append(
+                    ("verifier_id", "Choisissez une structure ou recherchez-la par son nom.")
+                )
+
+    proposed: list[dict] = []  # every partner shown, once, plan first (for the fiche)
+    plan_ids: list[str] = []
+    if answer:
+        plan_ids = list((answer.get("plan") or {}).get("partners") or [])
+        seen: dict[str, dict] = {}
+        for block in answer["freins"]:
+            for r in block["results"]:
+                entry = seen.setdefault(
+                    r["partner"]["id"],
+                    {"partner": r["partner"], "distance_km": r.get("distance_km"), "freins": []},
+                )
+                entry["freins"].append(block["label"])
+        proposed = sorted(
+            seen.values(),
+            key=lambda e: (
+                plan_ids.index(e["partner"]["id"]) if e["partner"]["id"] in plan_ids else 999
+            ),
+        )
+    response = render_template(
+        "pages/orientation.html",
+        values=values,
+        errors=errors,
+        answer=answer,
+        plan_summary=_plan_summary(answer) if answer else "",
+        plan_ids=plan_ids,
+        proposed=proposed,
+        fit=fit,
+        fit_q=fit_q,
+        fit_choices=fit_choices,
+        fit_errors=fit_errors,
+        frein_choices=vocab.freins(),
+        frein_labels=vocab.frein_labels(),
+        public_choices=vocab.publics(),
+        max_km_choices=MAX_KM_CHOICES,
+        today=formatting.today(),
+    )
+    # The answer describes a person: keep it out of every cache.
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+# --------------------------------------------------------------------------- partner page
+
+
+@bp.get("/partenaires/<partner_id>")
+def partner(partner_id: str):
+    data = services.get_partner(partner_id)
+    row = services.get_partner_row(partner_id)
+    return render_template(
+        "pages/partner.html",
+        p=data,
+        row=row,
+        sources=row.sources,
+        fresh=formatting.freshness(data),
+        frein_labels=vocab.frein_labels(),
+        public_labels=vocab.public_labels(),
+        report={"message": "", "contact": ""},
+        report_errors=[],
+        points=map_points([data]),
+    )
+
+
+@bp.post("/partenaires/<partner_id>/signaler")
+def report_error(partner_id: str):
+    row = services.get_partner_row(partner_id)
+    message = (request.form.get("message") or "").strip()
+    contact = (request.form.get("contact") or "").strip()
+    errors = []
+    if len(message) < 5:
+        errors.append(("message", "Décrivez l'erreur constatée (au moins 5 caractères)."))
+    if len(message) > MAX_REPORT:
+        errors.append(("message", f"Le message ne doit pas dépasser {MAX_REPORT} caractères."))
+    if len(contact) > MAX_FIELD:
+        errors.append(("contact", f"Le contact ne doit pas dépasser {MAX_FIELD} caractères."))
+    if errors:
+        data = services.get_partner(partner_id)
+        return (
+            render_template(
+                "pages/partner.html",
+                p=data,
+                row=row,
+                sources=row.sources,
+                fresh=formatting.freshness(data),
+                frein_labels=vocab.frein_labels(),
+                public_labels=vocab.public_labels(),
+                report={"message": message[: MAX_REPORT * 2], "contact": contact[:MAX_FIELD]},
+                report_errors=errors,
+                points=map_points([data]),
+            ),
+            400,
+        )
+    session = db.get_session()
+    session.add(CorrectionRequest(partner_id=row.id, message=message, contact=contact))
+    session.commit()
+    current_app.logger.info("Signalement reçu pour le partenaire %s", row.id)
+    flash(
+        "Merci : votre signalement a été transmis. L'équipe vérifiera ces informations "
+        "et corrigera la fiche si nécessaire.",
+        "success",
+    )
+    return redirect(url_for("pages.partner", partner_id=row.id, _anchor="signaler"), 303)
+
+
+@bp.get("/partenaires/")
+def partners_index():
+    return redirect(url_for("pages.search"))
+
+
+@bp.get("/a-propos")
+def about():
+    return render_template("pages/about.html")

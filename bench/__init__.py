@@ -1,0 +1,1 @@
+"""Relais performance harness (see ``bench/README.md``): ``python -m bench.run``."""

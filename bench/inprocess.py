@@ -1,0 +1,364 @@
+"""In-process measurements on one database, in a fresh process (run by ``bench.run``).
+
+``python -m bench.inprocess --database-url URL --index-dir DIR --out FILE [--quick]``
+
+1. Index build (``EngineHolder.build``) with its phases, resident memory before/after
+   and the process peak.
+2. Latency of the engine call alone and of the full service call (engine + database
+   fetch + JSON serialisation, in an app context) for recommendations (1, 3, 6 freins),
+   text search (q + commune + radius), the widget call, the fit check and the commune
+   autocomplete: median, p95, p99 after warm-up, wall and CPU time.
+3. The same recommendations answered by plain SQL (``bench.sqlbaseline``).
+4. What-ifs: prototypes of the proposed fixes, measured without touching the app
+   (records read through Core with memoised JSON; opening an existing whoosh index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gc
+import json
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .stats import measure, rss_kib
+
+
+def _timed(store: dict[str, float], name: str, fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            store[name] = store.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+def fast_records(session: Any) -> list[Any]:
+    """Prototype of the proposed ``records_from_session``: Core rows (no ORM loading),
+    JSON columns read as text and decoded once per distinct value."""
+    from sqlalchemy import String, select, type_coerce
+
+    from app.engine import _RECORD_COLUMNS, freshness
+    from app.models import Partner
+    from recommender.records import PartnerRecord
+
+    json_columns = {"freins", "freins_inferred", "publics", "zone_codes"}
+    columns = [
+        type_coerce(c, String).label(c.key) if c.key in json_columns else c for c in _RECORD_COLUMNS
+    ]
+
+    @functools.cache
+    def codes(raw: str | None) -> tuple[str, ...]:
+        return tuple(json.loads(raw)) if raw else ()
+
+    conn = session.connection()
+    records = []
+    for row in conn.execute(select(*columns).order_by(Partner.id)):
+        records.append(
+            PartnerRecord(
+                id=row.id,
+                nom=row.nom,
+                type_code=row.type_code,
+                lat=row.lat,
+                lon=row.lon,
+                coords_exact=row.coords_exact,
+                code_insee=row.code_insee,
+                departement=row.departement,
+                region=row.region,
+                freins=codes(row.freins),
+                freins_inferred=codes(row.freins_inferred),
+                publics=codes(row.publics),
+                age_min=row.age_min,
+                age_max=row.age_max,
+                zone_kind=row.zone_kind,
+                zone_codes=codes(row.zone_codes),
+                zone_radius_km=row.zone_radius_km,
+                updated_at=freshness(row.source_updated_at, row.verified_at),
+                status=row.status,
+                description=row.description or "",
+            )
+        )
+    return records
+
+
+class _NoWriter:
+    """A whoosh writer that writes nothing (the index already holds the documents)."""
+
+    def add_document(self, **_fields: Any) -> None:
+        pass
+
+    def commit(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def reuse_whoosh_index():
+    """Prototype of the proposed index reuse, without touching ``recommender/``: while
+    active, ``FileStorage.create_index`` opens the index already in the directory and its
+    writer writes nothing, so ``PartnerSearch.fit`` keeps only its numpy work."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+
+    create_index, writer = FileStorage.create_index, FileIndex.writer
+
+    def open_instead(self, schema, indexname="MAIN", **_kwargs):
+        return self.open_index(indexname)
+
+    FileStorage.create_index = open_instead
+    FileIndex.writer = lambda self, **_kwargs: _NoWriter()
+    try:
+        yield
+    finally:
+        FileStorage.create_index, FileIndex.writer = create_index, writer
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    result: dict[str, Any] = {"size": args.size, "pid": os.getpid()}
+    mem: dict[str, Any] = {"start": rss_kib()}
+
+    from app import create_app, services
+    from app import engine as engine_mod
+    from app.db import get_session
+    from recommender.geo import default_gazetteer
+    from recommender.profile import parse_location, parse_profile
+    from recommender.taxonomy import default_taxonomy
+
+    app = create_app(
+        {"DATABASE_URL": args.database_url, "INDEX_DIR": args.index_dir, "SECRET_KEY": "bench"}
+    )
+    gazetteer, taxonomy = default_gazetteer(), default_taxonomy()
+    result["app_and_referentials_s"] = round(time.perf_counter() - started, 3)
+    mem["referentials_loaded"] = rss_kib()
+
+    # ------------------------------------------------------------------ build
+    phases: dict[str, float] = {}
+    originals = (
+        engine_mod.records_from_session,
+        engine_mod.Recommender.fit,
+        engine_mod.PartnerSearch.fit,
+    )
+    engine_mod.records_from_session = _timed(phases, "records_s", originals[0])
+    engine_mod.Recommender.fit = _timed(phases, "recommender_fit_s", originals[1])
+    engine_mod.PartnerSearch.fit = _timed(phases, "search_fit_s", originals[2])
+    holder = app.extensions["relais.engine_holder"]
+    try:
+        with app.app_context():
+            session = get_session()
+            t = time.perf_counter()
+            version = engine_mod.data_version(session)
+            data_version_s = time.perf_counter() - t
+            t = time.perf_counter()
+            state = holder.build(session, version)
+            build_s = time.perf_counter() - t
+            holder.state, holder.checked_at = state, time.monotonic()
+            n_records = len(state.recommender.table_)
+    finally:
+        (
+            engine_mod.records_from_session,
+            engine_mod.Recommender.fit,
+            engine_mod.PartnerSearch.fit,
+        ) = originals
+    mem["after_build"] = rss_kib()
+    mem["ru_maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gc.collect()
+    mem["after_build_gc"] = rss_kib()
+    result["build"] = {
+        "records": n_records,
+        "version": version,
+        "build_s": round(build_s, 3),
+        **{k: round(v, 3) for k, v in phases.items()},
+        "data_version_ms": round(data_version_s * 1000, 2),
+    }
+    result["memory_kib"] = mem
+
+    # ------------------------------------------------------------------ workload
+    from .workload import Workload
+
+    wl = Workload(args.seed, gazetteer=gazetteer, taxonomy=taxonomy)
+    n_inputs = 60 if args.quick else 200
+    iterations = 100 if args.quick else 200
+    warmup = 10 if args.quick else 20
+    max_s = 8.0 if args.quick else 12.0
+    bounded = functools.partial(measure, warmup=warmup, iterations=iterations, max_seconds=max_s)
+    recommender, search = state.recommender, state.search
+
+    def service(fn):
+        def call(params):
+            with app.app_context():
+                app.json.dumps(fn(params))
+
+        return call
+
+    latency: dict[str, Any] = {}
+    profiles: dict[int, list[dict[str, str]]] = {}
+    parsed: dict[int, list[Any]] = {}
+    for k in (1, 3, 6):
+        profiles[k] = wl.profiles(n_inputs, k)
+        parsed[k] = [parse_profile(p, gazetteer, taxonomy) for p in profiles[k]]
+        latency[f"reco_{k}_engine"] = bounded(
+            lambda p: recommender.recommend(p, limit=5), parsed[k]
+        )
+        latency[f"reco_{k}_service"] = bounded(service(services.recommend), profiles[k])
+
+    # the same recommendation through Flask (routing, hooks, JSON response), no network
+    client = app.test_client()
+    from urllib.parse import urlencode
+
+    def wsgi(path: str):
+        def call(params):
+            response = client.get(f"{path}?{urlencode(params)}")
+            assert response.status_code == 200, response.status_code
+
+        return call
+
+    latency["reco_3_wsgi"] = bounded(wsgi("/api/v1/recommendations"), profiles[3])
+
+    searches = wl.searches(n_inputs)
+    located = [(s, parse_location(s, gazetteer)) for s in searches]
+    latency["search_engine"] = bounded(
+        lambda sl: search.search(
+            q=sl[0]["q"],
+            lat=sl[1].lat,
+            lon=sl[1].lon,
+            radius_km=float(sl[0]["radius_km"]),
+            per_page=20,
+        ),
+        located,
+    )
+    latency["search_service"] = bounded(service(services.search_partners), searches)
+
+    widget = wl.widget_calls(n_inputs)
+    widget_located = [(w, parse_location(w, gazetteer)) for w in widget]
+    latency["widget_engine"] = bounded(
+        lambda wl_: search.search(
+            freins=[wl_[0]["frein"]], lat=wl_[1].lat, lon=wl_[1].lon, per_page=5
+        ),
+        widget_located,
+    )
+    latency["widget_service"] = bounded(service(services.search_partners), widget)
+
+    rng = random.Random(args.seed)
+    records = recommender.table_.records
+    fit_inputs = []
+    for i, (params, profile) in enumerate(zip(profiles[3], parsed[3], strict=True)):
+        pid = None
+        if i % 2 == 0:
+            for frein in recommender.recommend(profile, limit=1)["freins"]:
+                if frein["results"]:
+                    pid = frein["results"][0]["partner_id"]
+                    break
+        if pid is None:
+            pid = records[rng.randrange(len(records))].id
+        fit_inputs.append(({**params, "partner_id": pid}, profile, pid))
+    latency["fit_engine"] = bounded(lambda f: recommender.fit_check(f[1], f[2]), fit_inputs)
+    latency["fit_service"] = bounded(service(services.fit_check), [f[0] for f in fit_inputs])
+
+    typed = wl.autocomplete(n_inputs)
+    latency["communes_engine"] = bounded(lambda q: gazetteer.autocomplete(q["q"], 10), typed)
+    latency["communes_service"] = bounded(service(services.search_communes), typed)
+    result["latency"] = latency
+
+    # ------------------------------------------------------------------ SQL side by side
+    from . import sqlbaseline
+
+    db_engine = app.extensions["relais.engine"]
+    result["sql_math"] = sqlbaseline.ensure_math(db_engine)
+    statements = sqlbaseline.statements(db_engine.dialect.name)
+    sql_bounded = functools.partial(
+        measure,
+        warmup=3,
+        iterations=15 if args.quick else 40,
+        max_seconds=20.0 if args.quick else 45.0,
+    )
+    sql: dict[str, Any] = {}
+    overlap = []
+    with db_engine.connect() as conn:
+        for k in (1, 3):
+            for variant, statement in statements.items():
+                sql[f"sql_{variant}_reco_{k}"] = sql_bounded(
+                    lambda p, st=statement: sqlbaseline.recommend_sql(conn, st, p), parsed[k]
+                )
+        for profile in parsed[3][:20]:
+            by_sql = sqlbaseline.recommend_sql(conn, statements["like"], profile)
+            by_engine = recommender.recommend(profile, limit=5)["freins"]
+            for rows, item in zip(by_sql, by_engine, strict=True):
+                engine_ids = {r["partner_id"] for r in item["results"]}
+                if engine_ids:
+                    overlap.append(len(engine_ids & {r[0] for r in rows}) / len(engine_ids))
+    sql["top5_overlap_with_engine"] = round(sum(overlap) / len(overlap), 3) if overlap else None
+    result["sql"] = sql
+    engine_median = latency["reco_3_engine"]["median_ms"]
+    result["ratios"] = {
+        f"sql_{variant}_over_engine_reco_3": round(
+            sql[f"sql_{variant}_reco_3"]["median_ms"] / engine_median, 1
+        )
+        for variant in statements
+    } | {
+        f"sql_{variant}_over_service_reco_3": round(
+            sql[f"sql_{variant}_reco_3"]["median_ms"] / latency["reco_3_service"]["median_ms"], 1
+        )
+        for variant in statements
+    }
+
+    # ------------------------------------------------------------------ what-ifs
+    if not args.no_what_if:
+        what_if: dict[str, Any] = {}
+        with app.app_context():
+            session = get_session()
+            t = time.perf_counter()
+            fast = fast_records(session)
+            what_if["records_core_memo_s"] = round(time.perf_counter() - t, 3)
+            what_if["records_equal"] = fast == list(recommender.table_.records)
+        # start-up with both proposals: records through Core + memo, existing index opened
+        original_records = engine_mod.records_from_session
+        engine_mod.records_from_session = fast_records
+        try:
+            with reuse_whoosh_index(), app.app_context():
+                t = time.perf_counter()
+                reused = holder.build(get_session(), version)
+                what_if["startup_build_reusing_index_s"] = round(time.perf_counter() - t, 3)
+        finally:
+            engine_mod.records_from_session = original_records
+        probe = [(s[0]["q"], s[1]) for s in located[:20]]
+        what_if["reused_index_same_results"] = all(
+            reused.search.search(q=q, lat=loc.lat, lon=loc.lon, radius_km=20.0)
+            == search.search(q=q, lat=loc.lat, lon=loc.lon, radius_km=20.0)
+            for q, loc in probe
+        )
+        result["what_if"] = what_if
+
+    result["load_average"] = os.getloadavg()
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--index-dir", required=True)
+    parser.add_argument("--size", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-what-if", action="store_true")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    result = run(args)
+    Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

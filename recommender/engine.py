@@ -1,0 +1,513 @@
+"""The orientation recommender: for a person and their freins, the partners to propose.
+
+``fit(records)`` builds, once, a columnar table of the partners and the
+candidate indexes (a BallTree per frein plus zone tables); ``recommend`` and
+``fit_check`` then work on numpy arrays only, whatever the number of
+partners. Both go through the same eligibility rules (``eligibility.check``)
+and the same scoring (``ranking.score`` / ``ranking.explain``), so a
+recommended pair is never judged incompatible by ``fit_check``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from .eligibility import Checks, blockers, check, make_context
+from .errors import NotFound
+from .geoindex import (
+    MISSION_CORE,
+    MISSION_INFERRED,
+    MISSION_SIDE,
+    RAYON,
+    GeoIndex,
+    PartnerTable,
+)
+from .plan import greedy_cover
+from .ranking import RankingParams, explain, score, upper_bound
+from .records import ZONE_KINDS, PartnerRecord
+
+NO_PUBLIC = "tous-publics"
+
+
+class Recommender:
+    """Orientation engine: eligible partners per frein, ranked and explained in French.
+
+    Parameters
+    ----------
+    taxonomy, gazetteer : optional
+        ``None`` means ``default_taxonomy()`` / ``default_gazetteer()`` at fit time.
+    candidate_k : int
+        Nearest partners fetched per frein before the eligibility rules (the
+        search widens by itself when that is not enough to be sure of the top).
+    max_km_default : float, optional
+        Hard distance cap when the profile gives no ``max_km``.
+    stale_after_years : float
+        Records older than this are ranked lower and flagged.
+    inferred_weight : float
+        Multiplier of a frein guessed from the description.
+    side_weight : float
+        Coverage of a secondary mission (the main mission counts 1.0).
+    default_radius_km : float
+        Radius of a ``rayon`` zone when neither the record nor its type gives one.
+    plan_min_relative_score : float
+        See :func:`recommender.plan.greedy_cover`.
+    reference_date : datetime.date, optional
+        "Today" for freshness (``None``: the date of ``fit``).
+
+    Examples
+    --------
+    >>> from recommender.profile import parse_profile
+    >>> from recommender.records import PartnerRecord
+    >>> spip = dict(type_code="spip", freins=("justice",), zone_kind="departement")
+    >>> rec = Recommender().fit([
+    ...     PartnerRecord(id="spip-60", nom="SPIP de l'Oise", lat=49.43, lon=2.08,
+    ...                   departement="60", **spip),
+    ...     PartnerRecord(id="spip-80", nom="SPIP de la Somme", lat=49.89, lon=2.30,
+    ...                   departement="80", **spip),
+    ... ])
+    >>> profile = parse_profile({"commune": "Grandvilliers", "freins": "justice"},
+    ...                         rec.gazetteer_, rec.taxonomy_)
+    >>> best = rec.recommend(profile)["freins"][0]["results"][0]
+    >>> best["partner_id"], best["reasons"][:2]
+    ('spip-60', ["SPIP compétent pour l'Oise", 'à 28,3 km'])
+    >>> rec.fit_check(profile, "spip-80")["blockers"]
+    ["compétent seulement pour la Somme : la personne réside dans l'Oise"]
+    """
+
+    def __init__(
+        self,
+        *,
+        taxonomy: Any = None,
+        gazetteer: Any = None,
+        candidate_k: int = 200,
+        max_km_default: float | None = None,
+        stale_after_years: float = 3.0,
+        inferred_weight: float = 0.5,
+        side_weight: float = 0.6,
+        default_radius_km: float = 30.0,
+        plan_min_relative_score: float = 0.5,
+        reference_date: date | None = None,
+    ):
+        self.taxonomy = taxonomy
+        self.gazetteer = gazetteer
+        self.candidate_k = candidate_k
+        self.max_km_default = max_km_default
+        self.stale_after_years = stale_after_years
+        self.inferred_weight = inferred_weight
+        self.side_weight = side_weight
+        self.default_radius_km = default_radius_km
+        self.plan_min_relative_score = plan_min_relative_score
+        self.reference_date = reference_date
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, records: Iterable[PartnerRecord]) -> Recommender:
+        """Build the partner table and the candidate indexes."""
+        if self.taxonomy is None:
+            from .taxonomy import default_taxonomy
+
+            self.taxonomy_ = default_taxonomy()
+        else:
+            self.taxonomy_ = self.taxonomy
+        if self.gazetteer is None:
+            from .geo import default_gazetteer
+
+            self.gazetteer_ = default_gazetteer()
+        else:
+            self.gazetteer_ = self.gazetteer
+        self.params_ = RankingParams(stale_after_years=self.stale_after_years)
+        self.table_ = build_table(
+            list(records),
+            self.taxonomy_,
+            self.gazetteer_,
+            side_weight=self.side_weight,
+            inferred_weight=self.inferred_weight,
+            default_radius_km=self.default_radius_km,
+            reference_date=self.reference_date or date.today(),
+        )
+        table = self.table_
+        self.addressable_ = (
+            (table.weight > 0)
+            & table.active[:, None]
+            & table.recommendable[:, None]
+            & (table.has_point | (table.zone_kind != RAYON))[:, None]
+        )
+        self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
+            table.lat, table.lon, self.addressable_, table.zone_kind, table.zone_codes
+        )
+        # per frein, over the BallTree rows: best mission weight, publics, widest radius
+        self.tree_bounds_ = []
+        for f in range(len(table.freins)):
+            rows = self.index_.tree_rows(f)
+            if rows.size == 0:
+                self.tree_bounds_.append((0.0, 0, 0, 0.0))
+                continue
+            self.tree_bounds_.append(
+                (
+                    float(table.weight[rows, f].max()),
+                    int(np.bitwise_or.reduce(table.exclusive_mask[rows])),
+                    int(
+                        np.bitwise_or.reduce(table.publics_mask[rows] | table.exclusive_mask[rows])
+                    ),
+                    float(table.radius[rows].max()),
+                )
+            )
+        self.frein_labels_ = {code: f.label for code, f in self.taxonomy_.freins.items()}
+        self.public_labels_ = {
+            code: (label if isinstance(label, str) else getattr(label, "label", code))
+            for code, label in self.taxonomy_.publics.items()
+        }
+        return self
+
+    # ------------------------------------------------------------------ recommend
+
+    def recommend(self, profile: Any, limit: int = 5) -> dict[str, Any]:
+        """The best eligible partners for each frein of ``profile``, and a plan covering them."""
+        ctx = self._context(profile)
+        freins_out = []
+        for code in profile.freins:
+            f = self.table_.frein_index(code)
+            checks, scores = self._rank(ctx, f, limit)
+            results = [self._result(ctx, checks, scores, j, code) for j in range(checks.rows.size)]
+            freins_out.append(
+                {"frein": code, "label": self.frein_labels_.get(code, code), "results": results}
+            )
+        plan = greedy_cover(
+            {
+                item["frein"]: [(r["partner_id"], r["score"]) for r in item["results"]]
+                for item in freins_out
+            },
+            min_relative_score=self.plan_min_relative_score,
+        )
+        return {"location": profile.location.to_dict(), "freins": freins_out, "plan": plan}
+
+    def _context(self, profile: Any):
+        return make_context(
+            profile, self.table_, self.index_, self.gazetteer_, max_km_default=self.max_km_default
+        )
+
+    def _rank(self, ctx: Any, f: int, limit: int) -> tuple[Checks, np.ndarray]:
+        """Top ``limit`` eligible rows for frein column ``f``, best first.
+
+        Zone-wide partners covering the person come from the zone tables (all of
+        them); ``rayon`` partners from the frein's BallTree, nearest first. The
+        nearest set is widened until no farther ``rayon`` partner could be
+        eligible (beyond every radius or ``max_km``) or outscore the current
+        ``limit``-th result (the score is bounded by its distance factor).
+        """
+        index, table = self.index_, self.table_
+        zone_rows = ctx.covering[self.addressable_[ctx.covering, f]]
+        size = index.size(f)
+        max_mission, excl_bits, pub_bits, max_radius = self.tree_bounds_[f]
+        if excl_bits & ctx.publics_bits:
+            max_public = 1.0
+        elif pub_bits & ctx.publics_bits:
+            max_public = self.params_.public_targeted
+        else:
+            max_public = self.params_.public_other
+        k = self.candidate_k
+        while True:
+            near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
+            rows = np.concatenate([near, zone_rows])  # disjoint: trees hold rayon rows only
+            checks = check(table, ctx, rows, f)
+            eligible = checks.subset(checks.eligible)
+            scores = score(table, ctx, eligible, self.params_)
+            if near.size >= size or reach > max_radius:
+                break
+            if ctx.max_km is not None and reach > ctx.max_km:
+                break
+            if scores.size >= limit:
+                kth = float(np.partition(scores, scores.size - limit)[scores.size - limit])
+                bound = max_mission * max_public * upper_bound(reach, ctx, self.params_)
+                if kth >= bound:
+                    break
+            k *= 4
+        distance = np.where(np.isnan(eligible.distance), np.inf, eligible.distance)
+        order = np.lexsort((eligible.rows, distance, -scores))[:limit]
+        return eligible.subset(order), scores[order]
+
+    def _result(
+        self, ctx: Any, checks: Checks, scores: np.ndarray, j: int, frein: str
+    ) -> dict[str, Any]:
+        row = int(checks.rows[j])
+        record = self.table_.records[row]
+        reasons, warnings, verdict = explain(
+            self.table_,
+            ctx,
+            checks,
+            j,
+            params=self.params_,
+            frein_label=self.frein_labels_.get(frein, frein),
+            type_label=self._type_label(record.type_code),
+            public_labels=self.public_labels_,
+            gazetteer=self.gazetteer_,
+        )
+        distance = float(checks.distance[j])
+        return {
+            "partner_id": record.id,
+            "score": round(float(scores[j]), 3),
+            "distance_km": None if math.isnan(distance) else round(distance, 1),
+            "verdict": verdict,
+            "reasons": reasons,
+            "warnings": warnings,
+        }
+
+    def _type_label(self, type_code: str) -> str:
+        ptype = self.taxonomy_.partner_types.get(type_code)
+        return ptype.label if ptype is not None else type_code
+
+    # ------------------------------------------------------------------ fit check
+
+    def fit_check(
+        self, profile: Any, partner_id: str, *, frein: str | None = None, details: bool = False
+    ) -> dict[str, Any]:
+        """Verdict on one orientation: ``compatible``, ``a_verifier`` or ``incompatible``.
+
+        Same rules and same score as :meth:`recommend`; the score and reasons
+        are those of the requested frein where the partner scores best (or of
+        ``frein`` when given: the same as that frein's entry in ``recommend``).
+        With no frein in the profile, the partner's own freins are judged.
+        Unknown ``partner_id`` → :class:`~recommender.errors.NotFound`.
+
+        Returns ``{"verdict", "score", "reasons", "blockers", "distance_km",
+        "partner_id"}``; with ``details``, also the ``warnings`` behind an
+        ``a_verifier`` verdict, the ``frein`` judged, and the requested freins the
+        partner addresses (``freins_traites``) or not (``freins_non_traites``).
+        """
+        table = self.table_
+        row = table.index.get(partner_id)
+        if row is None:
+            raise NotFound(
+                f"Partenaire introuvable : « {partner_id} ».", details={"partner_id": partner_id}
+            )
+        record = table.records[row]
+        ctx = self._context(profile)
+        if frein is not None:
+            self.taxonomy_.frein(frein)  # an unknown code raises UnknownFrein (400)
+        freins = (
+            [frein]
+            if frein
+            else list(profile.freins)
+            or [c for i, c in enumerate(table.freins) if table.weight[row, i] > 0]
+        )
+        rows = np.array([row], dtype=np.int64)
+        per_frein = [(code, check(table, ctx, rows, table.frein_index(code))) for code in freins]
+        # (no frein asked and none addressed: the frein-agnostic rules still apply)
+        first = per_frein[0][1] if per_frein else check(table, ctx, rows, 0)
+        type_label = self._type_label(record.type_code)
+        found = blockers(
+            table,
+            ctx,
+            first,
+            0,
+            gazetteer=self.gazetteer_,
+            type_label=type_label,
+            public_labels=self.public_labels_,
+        )
+        addressed = [(code, c) for code, c in per_frein if c.addresses[0]]
+        missing = [code for code, c in per_frein if not c.addresses[0]]
+        if not addressed:
+            labels = ", ".join(self.frein_labels_.get(c, c).lower() for c in freins) or "aucun"
+            found.append(f"ne traite pas le frein demandé ({labels})")
+        distance = float(first.distance[0])
+        answer: dict[str, Any] = {
+            "partner_id": record.id,
+            "distance_km": None if math.isnan(distance) else round(distance, 1),
+        }
+        extra: dict[str, Any] = {
+            "freins_traites": [code for code, _ in addressed],
+            "freins_non_traites": missing,
+        }
+        if found:
+            answer.update(verdict="incompatible", score=0.0, reasons=[], blockers=found)
+            extra.update(warnings=[], frein=None)
+            return {**answer, **extra} if details else answer
+        best = None
+        for code, checks in addressed:
+            value = float(score(table, ctx, checks, self.params_)[0])
+            if best is None or value > best[0]:
+                best = (value, code, checks)
+        assert best is not None
+        value, code, checks = best
+        result = self._result(ctx, checks, np.array([value]), 0, code)
+        answer.update(
+            verdict=result["verdict"], score=result["score"], reasons=result["reasons"], blockers=[]
+        )
+        extra.update(warnings=result["warnings"], frein=code)
+        return {**answer, **extra} if details else answer
+
+
+# ---------------------------------------------------------------------- table
+
+
+def build_table(
+    records: list[PartnerRecord],
+    taxonomy: Any,
+    gazetteer: Any,
+    *,
+    side_weight: float,
+    inferred_weight: float,
+    default_radius_km: float,
+    reference_date: date,
+) -> PartnerTable:
+    """Columns of the engine over ``records`` (one pass; zones normalised to code lists)."""
+    n = len(records)
+    freins = tuple(taxonomy.freins)
+    frein_pos = {code: i for i, code in enumerate(freins)}
+    public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
+    public_pos = {code: i for i, code in enumerate(public_codes)}
+
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    approx = np.zeros(n, dtype=bool)
+    active = np.zeros(n, dtype=bool)
+    recommendable = np.ones(n, dtype=bool)
+    zone_kind = np.zeros(n, dtype=np.int8)
+    zone_codes: list[tuple[str, ...]] = []
+    radius = np.full(n, np.inf)
+    age_min = np.full(n, np.nan)
+    age_max = np.full(n, np.nan)
+    years_old = np.full(n, np.nan)
+    weight = np.zeros((n, len(freins)), dtype=np.float32)
+    mission = np.zeros((n, len(freins)), dtype=np.int8)
+    publics_mask = np.zeros(n, dtype=np.int64)
+    exclusive_mask = np.zeros(n, dtype=np.int64)
+    index: dict[str, int] = {}
+    commune_cache: dict[str, Any] = {}
+
+    def commune(code: str | None) -> Any:
+        if not code:
+            return None
+        if code not in commune_cache:
+            try:
+                commune_cache[code] = gazetteer.get(code)
+            except (KeyError, LookupError):
+                commune_cache[code] = None
+        return commune_cache[code]
+
+    def bits(codes: Iterable[str]) -> int:
+        out = 0
+        for code in codes:
+            if code in public_pos:
+                out |= 1 << public_pos[code]
+        return out
+
+    for i, rec in enumerate(records):
+        index[rec.id] = i
+        ptype = taxonomy.partner_types.get(rec.type_code)
+        active[i] = rec.active
+        if ptype is not None:
+            recommendable[i] = bool(ptype.recommendable)
+
+        # point: the record's, else the centre of its commune (approximate)
+        home = None
+        if rec.lat is not None and rec.lon is not None:
+            lat[i], lon[i] = rec.lat, rec.lon
+            approx[i] = not rec.coords_exact
+        else:
+            home = commune(rec.code_insee)
+            if home is not None and home.lat is not None:
+                lat[i], lon[i] = home.lat, home.lon
+            approx[i] = True
+        departement = rec.departement
+        region = rec.region
+        if departement is None or region is None:
+            home = home or commune(rec.code_insee)
+            if home is not None:
+                departement = departement or home.departement
+                region = region or home.region
+
+        # zone, as code lists
+        kind, codes, rad = rec.zone_kind, tuple(rec.zone_codes), rec.zone_radius_km
+        if ptype is not None and kind == "rayon" and rad is None and ptype.zone_kind != "rayon":
+            kind = ptype.zone_kind  # a record left at the default takes its type's zone
+        if kind == "departement" and not codes:
+            codes = (departement,) if departement else ()
+        elif kind == "region" and not codes:
+            codes = (region,) if region else ()
+        elif kind == "communes" and not codes:
+            codes = (rec.code_insee,) if rec.code_insee else ()
+        elif kind == "epci":
+            if not codes:
+                home = home or commune(rec.code_insee)
+                epci = getattr(home, "epci", None)
+                codes = (epci,) if epci else ()
+            members: set[str] = set()
+            for code in codes:
+                with contextlib.suppress(KeyError, LookupError):
+                    members.update(gazetteer.epci_members(code))
+            codes = tuple(sorted(members))
+        if kind not in ZONE_KINDS or (kind not in ("rayon", "france") and not codes):
+            kind, codes = "rayon", ()
+        if kind == "rayon":
+            if rad is None and ptype is not None and ptype.zone_kind == "rayon":
+                rad = ptype.zone_radius_km
+            radius[i] = float(rad) if rad else default_radius_km
+        zone_kind[i] = ZONE_KINDS.index(kind)
+        zone_codes.append(codes)
+
+        # age
+        amin = rec.age_min if rec.age_min is not None else getattr(ptype, "age_min", None)
+        amax = rec.age_max if rec.age_max is not None else getattr(ptype, "age_max", None)
+        age_min[i] = np.nan if amin is None else amin
+        age_max[i] = np.nan if amax is None else amax
+
+        if rec.updated_at is not None:
+            years_old[i] = (reference_date - rec.updated_at).days / 365.25
+
+        # freins: declared (main or secondary mission of the type) and inferred
+        core = set(getattr(ptype, "freins_core", ()) or ())
+        side = set(getattr(ptype, "freins_side", ()) or ()) - core
+        declared = tuple(rec.freins)
+        if not declared and not rec.freins_inferred and ptype is not None:
+            declared = tuple(ptype.freins_core) + tuple(ptype.freins_side)
+        for code in declared:
+            f = frein_pos.get(code)
+            if f is None:
+                continue
+            if code in side:
+                weight[i, f], mission[i, f] = side_weight, MISSION_SIDE
+            else:
+                weight[i, f], mission[i, f] = 1.0, MISSION_CORE
+        for code in rec.freins_inferred:
+            f = frein_pos.get(code)
+            if f is None or mission[i, f]:
+                continue
+            base = side_weight if code in side else 1.0
+            weight[i, f], mission[i, f] = base * inferred_weight, MISSION_INFERRED
+
+        # publics: targeted (bonus) and exclusive (hard rule)
+        targeted = rec.publics or tuple(getattr(ptype, "publics", ()) or ())
+        publics_mask[i] = bits(targeted)
+        if ptype is not None and ptype.publics_exclusive:
+            exclusive_mask[i] = bits(ptype.publics or targeted)
+
+    has_point = ~(np.isnan(lat) | np.isnan(lon))
+    return PartnerTable(
+        records=records,
+        freins=freins,
+        public_codes=public_codes,
+        lat=lat,
+        lon=lon,
+        has_point=has_point,
+        approx=approx,
+        active=active,
+        recommendable=recommendable,
+        zone_kind=zone_kind,
+        zone_codes=zone_codes,
+        radius=radius,
+        age_min=age_min,
+        age_max=age_max,
+        years_old=years_old,
+        weight=weight,
+        mission=mission,
+        publics_mask=publics_mask,
+        exclusive_mask=exclusive_mask,
+        index=index,
+    )

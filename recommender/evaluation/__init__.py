@@ -1,0 +1,1 @@
+"""Offline evaluation of the recommender on hand-written orientation cases (real shared data)."""

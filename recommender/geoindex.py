@@ -1,0 +1,302 @@
+"""Columnar partner table and candidate retrieval at national scale.
+
+:class:`PartnerTable` holds, for every fitted partner, numpy columns that the
+eligibility rules and the ranking read in one vectorised pass.
+:class:`GeoIndex` finds candidates for one frein around a point: a
+``BallTree(metric="haversine")`` per frein (the nearest partners) plus lookup
+tables by zone (département, région, commune, France entière), so that a
+départemental service 60 km away is not missed because another
+département's office is nearer. Everything is built once in ``fit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.neighbors import BallTree
+
+from .records import ZONE_KINDS
+
+EARTH_RADIUS_KM = 6371.0088
+
+RAYON = ZONE_KINDS.index("rayon")
+COMMUNES = ZONE_KINDS.index("communes")
+EPCI = ZONE_KINDS.index("epci")
+DEPARTEMENT = ZONE_KINDS.index("departement")
+REGION = ZONE_KINDS.index("region")
+FRANCE = ZONE_KINDS.index("france")
+
+# Mission kinds of a (partner, frein) pair, stored in PartnerTable.mission.
+MISSION_NONE, MISSION_CORE, MISSION_SIDE, MISSION_INFERRED = 0, 1, 2, 3
+
+
+def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances (km) from one point to arrays of points (NaN stays NaN).
+
+    >>> float(np.round(haversine_km(49.43, 2.08, np.array([49.89]), np.array([2.30]))[0], 1))
+    53.5
+    """
+    lat1, lon1 = np.radians(lat), np.radians(lon)
+    lat2, lon2 = np.radians(lats), np.radians(lons)
+    a = (
+        np.sin((lat2 - lat1) / 2.0) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
+    )
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+@dataclass
+class PartnerTable:
+    """Numpy columns over the fitted partners (row ``i`` is ``records[i]``).
+
+    ``weight[i, f]`` is the frein coverage used by the ranking (core 1.0, side
+    ~0.6, inferred × inferred weight; 0 when the partner does not address the
+    frein) and ``mission[i, f]`` its kind (``MISSION_*``). ``radius`` is the
+    intervention radius of ``rayon`` zones (``inf`` for the other kinds).
+    Targeted publics (``publics_mask``, for the ranking bonus) and the publics a
+    type receives exclusively (``exclusive_mask``, a hard rule; 0 when open to
+    all) are bit masks over ``public_codes``.
+    """
+
+    records: list[Any]
+    freins: tuple[str, ...]
+    public_codes: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    has_point: np.ndarray
+    approx: np.ndarray
+    active: np.ndarray
+    recommendable: np.ndarray
+    zone_kind: np.ndarray
+    zone_codes: list[tuple[str, ...]]
+    radius: np.ndarray
+    age_min: np.ndarray
+    age_max: np.ndarray
+    years_old: np.ndarray
+    weight: np.ndarray
+    mission: np.ndarray
+    publics_mask: np.ndarray
+    exclusive_mask: np.ndarray
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def frein_index(self, code: str) -> int:
+        return self.freins.index(code)
+
+    def publics_bits(self, codes: Iterable[str]) -> int:
+        bits = 0
+        for code in codes:
+            if code in self.public_codes:
+                bits |= 1 << self.public_codes.index(code)
+        return bits
+
+    def publics_of(self, mask: int) -> list[str]:
+        return [c for b, c in enumerate(self.public_codes) if mask >> b & 1]
+
+
+def _rows(rows: list[int]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.int64)
+
+
+class GeoIndex:
+    """Candidate retrieval: nearest partners per frein plus the zones covering a place.
+
+    Partners with a ``rayon`` zone are found by distance (a BallTree per frein);
+    zone-wide partners (département, région, communes, EPCI, France) by code
+    lists, which is exact: they serve a place if and only if their codes cover
+    it, however far their office is.
+
+    Parameters
+    ----------
+    candidate_k : int
+        How many nearest partners a BallTree query returns per frein.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lat, lon = np.array([49.43, 49.9, 49.5]), np.array([2.08, 2.3, 2.1])
+    >>> addr = np.array([[True], [True], [True]])
+    >>> kinds = np.array([DEPARTEMENT, RAYON, RAYON])
+    >>> index = GeoIndex(candidate_k=1).fit(lat, lon, addr, kinds, [("60",), (), ()])
+    >>> rows, reach = index.nearest(0, 49.88, 2.29, k=1)
+    >>> rows.tolist(), round(reach, 1)
+    ([1], 2.3)
+    >>> index.covering(departement="60", region=None, communes=()).tolist()
+    [0]
+    """
+
+    def __init__(self, *, candidate_k: int = 200):
+        self.candidate_k = candidate_k
+
+    def fit(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        addressable: np.ndarray,
+        zone_kind: np.ndarray,
+        zone_codes: list[tuple[str, ...]],
+    ) -> GeoIndex:
+        """Build one BallTree per frein column of ``addressable`` and the zone tables.
+
+        ``addressable[i, f]`` says that row ``i`` may be proposed for frein ``f``
+        (active, recommendable, addresses it): the trees hold those with a point
+        and a ``rayon`` zone. The zone tables hold every zone-wide row, so that a
+        zone can be checked for any partner (filter them with ``addressable`` for
+        retrieval).
+        """
+        has_point = ~(np.isnan(lat) | np.isnan(lon))
+        points = np.radians(np.column_stack([np.nan_to_num(lat), np.nan_to_num(lon)]))
+        by_distance = has_point & (zone_kind == RAYON)
+        self.trees_: list[tuple[BallTree, np.ndarray] | None] = []
+        for f in range(addressable.shape[1]):
+            rows = np.flatnonzero(addressable[:, f] & by_distance)
+            if rows.size == 0:
+                self.trees_.append(None)
+                continue
+            self.trees_.append((BallTree(points[rows], metric="haversine"), rows))
+        by_dep: dict[str, list[int]] = defaultdict(list)
+        by_region: dict[str, list[int]] = defaultdict(list)
+        by_commune: dict[str, list[int]] = defaultdict(list)
+        france: list[int] = []
+        for i, kind in enumerate(zone_kind.tolist()):
+            if kind == DEPARTEMENT:
+                for code in zone_codes[i]:
+                    by_dep[code].append(i)
+            elif kind == REGION:
+                for code in zone_codes[i]:
+                    by_region[code].append(i)
+            elif kind in (COMMUNES, EPCI):
+                for code in zone_codes[i]:
+                    by_commune[code].append(i)
+            elif kind == FRANCE:
+                france.append(i)
+        self.by_departement_ = {k: _rows(v) for k, v in by_dep.items()}
+        self.by_region_ = {k: _rows(v) for k, v in by_region.items()}
+        self.by_commune_ = {k: _rows(v) for k, v in by_commune.items()}
+        self.france_ = _rows(france)
+        self.n_rows_ = int(addressable.shape[0])
+        return self
+
+    def tree_rows(self, f: int) -> np.ndarray:
+        """Rows held by the BallTree of frein ``f``."""
+        entry = self.trees_[f]
+        return np.empty(0, dtype=np.int64) if entry is None else entry[1]
+
+    def nearest(
+        self, f: int, lat: float, lon: float, *, k: int | None = None
+    ) -> tuple[np.ndarray, float]:
+        """The ``k`` ``rayon`` partners of frein ``f`` nearest to the point, and how far
+        the farthest of them is (km): every other one is at least that far."""
+        entry = self.trees_[f]
+        if entry is None:
+            return np.empty(0, dtype=np.int64), float("inf")
+        tree, rows = entry
+        k = min(k or self.candidate_k, rows.size)
+        dist, idx = tree.query(np.radians([[lat, lon]]), k=k, return_distance=True)
+        return rows[idx[0]], float(dist[0, -1]) * EARTH_RADIUS_KM
+
+    def size(self, f: int) -> int:
+        entry = self.trees_[f]
+        return 0 if entry is None else int(entry[1].size)
+
+    def covering(
+        self, *, departement: str | None, region: str | None, communes: Iterable[str]
+    ) -> np.ndarray:
+        """Rows whose zone (département, région, communes/EPCI, France) covers the place."""
+        parts = [self.france_]
+        if departement and departement in self.by_departement_:
+            parts.append(self.by_departement_[departement])
+        if region and region in self.by_region_:
+            parts.append(self.by_region_[region])
+        for code in communes:
+            if code and code in self.by_commune_:
+                parts.append(self.by_commune_[code])
+        if len(parts) == 1:
+            return self.france_
+        return np.unique(np.concatenate(parts))
+
+
+# --------------------------------------------------------------------------- place names
+
+# Article used before a département's name ("pour l'Oise", "pour le Nord"), with the
+# name as a fallback when the gazetteer does not know it.
+DEPARTEMENTS: dict[str, tuple[str, str]] = {
+    "01": ("l'", "Ain"), "02": ("l'", "Aisne"), "03": ("l'", "Allier"),
+    "04": ("les ", "Alpes-de-Haute-Provence"), "05": ("les ", "Hautes-Alpes"),
+    "06": ("les ", "Alpes-Maritimes"), "07": ("l'", "Ardèche"), "08": ("les ", "Ardennes"),
+    "09": ("l'", "Ariège"), "10": ("l'", "Aube"), "11": ("l'", "Aude"), "12": ("l'", "Aveyron"),
+    "13": ("les ", "Bouches-du-Rhône"), "14": ("le ", "Calvados"), "15": ("le ", "Cantal"),
+    "16": ("la ", "Charente"), "17": ("la ", "Charente-Maritime"), "18": ("le ", "Cher"),
+    "19": ("la ", "Corrèze"), "2A": ("la ", "Corse-du-Sud"), "2B": ("la ", "Haute-Corse"),
+    "21": ("la ", "Côte-d'Or"), "22": ("les ", "Côtes-d'Armor"), "23": ("la ", "Creuse"),
+    "24": ("la ", "Dordogne"), "25": ("le ", "Doubs"), "26": ("la ", "Drôme"),
+    "27": ("l'", "Eure"), "28": ("l'", "Eure-et-Loir"), "29": ("le ", "Finistère"),
+    "30": ("le ", "Gard"), "31": ("la ", "Haute-Garonne"), "32": ("le ", "Gers"),
+    "33": ("la ", "Gironde"), "34": ("l'", "Hérault"), "35": ("l'", "Ille-et-Vilaine"),
+    "36": ("l'", "Indre"), "37": ("l'", "Indre-et-Loire"), "38": ("l'", "Isère"),
+    "39": ("le ", "Jura"), "40": ("les ", "Landes"), "41": ("le ", "Loir-et-Cher"),
+    "42": ("la ", "Loire"), "43": ("la ", "Haute-Loire"), "44": ("la ", "Loire-Atlantique"),
+    "45": ("le ", "Loiret"), "46": ("le ", "Lot"), "47": ("le ", "Lot-et-Garonne"),
+    "48": ("la ", "Lozère"), "49": ("le ", "Maine-et-Loire"), "50": ("la ", "Manche"),
+    "51": ("la ", "Marne"), "52": ("la ", "Haute-Marne"), "53": ("la ", "Mayenne"),
+    "54": ("la ", "Meurthe-et-Moselle"), "55": ("la ", "Meuse"), "56": ("le ", "Morbihan"),
+    "57": ("la ", "Moselle"), "58": ("la ", "Nièvre"), "59": ("le ", "Nord"),
+    "60": ("l'", "Oise"), "61": ("l'", "Orne"), "62": ("le ", "Pas-de-Calais"),
+    "63": ("le ", "Puy-de-Dôme"), "64": ("les ", "Pyrénées-Atlantiques"),
+    "65": ("les ", "Hautes-Pyrénées"), "66": ("les ", "Pyrénées-Orientales"),
+    "67": ("le ", "Bas-Rhin"), "68": ("le ", "Haut-Rhin"), "69": ("le ", "Rhône"),
+    "70": ("la ", "Haute-Saône"), "71": ("la ", "Saône-et-Loire"), "72": ("la ", "Sarthe"),
+    "73": ("la ", "Savoie"), "74": ("la ", "Haute-Savoie"), "75": ("", "Paris"),
+    "76": ("la ", "Seine-Maritime"), "77": ("la ", "Seine-et-Marne"), "78": ("les ", "Yvelines"),
+    "79": ("les ", "Deux-Sèvres"), "80": ("la ", "Somme"), "81": ("le ", "Tarn"),
+    "82": ("le ", "Tarn-et-Garonne"), "83": ("le ", "Var"), "84": ("le ", "Vaucluse"),
+    "85": ("la ", "Vendée"), "86": ("la ", "Vienne"), "87": ("la ", "Haute-Vienne"),
+    "88": ("les ", "Vosges"), "89": ("l'", "Yonne"), "90": ("le ", "Territoire de Belfort"),
+    "91": ("l'", "Essonne"), "92": ("les ", "Hauts-de-Seine"), "93": ("la ", "Seine-Saint-Denis"),
+    "94": ("le ", "Val-de-Marne"), "95": ("le ", "Val-d'Oise"), "971": ("la ", "Guadeloupe"),
+    "972": ("la ", "Martinique"), "973": ("la ", "Guyane"), "974": ("", "La Réunion"),
+    "976": ("", "Mayotte"),
+}  # fmt: skip
+
+REGIONS: dict[str, str] = {
+    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
+    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie", "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
+    "53": "Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes", "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
+}  # fmt: skip
+
+
+def departement_phrase(code: str | None, gazetteer: Any = None) -> str:
+    """The département with its article: ``l'Oise``, ``le Nord``, ``La Réunion``.
+
+    >>> departement_phrase("60"), departement_phrase("59"), departement_phrase("974")
+    ("l'Oise", 'le Nord', 'La Réunion')
+    """
+    if not code:
+        return "département inconnu"
+    article, name = DEPARTEMENTS.get(code, ("", ""))
+    if gazetteer is not None:
+        with contextlib.suppress(KeyError, LookupError, AttributeError):
+            name = gazetteer.departement_name(code) or name
+    if not name:
+        return f"le département {code}"
+    if code not in DEPARTEMENTS:
+        return f"le département {name} ({code})"
+    return f"{article}{name}"
+
+
+def region_name(code: str | None) -> str:
+    """A région's name from its INSEE code.
+
+    >>> region_name("32")
+    'Hauts-de-France'
+    """
+    return REGIONS.get(code or "", f"région {code}")

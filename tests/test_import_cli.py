@@ -1,0 +1,125 @@
+"""``relais import`` through the CLI runner: French output, exit codes, URLs."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import session_scope
+from app.models import Partner
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+
+
+def partner_count(app) -> int:
+    with session_scope(app) as session:
+        return session.scalar(select(func.count()).select_from(Partner))
+
+
+def test_import_prints_a_french_report(app, runner):
+    result = runner.invoke(args=["import", str(FIXTURES / "generic_cp1252_semicolon.csv")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "format generic-csv" in out and "créés" in out and "rejetés" in out
+    assert "ligne 3 : nom manquant" in out
+    assert "Traceback" not in out
+    assert partner_count(app) == 7
+
+
+def test_dry_run_and_json_output(app, runner):
+    result = runner.invoke(
+        args=["import", str(FIXTURES / "generic_bom_comma.csv"), "--dry-run", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["dry_run"] is True and data["counts"]["created"] == 3
+    assert partner_count(app) == 0
+
+
+def test_format_and_source_options(app, runner):
+    args = ["import", str(FIXTURES / "annuaire_mini.csv"), "--format", "annuaire-service-public"]
+    result = runner.invoke(args=[*args, "--source", "annuaire-oise", "--no-archive"])
+    assert result.exit_code == 0, result.output
+    assert "source « annuaire-oise »" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01\x02binaire\x00", "binaire"),
+        (b"", "vide"),
+        (b"a,b\n1,2\n", "Format non reconnu"),
+    ],
+)
+def test_bad_files_exit_1_with_a_french_message(app, runner, tmp_path, content, message):
+    path = tmp_path / "mauvais.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Erreur : ") and message in result.output
+    assert "Traceback" not in result.output
+    assert partner_count(app) == 0
+
+
+def test_wrong_format_name_is_refused(runner):
+    result = runner.invoke(args=["import", str(FIXTURES / "mairies_mini.csv"), "--format", "xls"])
+    assert result.exit_code == 2 and "xls" in result.output
+
+
+def test_missing_file(runner, tmp_path):
+    result = runner.invoke(args=["import", str(tmp_path / "absent.csv")])
+    assert result.exit_code == 1 and "Fichier introuvable" in result.output
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """A local HTTP server (127.0.0.1 only) serving tmp_path; never the network."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(tmp_path))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_import_from_a_url(app, runner, http_root):
+    root, base = http_root
+    (root / "liste_cip.csv").write_bytes((FIXTURES / "generic_bom_comma.csv").read_bytes())
+    result = runner.invoke(args=["import", f"{base}/liste_cip.csv"])
+    assert result.exit_code == 0, result.output
+    assert "source « liste-cip »" in result.output and partner_count(app) == 3
+    missing = runner.invoke(args=["import", f"{base}/absent.csv"])
+    assert missing.exit_code == 1 and "Téléchargement impossible" in missing.output
+
+
+def test_import_paths_for_the_demo(app, tmp_path):
+    from app.importers import import_paths
+
+    bad = tmp_path / "mauvais.csv"
+    bad.write_text("a,b\n1,2\n")
+    lines: list[str] = []
+    with app.app_context():
+        failures = import_paths(
+            [FIXTURES / "annuaire_mini.csv", FIXTURES / "generic_bom_comma.csv", bad],
+            echo=lines.append,
+        )
+    assert failures == 1
+    assert lines[0].startswith("annuaire_mini.csv : 2 créés")
+    assert lines[2].startswith("Erreur : mauvais.csv")
+    assert partner_count(app) == 5

@@ -1,0 +1,328 @@
+"""Importer building blocks without a database: cleaning, reading, detection, parsing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.importers import by_name, detect_format, source_from_stem
+from app.importers.dedup import DedupIndex
+from app.importers.formats.base import Context
+from app.importers.formats.generic import map_headers, split_inactive_note, stable_id
+from app.importers.normalize import (
+    ages_from_text,
+    dila_opening_hours,
+    fold,
+    in_france,
+    normalize_email,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_url,
+    osm_opening_hours,
+    parse_date,
+    publics_from_text,
+    weekly_hours,
+)
+from app.importers.reader import iter_json_records, read_csv
+from app.importers.resolve import CHEFS_LIEUX, TypeGuesser
+from recommender.errors import ImportFailed
+from recommender.taxonomy import default_taxonomy
+from recommender.text import fold as reference_fold
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "referentiels"
+SCHEMA = SCHEMA / "data-inclusion-schema" / "v1"
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+33 4 74 00 85 01", "04 74 00 85 01"),
+        ("0033474008501", "04 74 00 85 01"),
+        ("04.74.00.85.01", "04 74 00 85 01"),
+        ("474008501", "04 74 00 85 01"),
+        ("+262 262 12 34 56", "02 62 12 34 56"),
+        ("3949", "3949"),
+        ("01 23 45 67 89 / 06 12 34 56 78", "01 23 45 67 89 / 06 12 34 56 78"),
+        ("+44 20 7946 0958", "+44 20 7946 0958"),
+        ("", ""),
+    ],
+)
+def test_phones_are_french_formatted(raw, expected):
+    assert normalize_phone(raw) == expected
+
+
+def test_small_cleaners():
+    assert normalize_email(" Contact@Exemple.FR ") == "contact@exemple.fr"
+    assert normalize_email("http://www.contact.urssaf.fr") is None
+    assert normalize_email("") == ""
+    assert normalize_url("www.exemple.fr") == "https://www.exemple.fr"
+    assert normalize_url("pas une url") == ""
+    assert normalize_postal_code("1000") == "01000"
+    assert normalize_postal_code("ABCDE") is None
+    assert parse_date("03/12/2021 07:55:01").isoformat() == "2021-12-03"
+    assert parse_date("2015-04-30").isoformat() == "2015-04-30"
+    assert parse_date("n'importe quoi") is None
+    assert in_france(49.43, 2.08) and in_france(-21.1, 55.5) and not in_france(2.08, 49.43)
+
+
+def test_fast_fold_matches_the_reference():
+    samples = [
+        "Œuvre d'Étienne",
+        "Straße ǅ ﬁ İ Ⅻ",
+        "  CCAS — Pôle emploi / Saint-Denis ",
+        "ÀÉÎÕÜ ç ñ",
+    ]
+    for text in samples:
+        assert fold(text) == reference_fold(text)
+
+
+def test_opening_hours_are_readable_french():
+    days = {
+        0: "09:00 - 12:00 / 13:30 - 17:00",
+        1: "09:00 - 12:00 / 13:30 - 17:00",
+        4: "13:30 - 17:00",
+    }
+    assert weekly_hours(days) == (
+        "Lundi et mardi : 09:00–12:00 / 13:30–17:00 ; Vendredi : 13:30–17:00"
+    )
+    plages = [
+        {
+            "nom_jour_debut": "Lundi",
+            "nom_jour_fin": "Lundi",
+            "valeur_heure_debut_1": "16:30:00",
+            "valeur_heure_fin_1": "18:30:00",
+        }
+    ]
+    assert dila_opening_hours(plages) == "Lundi : 16:30–18:30"
+    assert osm_opening_hours("Mo-Fr 09:00-12:00; PH off") == (
+        "Du lundi au vendredi : 09:00–12:00 ; Fermé les jours fériés"
+    )
+    assert osm_opening_hours("sunrise-sunset") == "sunrise-sunset"
+
+
+def test_publics_and_ages_from_free_text():
+    publics = default_taxonomy().publics
+    assert publics_from_text("Jeunes de 16 à 21 ans suivis par la PJJ", publics) == [
+        "jeunes",
+        "personnes-en-situation-juridique-specifique",
+    ]
+    assert ages_from_text("Jeunes de 16 à 21 ans") == (16, 21)
+    assert ages_from_text("Bénéficiaires du RSA et moins de 25 ans") == (None, 24)
+
+
+def test_generic_headers_are_tolerant():
+    mapping, ignored = map_headers(
+        ["Nom", "CP", "Ville", "Tél.", "E-mail", "Site web", "Latitude", "lng", "Opérateur", "Zzz"]
+    )
+    assert mapping["code_postal"] == "CP" and mapping["commune"] == "Ville"
+    assert mapping["telephone"] == "Tél." and mapping["email"] == "E-mail"
+    assert mapping["lat"] == "Latitude" and mapping["lon"] == "lng"
+    assert mapping["operateur"] == "Opérateur" and ignored == ["Zzz"]
+
+
+def test_inactive_note_leaves_the_name():
+    nom, note = split_inactive_note("Auto-école X (agrément perdu au 01/01/2017 ; statut inconnu)")
+    assert nom == "Auto-école X" and note.startswith("agrément perdu")
+    assert split_inactive_note("Auto-école (3 sites)") == ("Auto-école (3 sites)", "")
+
+
+def test_stable_ids_ignore_case_and_accents():
+    assert stable_id("Épicerie Sociale", "Beauvais") == stable_id("epicerie sociale", "BEAUVAIS")
+    assert len(stable_id("a", "b")) == 12
+
+
+def test_source_names_from_file_stems():
+    assert source_from_stem("auto_ecoles_sociales_liste_manuelle.csv") == (
+        "auto-ecoles-sociales-liste-manuelle"
+    )
+    assert source_from_stem("Mes Partenaires (2024).csv.gz") == "mes-partenaires-2024"
+
+
+def test_type_guesser_agrees_with_the_taxonomy():
+    tax = default_taxonomy()
+    guess = TypeGuesser(tax)
+    names = [
+        "Auto-école solidaire de la Mission Locale d'Alès",
+        "CCAS de Creil",
+        "Boulangerie Dupont",
+        "Pôle emploi de Belley",
+        "Maison de justice et du droit de Creil",
+        "",
+    ]
+    for name in names:
+        assert guess(name) == tax.type_from_name(name)
+
+
+def test_chefs_lieux_cover_every_departement():
+    assert len(CHEFS_LIEUX) == 101
+    assert CHEFS_LIEUX["2A"] == "2A004" and CHEFS_LIEUX["974"] == "97411"
+
+
+def test_dedup_core_names_drop_generic_words():
+    tax = default_taxonomy()
+    index = DedupIndex(tax, lambda *a: 0.0, lambda code: "Bourg-en-Bresse")
+    core = index.core_name("Pôle emploi de Bourg-en-Bresse", "france-travail", "01053")
+    assert core == ""
+    core = index.core_name("France Travail Bourg en Bresse Parme", "france-travail", "01053")
+    assert core == "parme"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_csv_reader_detects_cp1252_semicolons_and_lines():
+    table = read_csv(FIXTURES / "generic_cp1252_semicolon.csv")
+    assert table.encoding == "cp1252" and table.delimiter == ";"
+    assert table.headers[0] == "Nom" and table.headers[5] == "Département"
+    lines = [line for line, _cells in table.rows]
+    assert lines == [2, 3, 4, 5, 6, 7, 8, 10, 11]  # the quoted name spans lines 8-9
+
+
+def test_csv_reader_strips_the_bom():
+    table = read_csv(FIXTURES / "generic_bom_comma.csv")
+    assert table.encoding == "utf-8-sig" and table.delimiter == ","
+    assert table.headers[0] == "identifiant"
+
+
+def test_json_records_are_streamed_with_lines(tmp_path):
+    items = [{"id": i, "nom": f"n{i}"} for i in range(3)]
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"total": 3, "items": items}, indent=1))
+    got = list(iter_json_records(path, ("items",)))
+    assert [item["id"] for _k, _line, item in got] == [0, 1, 2]
+    assert got[0][1] < got[1][1] < got[2][1]
+
+
+def test_json_streaming_survives_chunk_boundaries(tmp_path, monkeypatch):
+    from app.importers import reader
+
+    monkeypatch.setattr(reader, "CHUNK", 7)
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"service": [{"id": "a", "n": 12345}, {"id": "b", "n": 6.5}]}))
+    got = [item for _k, _l, item in iter_json_records(path, ("service",))]
+    assert got == [{"id": "a", "n": 12345}, {"id": "b", "n": 6.5}]
+
+
+def test_broken_json_is_a_french_error(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"service": [{"id": "a"}, {"id": ')
+    with pytest.raises(ImportFailed, match="JSON invalide"):
+        list(iter_json_records(path, ("service",)))
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("generic_cp1252_semicolon.csv", "generic-csv"),
+        ("generic_bom_comma.csv", "generic-csv"),
+        ("mairies_mini.csv", "mairies"),
+        ("annuaire_mini.csv", "annuaire-service-public"),
+        ("dila_mini.json", "dila-annuaire"),
+        ("data_inclusion_structures.json", "data-inclusion"),
+        ("data_inclusion_services.json", "data-inclusion"),
+    ],
+)
+def test_formats_are_detected(fixture, expected):
+    assert detect_format(FIXTURES / fixture, fixture).name == expected
+
+
+def test_shared_files_are_detected(shared_data):
+    expected = {
+        "france_services_2024-08.csv": "france-services",
+        "france_travail_agences_2024-01.csv": "france-travail",
+        "siae_2021-11.csv": "siae",
+        "annuaire_services_publics_2016-02.csv": "annuaire-service-public",
+        "auto_ecoles_sociales_liste_manuelle.csv": "generic-csv",
+        "dila_annuaire_extrait_2022.json": "dila-annuaire",
+        "dila_annuaire_extrait_2023.json": "dila-annuaire",
+    }
+    for name, fmt in expected.items():
+        assert detect_format(shared_data / "partners" / name, name).name == fmt
+
+
+def test_shipped_mairies_file_is_readable():
+    path = Path(__file__).resolve().parents[1] / "data" / "partners" / "mairies.csv.gz"
+    if not path.exists():
+        pytest.skip("data/partners/mairies.csv.gz absent (construit par scripts/)")
+    fmt = detect_format(path, path.name)
+    assert fmt.name == "mairies"
+    ctx = Context(path=path, source="mairies", file_date=None, publics={})
+    for n, (line, raw) in enumerate(fmt.records(path, ctx)):
+        parsed = fmt.parse(line, raw, ctx)
+        assert parsed.source_id == raw["code_insee"] and parsed.fields["nom"]
+        if n > 50:
+            break
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "vide"),
+        (b"\x00\x01\x02\x03binary\x00", "binaire"),
+        (b"PK\x03\x04xlsx", "ZIP"),
+        (b"foo,bar\n1,2\n", "Format non reconnu"),
+        (b'{"hello": "world"}', "JSON non reconnu"),
+    ],
+)
+def test_unusable_files_are_refused_in_french(tmp_path, content, message):
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFailed, match=message):
+        detect_format(path, path.name)
+
+
+def test_unknown_format_name():
+    with pytest.raises(ImportFailed, match="Formats possibles"):
+        by_name("excel")
+
+
+# --------------------------------------------------------------------------- data·inclusion
+
+
+def _schema(name: str) -> dict:
+    path = SCHEMA / name
+    if not path.exists():
+        pytest.skip(f"schéma data·inclusion absent ({path})")
+    return json.loads(path.read_text())
+
+
+def _check(item: dict, schema: dict) -> None:
+    """The parts of JSON Schema our fixtures rely on: required keys and enumerations."""
+    for key in schema["required"]:
+        assert item.get(key) not in (None, ""), key
+    defs = schema["$defs"]
+    for key, value in item.items():
+        assert key in schema["properties"], key
+        if value is None:
+            continue
+        prop = json.dumps(schema["properties"][key])
+        for name, definition in defs.items():
+            if f'"#/$defs/{name}"' in prop and "enum" in definition:
+                values = value if isinstance(value, list) else [value]
+                assert set(values) <= set(definition["enum"]), (key, values)
+
+
+def test_data_inclusion_fixtures_follow_the_schema():
+    structure, service = _schema("structure.json"), _schema("service.json")
+    for item in json.loads((FIXTURES / "data_inclusion_structures.json").read_text()):
+        _check(item, structure)
+    items = json.loads((FIXTURES / "data_inclusion_services.json").read_text())["items"]
+    for item in items[:-1]:  # the last one is invalid on purpose (no description)
+        _check(item, service)
+
+
+def test_excel_separator_line(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=;\nnom;commune\nA;Beauvais\n", encoding="utf-8")
+    table = read_csv(path)
+    assert table.delimiter == ";" and table.headers == ["nom", "commune"]
+    assert [line for line, _ in table.rows] == [3]
