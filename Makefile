@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast lint format evaluate time-import referentials clean
+.PHONY: install demo serve test test-fast test-pg lint format evaluate time-import referentials clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not browser and not slow"
+
+## The same suite on a throwaway PostgreSQL 15 cluster (initdb/pg_ctl, started by the tests)
+test-pg: install
+	RELAIS_TEST_POSTGRES=1 $(BIN)/pytest -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .

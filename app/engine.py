@@ -8,6 +8,8 @@ A data version changes with every import or admin edit; each worker notices it
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -138,7 +140,10 @@ class EngineHolder:
         records = records_from_session(session)
         taxonomy, gazetteer = default_taxonomy(), default_gazetteer()
         recommender = Recommender(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
-        index_dir = Path(self.app.config["INDEX_DIR"]) / version
+        # a private directory per build: workers (or ``relais reindex``) building the same
+        # version at once must not share whoosh files and locks (LockError otherwise)
+        build_id = f"{os.getpid()}-{secrets.token_hex(4)}"
+        index_dir = Path(self.app.config["INDEX_DIR"]) / version / build_id
         search = PartnerSearch(taxonomy=taxonomy, index_dir=index_dir).fit(records)
         return EngineState(version, recommender, search, time.perf_counter() - started)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from recommender.errors import InvalidParameter
+
 TILES = "https://tile.openstreetmap.org"
 
 
@@ -27,8 +29,19 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
+def refuse_nul_bytes() -> None:
+    """No field of ours may hold a NUL byte (PostgreSQL text cannot): refuse it up front."""
+    if b"%00" in request.query_string or "\x00" in request.query_string.decode("latin-1"):
+        raise InvalidParameter("query", "Caractère nul interdit dans l'adresse.")
+    if request.method == "POST" and request.form and any(
+        "\x00" in value for values in request.form.listvalues() for value in values
+    ):
+        raise InvalidParameter("form", "Caractère nul interdit dans le formulaire.")
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("WIDGET_FRAME_ANCESTORS", "*")
+    app.before_request(refuse_nul_bytes)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

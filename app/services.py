@@ -6,6 +6,7 @@ them with the engine's parsers and returns the API's JSON shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from .engine import current_engine, freshness
 from .models import Partner
 
 MAX_TEXT = 200
+PARTNER_ID = re.compile(r"[\w.-]{1,64}")
 
 
 def partner_dict(partner: Partner) -> dict[str, Any]:
@@ -192,7 +194,7 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def get_partner_row(partner_id: str) -> Partner:
-    if not isinstance(partner_id, str) or len(partner_id) > 64:
+    if not isinstance(partner_id, str) or not PARTNER_ID.fullmatch(partner_id):
         raise NotFound("Partenaire introuvable.", details={"id": str(partner_id)[:64]})
     partner = get_session().get(Partner, partner_id, options=[selectinload(Partner.sources)])
     if partner is None:
@@ -228,7 +230,10 @@ def fit_check(params: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidParameter("partner_id", "« partner_id » doit être un texte.")
     partner = get_partner(partner_id)
     profile = parse_profile(params, default_gazetteer(), default_taxonomy(), require_freins=False)
-    answer = current_engine(get_session()).recommender.fit_check(profile, partner_id)
+    frein = _text(params, "frein")
+    answer = current_engine(get_session()).recommender.fit_check(
+        profile, partner_id, frein=frein, details=True
+    )
     answer.pop("partner_id", None)
     answer["partner"] = partner
     return answer

@@ -408,17 +408,19 @@ def markdown(out: dict[str, Any]) -> str:
             "### Construction des index et mémoire",
             "",
             "| Taille | Total (s) | Lecture base (s) | Recommandeur (s) | Recherche whoosh (s) "
-            "| RSS après (Mo) | Pic RSS (Mo) | data_version (ms) | Démarrage avec index réutilisé, "
-            "prototype (s) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| RSS après (Mo) | après malloc_trim (Mo) | Pic RSS (Mo) | data_version (ms) "
+            "| Démarrage avec index réutilisé, prototype (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for label, r in out["inprocess"].items():
             b, mem = r["build"], r["memory_kib"]
+            trim = mem.get("after_malloc_trim")
+            trimmed = f"{trim['rss_kib'] / 1024:.0f}" if trim else "–"
             what_if = r.get("what_if", {})
             lines.append(
                 f"| {label} | {b['build_s']} | {b.get('records_s')} | {b.get('recommender_fit_s')} "
                 f"| {b.get('search_fit_s')} | {mem['after_build']['rss_kib'] / 1024:.0f} "
-                f"| {mem['ru_maxrss_kib'] / 1024:.0f} | {b['data_version_ms']} "
+                f"| {trimmed} | {mem['ru_maxrss_kib'] / 1024:.0f} | {b['data_version_ms']} "
                 f"| {what_if.get('startup_build_reusing_index_s', '–')} |"
             )
         lines += [

@@ -81,9 +81,13 @@ class Workload:
             for _ in range(n)
         ]
 
-    def autocomplete(self, n: int) -> list[dict[str, str]]:
-        """What a person types in the commune field: a name prefix, a postal code, a typo."""
-        rng = self._rng(400)
+    def autocomplete(self, n: int, salt: int = 0) -> list[dict[str, str]]:
+        """What a person types in the commune field: a name prefix, a postal code, a typo.
+
+        The gazetteer caches its answers: give the engine and the service different
+        ``salt`` (and enough inputs) so that neither measures the other's cache.
+        """
+        rng = self._rng(400 + salt)
         out = []
         for _ in range(n):
             place = rng.choices(self.places, cum_weights=self.weights)[0]

@@ -168,8 +168,20 @@ class Resolution:
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    """Great-circle distance in kilometres; scalars give a float, arrays broadcast.
+    """Great-circle distance in kilometres.
 
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2
+        Degrees: floats, or numpy arrays that broadcast together.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for scalars, an array otherwise.
+
+    Examples
+    --------
     >>> round(haversine_km(48.8566, 2.3522, 45.7640, 4.8357), 1)  # Paris → Lyon
     391.5
     >>> haversine_km(49.0, 2.0, np.array([49.0, 50.0]), np.array([2.0, 2.0])).round(1)
@@ -709,6 +721,19 @@ class Gazetteer:
     def resolve(self, text: str) -> Resolution:
         """Understand the API's ``commune`` parameter.
 
+        Parameters
+        ----------
+        text
+            What the user typed: an INSEE code, a postal code, or a name with optional
+            qualifiers (postal code, département code or name, arrondissement number).
+
+        Returns
+        -------
+        Resolution
+            The best commune, up to five alternatives, and how it was matched.
+
+        Notes
+        -----
         Accepts an INSEE code, a postal code, a name with or without accents, case,
         hyphens, apostrophes, abbreviations or a typo, optionally with a postal code, a
         département code or name, and the arrondissements of Paris, Lyon and Marseille. An
@@ -720,6 +745,8 @@ class Gazetteer:
         code: ``02100`` is Bony (INSEE 02100); Saint-Quentin (postal code 02100) comes
         first in the alternatives. With a name (``02100 Saint-Quentin``) it is a postal code.
 
+        Examples
+        --------
         >>> gaz = default_gazetteer()
         >>> r = gaz.resolve("Saint-Denis")
         >>> r.commune.code_insee, r.matched_by, [a.code_insee for a in r.alternatives][:1]
@@ -1004,10 +1031,24 @@ class Gazetteer:
     ) -> Commune | None:
         """The commune a source row designates, or ``None`` when unsure.
 
+        Parameters
+        ----------
+        nom, code_postal, departement, code_insee
+            The row's fields, as written (any may be missing or damaged).
+
+        Returns
+        -------
+        Commune or None
+            ``None`` unless one commune fits.
+
+        Notes
+        -----
         Tolerates spreadsheet damage (lost leading zero), CEDEX, abbreviations, old INSEE
         codes of merged communes, names of delegated communes and small typos, but never
         chooses between homonyms without a postal code or a département to decide.
 
+        Examples
+        --------
         >>> gaz = default_gazetteer()
         >>> gaz.match(nom="ST QUENTIN CEDEX", code_postal="02100").code_insee
         '02691'
@@ -1175,10 +1216,25 @@ class Gazetteer:
         return -self._weight(c) + (1e9 if c.kind == "arrondissement" else 0.0)
 
     def autocomplete(self, q: str, limit: int = 10) -> list[Commune]:
-        """Communes for a search box: the exact name, then names starting with the input,
-        then names with a later word starting with it (each by population, arrondissements
-        last), then names whose beginning is a typo away; code prefixes for digits.
+        """Communes for a search box.
 
+        Parameters
+        ----------
+        q
+            The text typed so far (a name or its beginning, or digits).
+        limit
+            At most this many communes (capped at 100).
+
+        Returns
+        -------
+        list of Commune
+            The exact name, then names starting with the input, then names with a later word
+            starting with it (each by population, arrondissements last), then names whose
+            beginning is a typo away; for digits, the INSEE code itself, the communes of the
+            postal code, then postal code prefixes.
+
+        Examples
+        --------
         >>> gaz = default_gazetteer()
         >>> [c.nom for c in gaz.autocomplete("beauv", limit=3)]
         ['Beauvais', 'Beauvoisin', 'Beauvallon']
@@ -1317,9 +1373,23 @@ class Gazetteer:
         return self.communes[codes[best]]
 
     def commune_at(self, lat: float, lon: float) -> Commune | None:
-        """The commune containing the point (the nearest one within about 1 km when the point
-        falls just outside the simplified polygons, e.g. on a beach); ``None`` elsewhere.
+        """The commune containing a point (never an arrondissement: see
+        :meth:`arrondissement_at`).
 
+        Parameters
+        ----------
+        lat, lon
+            Degrees (WGS 84).
+
+        Returns
+        -------
+        Commune or None
+            The commune whose polygon contains the point, else the nearest one within about
+            1 km (a beach beyond the simplified coastline); ``None`` elsewhere or for invalid
+            coordinates. Polygons are loaded on the first call (about 0.3 s).
+
+        Examples
+        --------
         >>> gaz = default_gazetteer()
         >>> gaz.commune_at(48.8414, 2.3004).nom  # Paris 15e: the commune, not the arrondissement
         'Paris'

@@ -128,7 +128,10 @@ def parse_float(
     if isinstance(value, bool):
         number = math.nan
     elif isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer beyond a float's range
+            number = math.nan
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > 40:
@@ -184,7 +187,9 @@ def parse_int(
         number = int(value) if value.is_integer() else None
     elif isinstance(value, str) and len(value) <= 20:
         text = value.strip()
-        if text.lstrip("+-").isdigit():
+        # ASCII digits only: str.isdigit() accepts "²" or "+-5", which int() refuses.
+        digits = text[1:] if text[:1] in ("+", "-") else text
+        if digits.isascii() and digits.isdigit():
             number = int(text)
     message = f"« {name} » doit être un entier entre {minimum} et {maximum}."
     if number is None or not minimum <= number <= maximum:

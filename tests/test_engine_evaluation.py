@@ -43,12 +43,14 @@ def test_metrics():
 
 
 @pytest.mark.slow
-def test_real_data_reaches_the_targets():
-    if not (harness.shared_data_dir() / "partners").is_dir():
-        pytest.skip("données partagées absentes (../shared/data/partners)")
+def test_real_data_reaches_the_targets(real_app):
+    from app import db
+    from app.engine import records_from_session
     from recommender.engine import Recommender
 
-    recommender = Recommender().fit(harness.load_records())
+    with real_app.app_context(), db.session_scope() as session:
+        records = records_from_session(session)
+    recommender = Recommender().fit(records)
     summary = harness.summarize(harness.evaluate(recommender, harness.load_cases()))
     assert summary["tous"]["hit@3"] >= 0.9
     assert summary["justice"]["hit@3"] == 1.0  # the département rule of the SPIP

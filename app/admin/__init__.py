@@ -7,9 +7,10 @@ session cookie settings, login rate limiter). ``relais user create`` lives in
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ..errors import error_response
 from .auth import LoginLimiter
 from .views import bp
 
@@ -47,7 +48,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def csrf_protect() -> None:
         blueprint = request.blueprint or ""
-        if blueprint == "api" or blueprint.startswith("api."):
+        # An unrouted API request (e.g. PUT → 405) has no blueprint: check the path too.
+        if blueprint == "api" or blueprint.startswith("api.") or request.path.startswith("/api/"):
             return
         # Size limits apply before any form parsing (the CSRF check reads the form).
         if request.endpoint == "admin.import_new":
@@ -66,4 +68,4 @@ def init_app(app: Flask) -> None:
             "Le formulaire a expiré ou n'a pas pu être vérifié. "
             "Rechargez la page et envoyez-le de nouveau."
         )
-        return render_template("error.html", status=400, message=message), 400
+        return error_response(400, "formulaire_expire", message)

@@ -268,7 +268,9 @@ def _read_partner_form(row: Partner) -> tuple[dict[str, Any], list[tuple[str, st
             errors.append((name, f"« {label} » : {max_len} caractères au maximum."))
         values[name] = value[:max_len]
     if values["code_postal"] and not (
-        len(values["code_postal"]) == 5 and values["code_postal"].isdigit()
+        len(values["code_postal"]) == 5
+        and values["code_postal"].isascii()
+        and values["code_postal"].isdigit()
     ):
         errors.append(("code_postal", "Le code postal doit compter 5 chiffres."))
     code = values["code_insee"].upper()
@@ -292,7 +294,7 @@ def _read_partner_form(row: Partner) -> tuple[dict[str, Any], list[tuple[str, st
         raw = (form.get(name) or "").strip()
         if not raw:
             values[name] = None
-        elif raw.isdigit() and 0 <= int(raw) <= 120:
+        elif raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 120:
             values[name] = int(raw)
         else:
             values[name] = raw

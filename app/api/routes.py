@@ -159,7 +159,11 @@ def recommendations_post():
     body={
         **PROFILE_BODY,
         "required": ["partner_id"],
-        "properties": {**PROFILE_BODY["properties"], "partner_id": {"type": "string"}},
+        "properties": {
+            **PROFILE_BODY["properties"],
+            "partner_id": {"type": "string"},
+            "frein": {"type": "string"},
+        },
     },
     errors=(400, 404),
 )

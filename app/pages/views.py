@@ -266,8 +266,9 @@ def read_profile(form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], list[
         "limit": 5,
     }
     if values["age"]:
-        if values["age"].isdigit() and 14 <= int(values["age"]) <= 120:
-            params["age"] = int(values["age"])
+        age = values["age"]
+        if age.isascii() and age.isdigit() and 14 <= int(age) <= 120:  # not "²" (int() fails)
+            params["age"] = int(age)
         else:
             errors.append(("age", "L'âge doit être un nombre entier entre 14 et 120."))
     if VEHICULE[values["vehicule"]] is not None:
