@@ -33,7 +33,7 @@ def refuse_nul_bytes() -> None:
     """No field of ours may hold a NUL byte (PostgreSQL text cannot): refuse it up front."""
     if b"%00" in request.query_string or "\x00" in request.query_string.decode("latin-1"):
         raise InvalidParameter("query", "Caractère nul interdit dans l'adresse.")
-    if request.method == "POST" and request.form and any(
+    if request.mimetype == "application/x-www-form-urlencoded" and any(
         "\x00" in value for values in request.form.listvalues() for value in values
     ):
         raise InvalidParameter("form", "Caractère nul interdit dans le formulaire.")

@@ -36,7 +36,12 @@ def database_url(tmp_path, postgres) -> str:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
+def app(request, tmp_path, monkeypatch, database_url):
+    """A fresh app on an empty database (CSRF on, as in production).
+
+    ``@pytest.mark.seeded`` adds a few partners around Beauvais and Amiens, and
+    ``@pytest.mark.admins`` an admin of the Oise and a global admin.
+    """
     monkeypatch.setenv("RELAIS_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {
@@ -44,10 +49,19 @@ def app(tmp_path, monkeypatch, database_url):
             "SECRET_KEY": "test",
             "DATABASE_URL": database_url,
             "INDEX_DIR": str(tmp_path / "index"),
-            "WTF_CSRF_ENABLED": False,
+            "ENGINE_CHECK_SECONDS": 0,
         }
     )
     db.upgrade(app.extensions["relais.engine"])
+    if request.node.get_closest_marker("seeded"):
+        from .pages_support import seed
+
+        seed(app)
+    if request.node.get_closest_marker("admins"):
+        from .pages_support import add_user
+
+        add_user(app, "oise@relais.test", role="admin", departements=("60",))
+        add_user(app, "national@relais.test", role="global", departements=())
     yield app
     app.extensions["relais.engine"].dispose()
 

@@ -8,22 +8,9 @@ from sqlalchemy import select
 from app import db
 from app.models import User
 
-from .pages_support import PASSWORD, add_user, csrf_token, login, make_app, seed
+from .pages_support import PASSWORD, csrf_token, login, make_app
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
-    seed(app)
-    add_user(app, "oise@relais.test", role="admin", departements=("60",))
-    add_user(app, "national@relais.test", role="global", departements=())
-    yield app
-    app.extensions["relais.engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = [pytest.mark.seeded, pytest.mark.admins]
 
 
 def test_passwords_are_hashed_with_scrypt(app):

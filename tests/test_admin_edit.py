@@ -11,22 +11,9 @@ from sqlalchemy import select
 from app import db
 from app.models import AuditLog, CorrectionRequest, ImportRun, MergeDecision, Partner
 
-from .pages_support import add_user, csrf_token, login, make_app, seed
+from .pages_support import csrf_token, login
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
-    seed(app)
-    add_user(app, "oise@relais.test", role="admin", departements=("60",))
-    add_user(app, "national@relais.test", role="global", departements=())
-    yield app
-    app.extensions["relais.engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = [pytest.mark.seeded, pytest.mark.admins]
 
 
 def form_of(app, partner_id: str, **changes) -> dict:

@@ -218,7 +218,8 @@ def test_import_killed_at_random_points_loses_nothing(
         if child.proc.poll() is None:
             child.proc.send_signal(sig)
         rc = child.wait()
-        assert rc == -sig, f"import not killed at {delay:.2f} s (rc {rc}): {child.output()}"
+        # rc 0: a loaded machine let the import finish first (checked as "after commit")
+        assert rc in (-sig, 0), f"import failed at {delay:.2f} s (rc {rc}): {child.output()}"
         assert tree_state(index_root) == index_before
         state = db_state(database_url)
         if state != before:
@@ -226,7 +227,7 @@ def test_import_killed_at_random_points_loses_nothing(
             assert_complete_import(database_url, before)
             restore_baseline(app, baseline_backup, database_url)
             assert db_state(database_url) == before
-            tried.append(f"{sig.name}@{delay:.2f}s(after commit)")
+            tried.append(f"{sig.name}@{delay:.2f}s({'finished' if rc == 0 else 'after commit'})")
         else:
             tried.append(f"{sig.name}@{delay:.2f}s")
     # no half-written version used: a fresh start serves the old data

@@ -7,20 +7,7 @@ import re
 
 import pytest
 
-from .pages_support import make_app, seed
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
-    seed(app)
-    yield app
-    app.extensions["relais.engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = pytest.mark.seeded
 
 
 PROFILE = {

@@ -8,20 +8,9 @@ from sqlalchemy import select
 from app import db
 from app.models import CorrectionRequest
 
-from .pages_support import XSS_NAME, csrf_token, make_app, seed
+from .pages_support import XSS_NAME, csrf_token
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
-    seed(app)
-    yield app
-    app.extensions["relais.engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = pytest.mark.seeded
 
 
 def test_partner_page_shows_everything_known(client):

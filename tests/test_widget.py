@@ -6,20 +6,9 @@ import re
 
 import pytest
 
-from .pages_support import XSS_NAME, make_app, seed
+from .pages_support import XSS_NAME
 
-
-@pytest.fixture
-def app(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
-    seed(app)
-    yield app
-    app.extensions["relais.engine"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+pytestmark = pytest.mark.seeded
 
 
 def test_widget_js_is_small_javascript_with_cache_and_cors_headers(client):

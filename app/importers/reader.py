@@ -25,12 +25,43 @@ CHUNK = 1 << 20
 csv.field_size_limit(16 * 1024 * 1024)
 
 
+# A gzip file may expand to at most this (and at most MAX_GZIP_RATIO times its own size, but
+# always 64 MiB): a "zip bomb" is refused before it is expanded in full.
+MAX_DECOMPRESSED_BYTES = 1 << 30
+MAX_GZIP_RATIO = 200
+
+
+class _CappedGzipFile(gzip.GzipFile):
+    """A GzipFile that raises ImportFailed once more than ``limit`` bytes were expanded."""
+
+    def __init__(self, path: Path, limit: int):
+        super().__init__(path, "rb")
+        self.limit = limit
+        self.display_name = path.name
+
+    def _check(self, data: bytes) -> bytes:
+        if self.tell() > self.limit:
+            raise ImportFailed(
+                f"Le fichier compressé « {self.display_name} » se décompresse en plus de "
+                f"{self.limit // (1 << 20)} Mo : import refusé (archive piégée ou trop grosse)."
+            )
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._check(super().read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._check(super().read1(size))
+
+
 def open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped on the fly when it is gzip-compressed."""
+    """The file's bytes, gunzipped on the fly (within a size cap) when gzip-compressed."""
     fp = path.open("rb")
     if fp.read(2) == GZIP_MAGIC:
         fp.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        size = path.stat().st_size
+        limit = min(MAX_DECOMPRESSED_BYTES, max(64 << 20, size * MAX_GZIP_RATIO))
+        return _CappedGzipFile(path, limit)  # type: ignore[return-value]
     fp.seek(0)
     return fp
 
@@ -120,7 +151,7 @@ def read_csv(path: Path) -> CsvTable:
     """The header and ``(line, cells)`` rows; ``line`` is the row's first line in the file."""
     try:
         with open_binary(path) as fp:
-            data = fp.read()
+            data = b"".join(iter(lambda: fp.read(CHUNK), b""))  # by chunks: a gzip cap holds
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ImportFailed(f"Lecture impossible du fichier « {path.name} » : {exc}.") from exc
     check_not_binary(data[:65536], path.name)
