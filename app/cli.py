@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import db
+from . import cli_fr, db  # noqa: F401  (cli_fr: click in French)
 
 SHIPPED_PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners"
 

@@ -105,18 +105,39 @@ class _NoWriter:
         pass
 
 
+def _existing_index_dir(folder: Path, indexname: str) -> Path | None:
+    """A complete whoosh index for the same data version: ``folder`` itself, the version
+    folder above it, or another build folder beside it (newest first)."""
+    from whoosh import index as whoosh_index
+
+    siblings = [p for p in folder.parent.iterdir() if p.is_dir() and p != folder]
+    siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in (folder, folder.parent, *siblings):
+        if candidate.is_dir() and whoosh_index.exists_in(str(candidate), indexname):
+            return candidate
+    return None
+
+
 @contextlib.contextmanager
 def reuse_whoosh_index():
     """Prototype of the proposed index reuse, without touching ``recommender/``: while
-    active, ``FileStorage.create_index`` opens the index already in the directory and its
-    writer writes nothing, so ``PartnerSearch.fit`` keeps only its numpy work."""
+    active, ``FileStorage.create_index`` opens an index already built for the same data
+    version and its writer writes nothing, so ``PartnerSearch.fit`` keeps only its numpy
+    work (and its loop over the records, which a real reuse would skip too)."""
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
 
     create_index, writer = FileStorage.create_index, FileIndex.writer
 
     def open_instead(self, schema, indexname="MAIN", **_kwargs):
-        return self.open_index(indexname)
+        folder = Path(self.folder)
+        found = _existing_index_dir(folder, indexname)
+        if found is None:
+            raise FileNotFoundError(f"aucun index whoosh à réutiliser près de {folder}")
+        if found != folder:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # the empty private folder made for this build
+        return FileStorage(str(found)).open_index(indexname)
 
     FileStorage.create_index = open_instead
     FileIndex.writer = lambda self, **_kwargs: _NoWriter()

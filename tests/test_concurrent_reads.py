@@ -30,9 +30,17 @@ def active_count(app) -> int:
 def test_readers_see_old_or_new_data_during_an_import(
     tmp_path, monkeypatch, database_url, shared_data
 ):
-    from app.importers import run_import
 
     app = make_app(tmp_path, monkeypatch, database_url)
+    try:
+        check_readers(app, shared_data)
+    finally:
+        app.extensions["relais.engine"].dispose()
+
+
+def check_readers(app, shared_data) -> None:
+    from app.importers import run_import
+
     with app.app_context(), db.session_scope() as session:
         run_import(session, shared_data / "partners" / "france_travail_agences_2024-01.csv")
     old = active_count(app)

@@ -234,25 +234,25 @@ def normalize_postal_code(value: object) -> str | None:
     raw = clean(value)
     if not raw:
         return ""
-    if len(raw) == 5 and raw.isdigit():
+    if len(raw) == 5 and raw.isascii() and raw.isdigit():
         return raw
     if raw.endswith(".0"):
         raw = raw[:-2]
     digits = re.sub(r"\s", "", raw)
-    if re.fullmatch(r"\d{4}", digits):
+    if re.fullmatch(r"[0-9]{4}", digits):  # ASCII digits: "\d" and isdigit() accept "²"
         digits = "0" + digits
-    return digits if re.fullmatch(r"\d{5}", digits) else None
+    return digits if re.fullmatch(r"[0-9]{5}", digits) else None
 
 
 def normalize_insee(value: object) -> str | None:
     raw = clean(value).upper()
     if not raw:
         return None
-    if len(raw) == 5 and raw.isdigit():
+    if len(raw) == 5 and raw.isascii() and raw.isdigit():
         return raw
-    if re.fullmatch(r"\d{4}", raw):
+    if re.fullmatch(r"[0-9]{4}", raw):
         raw = "0" + raw
-    return raw if re.fullmatch(r"(\d{5}|2[AB]\d{3})", raw) else None
+    return raw if re.fullmatch(r"([0-9]{5}|2[AB][0-9]{3})", raw) else None
 
 
 def normalize_departement(value: object) -> str | None:
