@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import admin, api, cli, engine, errors, pages, security, widget
+    from . import admin, api, backup, cli, engine, errors, pages, security, widget
     from .admin import commands as admin_commands
 
     security.init_app(app)
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
+    backup.init_app(app)
     admin_commands.init_app(app)
     for blueprint in (api.bp, pages.bp, widget.bp, admin.bp):
         app.register_blueprint(blueprint)

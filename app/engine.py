@@ -8,8 +8,7 @@ A data version changes with every import or admin edit; each worker notices it
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +26,10 @@ from recommender.records import PartnerRecord
 from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
 
+from .db import session_scope
 from .models import AuditLog, ImportRun, Partner
+
+log = logging.getLogger(__name__)
 
 _RECORD_COLUMNS = (
     Partner.id,
@@ -119,6 +121,7 @@ class EngineHolder:
         self.state: EngineState | None = None
         self.checked_at = 0.0
         self.lock = threading.Lock()
+        self.building = False
 
     def get(self, session: Session) -> EngineState:
         now = time.monotonic()
@@ -130,20 +133,41 @@ class EngineHolder:
         self.checked_at = now
         if state is not None and state.version == version:
             return state
+        if state is not None and self.app.config.get("ENGINE_BACKGROUND_REBUILD", True):
+            self.rebuild_in_background()
+            return state
         with self.lock:
             if self.state is None or self.state.version != version:
                 self.state = self.build(session, version)
             return self.state
+
+    def rebuild_in_background(self) -> None:
+        """Keep answering from the current indexes while the next ones are built."""
+        with self.lock:
+            if self.building:
+                return
+            self.building = True
+
+        def run() -> None:
+            try:
+                with self.app.app_context(), session_scope(self.app) as session:
+                    fresh = self.build(session, data_version(session))
+                with self.lock:
+                    self.state = fresh
+            except Exception:
+                log.exception("Index rebuild failed; still serving the previous version")
+            finally:
+                self.building = False
+
+        threading.Thread(target=run, name="relais-reindex", daemon=True).start()
 
     def build(self, session: Session, version: str) -> EngineState:
         started = time.perf_counter()
         records = records_from_session(session)
         taxonomy, gazetteer = default_taxonomy(), default_gazetteer()
         recommender = Recommender(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
-        # a private directory per build: workers (or ``relais reindex``) building the same
-        # version at once must not share whoosh files and locks (LockError otherwise)
-        build_id = f"{os.getpid()}-{secrets.token_hex(4)}"
-        index_dir = Path(self.app.config["INDEX_DIR"]) / version / build_id
+        # one index folder per data version, built by the first process, opened by the others
+        index_dir = Path(self.app.config["INDEX_DIR"]) / version
         search = PartnerSearch(taxonomy=taxonomy, index_dir=index_dir).fit(records)
         return EngineState(version, recommender, search, time.perf_counter() - started)
 
@@ -179,6 +203,8 @@ def reindex(session: Session) -> EngineState:
 
 
 def init_app(app: Flask) -> None:
+    # tests want each request to see the data of the previous one
+    app.config.setdefault("ENGINE_BACKGROUND_REBUILD", not app.testing)
     app.extensions["relais.engine_holder"] = EngineHolder(app)
 
 

@@ -14,6 +14,9 @@ facet counts work on numpy columns built in ``fit``.
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ _KEEP_WORDS = {"ai"}  # "AI" is an association intermédiaire, not the verb
 # Up to this many matches every one is scored, and equally relevant ones (same tenth of the
 # best score) come nearest first; beyond, only the asked page is scored.
 FULL_SCORING_MAX = 5000
+COMPLETE_MARKER = "COMPLET"
 
 
 def french_analyzer():
@@ -159,12 +163,42 @@ class PartnerSearch:
 
     def _build_index(self) -> None:
         if self.index_dir is None:
-            storage = RamStorage()
+            self.index_ = RamStorage().create_index(self._schema())
+            self._write_documents()
         else:
-            path = Path(self.index_dir)
-            path.mkdir(parents=True, exist_ok=True)
-            storage = FileStorage(str(path))
-        self.index_ = storage.create_index(self._schema())
+            self.index_ = self._shared_index(Path(self.index_dir))
+        with self.index_.searcher() as searcher:
+            # one writer, one segment: document numbers are the insertion order
+            assert searcher.doc_count_all() == len(self.records_)
+        self._build_phrase_terms()
+
+    def _shared_index(self, path: Path):
+        """Open the index at ``path`` if a process already built it, else build it once.
+
+        Each build writes into a private folder renamed into place when complete,
+        so every worker of a version shares one index and none sees a half-written one.
+        The records must come in the same order (the app sorts them by id).
+        """
+        if (path / COMPLETE_MARKER).exists():
+            index = FileStorage(str(path)).open_index()
+            with index.searcher() as searcher:
+                if searcher.doc_count_all() == len(self.records_):
+                    return index
+            path = path.with_name(f"{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        building = path.with_name(f".{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        building.mkdir(parents=True)
+        self.index_ = FileStorage(str(building)).create_index(self._schema())
+        self._write_documents()
+        (building / COMPLETE_MARKER).write_text(str(len(self.records_)))
+        try:
+            building.rename(path)
+        except OSError:  # another process finished first: use its copy
+            shutil.rmtree(building, ignore_errors=True)
+            if not (path / COMPLETE_MARKER).exists():
+                raise
+        return FileStorage(str(path)).open_index()
+
+    def _write_documents(self) -> None:
         tax = self.taxonomy_
         labels: dict[str, str] = {}
         writer = self.index_.writer(limitmb=512)
@@ -183,9 +217,8 @@ class PartnerSearch:
                 type=r.type_code,
             )
         writer.commit()
-        with self.index_.searcher() as searcher:
-            # one writer, one segment: document numbers are the insertion order
-            assert searcher.doc_count_all() == len(self.records_)
+
+    def _build_phrase_terms(self) -> None:
         # partner types and frein synonyms as sequences of index terms
         self.type_terms_: list[tuple[tuple[str, ...], str]] = []
         self.type_names_: dict[tuple[str, ...], set[str]] = {}

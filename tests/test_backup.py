@@ -5,18 +5,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-import pytest
 from sqlalchemy import delete, select, update
 
-from app import backup, db
+from app import db
 from app.models import AuditLog, ImportRun, Partner, PartnerSource
-
-
-@pytest.fixture
-def cli_app(app):
-    if "backup" not in app.cli.commands:
-        backup.init_app(app)
-    return app
 
 
 def snapshot(app) -> dict[str, list[tuple]]:
@@ -50,9 +42,9 @@ def populate(app, shared_data) -> None:
                 )
 
 
-def test_round_trip_gives_back_every_row(cli_app, runner, shared_data, tmp_path):
-    populate(cli_app, shared_data)
-    original = snapshot(cli_app)
+def test_round_trip_gives_back_every_row(app, runner, shared_data, tmp_path):
+    populate(app, shared_data)
+    original = snapshot(app)
     assert len(original["partner"]) > 30 and len(original["audit_log"]) == 3
     path = tmp_path / "relais.backup"
 
@@ -64,30 +56,30 @@ def test_round_trip_gives_back_every_row(cli_app, runner, shared_data, tmp_path)
     assert result.exit_code == 1 and "existe déjà" in result.output
 
     # damage the data: edits, deletions, a new log line
-    with cli_app.app_context(), db.session_scope() as session:
+    with app.app_context(), db.session_scope() as session:
         session.execute(update(Partner).values(nom="écrasé"))
         session.execute(delete(AuditLog))
         session.add(AuditLog(action="delete", target="x", changes={}))
         session.execute(delete(PartnerSource).where(PartnerSource.id % 2 == 0))
-    assert snapshot(cli_app) != original
+    assert snapshot(app) != original
 
     # no confirmation, no restore
     result = runner.invoke(args=["restore", str(path)], input="n\n")
     assert result.exit_code == 1 and "seront remplacées" in result.output
-    assert snapshot(cli_app) != original
+    assert snapshot(app) != original
 
     result = runner.invoke(args=["restore", "--yes", str(path)])
     assert result.exit_code == 0, result.output
     assert "Base restaurée" in result.output
-    assert snapshot(cli_app) == original
+    assert snapshot(app) == original
     # the app serves the restored data
-    with cli_app.app_context(), db.session_scope() as session:
+    with app.app_context(), db.session_scope() as session:
         active = len(session.scalars(select(Partner.id).where(Partner.status == "active")).all())
-    resp = cli_app.test_client().get("/api/v1/partners?per_page=1")
+    resp = app.test_client().get("/api/v1/partners?per_page=1")
     assert resp.status_code == 200 and resp.get_json()["total"] == active > 30
 
 
-def test_restore_refuses_what_is_not_a_relais_backup(cli_app, runner, tmp_path):
+def test_restore_refuses_what_is_not_a_relais_backup(app, runner, tmp_path):
     text_file = tmp_path / "notes.txt"
     text_file.write_text("pas une sauvegarde\n" * 100)
     other = tmp_path / "autre.sqlite3"
