@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from recommender.engine import Recommender
 from recommender.geo import default_gazetteer
-from recommender.infer import infer_missing_freins
+from recommender.infer import infer_missing_freins, is_generic
 from recommender.records import PartnerRecord
 from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
@@ -175,10 +175,22 @@ class EngineHolder:
         self.checked_at = 0.0
 
 
-def store_inferred_freins(session: Session) -> int:
-    """Guess the freins of partners whose source and type give none, and store them as inferred."""
+def store_inferred_freins(session: Session, *, changed_since: datetime | None = None) -> int:
+    """Guess the freins of partners whose source and type give none, and store them as inferred.
+
+    With ``changed_since`` (after an import), the model is trained only when a generic
+    partner without freins was created or updated since: training takes seconds.
+    """
+    session.flush()
     records = records_from_session(session)
-    inferred = infer_missing_freins(records, default_taxonomy())
+    taxonomy = default_taxonomy()
+    if changed_since is not None:
+        changed = set(
+            session.scalars(select(Partner.id).where(Partner.updated_at >= changed_since))
+        )
+        if not any(r.id in changed and not r.freins and is_generic(r, taxonomy) for r in records):
+            return 0
+    inferred = infer_missing_freins(records, taxonomy)
     changed = 0
     for record in records:
         guess = list(inferred.get(record.id, ()))

@@ -304,3 +304,19 @@ def test_data_inclusion_structures_then_services(app):
     assert partner_of(app, "data-inclusion", "dora--s1").status == "active"
     again = run(app, FIXTURES / "data_inclusion_structures.json")
     assert again.counts["unchanged"] == 2 and again.counts["archived"] == 0
+
+
+def test_a_generic_partner_gets_inferred_freins_after_its_import(app, tmp_path):
+    path = tmp_path / "associations.csv"
+    path.write_text(
+        "nom;type;commune;code_postal;description\n"
+        "Les Amis du Plateau;association;Beauvais;60000;"
+        "Aide alimentaire, colis, épicerie sociale à petits prix, conseil en budget\n",
+        encoding="utf-8",
+    )
+    report = run(app, path)
+    assert report.counts["created"] == 1
+    with session_scope(app) as session:
+        partner = session.scalar(select(Partner))
+        assert (partner.type_code, partner.freins) == ("autre", [])
+        assert "difficultes-financieres" in partner.freins_inferred
