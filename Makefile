@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-pg lint format evaluate time-import referentials clean
+.PHONY: install demo serve test test-fast test-pg lint format evaluate bench bench-quick time-import referentials clean
 
 install: $(STAMP)
 
@@ -41,6 +41,13 @@ format: install
 
 evaluate: install
 	$(BIN)/python -m recommender.evaluation.harness
+
+## Benchmarks on synthetic partners (bench/README.md): full (35-45 min) or quick (3-4 min)
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
 
 time-import: install
 	$(BIN)/python scripts/time_import.py

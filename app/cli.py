@@ -91,11 +91,12 @@ def demo_command(paths: tuple[Path, ...], no_serve: bool, host: str, port: int, 
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, reindex_command, serve_command, demo_command):
-        app.cli.add_command(command)
+    from .bench import bench_group
     from .importers.commands import import_command
 
-    app.cli.add_command(import_command)
+    commands = (init_db_command, import_command, reindex_command, serve_command, demo_command)
+    for command in (*commands, bench_group):
+        app.cli.add_command(command)
 
 
 def main() -> None:
