@@ -7,7 +7,9 @@ A data version changes with every import or admin edit; each worker notices it
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -16,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from recommender.engine import Recommender
@@ -63,10 +65,33 @@ def freshness(source_updated_at: date | None, verified_at: datetime | None) -> d
     return max(dates) if dates else None
 
 
+_JSON_LISTS = {"freins", "freins_inferred", "publics", "zone_codes"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_codes(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
+
+
+def _codes(raw: str | list[str] | None) -> tuple[str, ...]:
+    """A JSON list column: text on SQLite (decoded once per distinct value), a list on
+    PostgreSQL (psycopg decodes json itself)."""
+    if not raw:
+        return ()
+    return _decode_codes(raw) if isinstance(raw, str) else tuple(raw)
+
+
 def records_from_session(session: Session) -> list[PartnerRecord]:
-    """Every partner as an engine record, in one query over plain columns."""
+    """Every partner as an engine record, in one query over plain columns.
+
+    The JSON lists are read as text: most partners share a handful of distinct
+    values, so decoding each once keeps loading national data to a couple of seconds.
+    """
+    columns = [
+        type_coerce(c, String).label(c.key) if c.key in _JSON_LISTS else c for c in _RECORD_COLUMNS
+    ]
     records = []
-    for row in session.execute(select(*_RECORD_COLUMNS).order_by(Partner.id)):
+    for row in session.connection().execute(select(*columns).order_by(Partner.id)):
         records.append(
             PartnerRecord(
                 id=row.id,
@@ -78,13 +103,13 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
                 code_insee=row.code_insee,
                 departement=row.departement,
                 region=row.region,
-                freins=tuple(row.freins or ()),
-                freins_inferred=tuple(row.freins_inferred or ()),
-                publics=tuple(row.publics or ()),
+                freins=_codes(row.freins),
+                freins_inferred=_codes(row.freins_inferred),
+                publics=_codes(row.publics),
                 age_min=row.age_min,
                 age_max=row.age_max,
                 zone_kind=row.zone_kind,
-                zone_codes=tuple(row.zone_codes or ()),
+                zone_codes=_codes(row.zone_codes),
                 zone_radius_km=row.zone_radius_km,
                 updated_at=freshness(row.source_updated_at, row.verified_at),
                 status=row.status,
