@@ -583,7 +583,8 @@ def generate_command(n: int, seed: int, csv_path: Path | None, replace: bool) ->
         click.echo(
             f"{count} partenaires synthétiques écrits dans {csv_path} "
             f"({time.perf_counter() - started:.1f} s). "
-            f"Import : relais import {csv_path} --format generic-csv"
+            f"Import, dans une base jetable seulement : relais import {csv_path} "
+            "--format generic-csv"
         )
         return
     engine = current_app.extensions["relais.engine"]

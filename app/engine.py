@@ -29,7 +29,7 @@ from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
 
 from .db import session_scope
-from .models import AuditLog, ImportRun, Partner
+from .models import AuditLog, ImportRun, Partner, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +220,10 @@ def store_inferred_freins(session: Session, *, changed_since: datetime | None = 
     for record in records:
         guess = list(inferred.get(record.id, ()))
         if guess != list(record.freins_inferred):
-            session.execute(
-                update(Partner).where(Partner.id == record.id).values(freins_inferred=guess)
+            session.execute(  # updated_at moves the data version: workers reload
+                update(Partner)
+                .where(Partner.id == record.id)
+                .values(freins_inferred=guess, updated_at=utcnow())
             )
             changed += 1
     return changed

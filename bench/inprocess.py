@@ -45,54 +45,6 @@ def _timed(store: dict[str, float], name: str, fn):
     return wrapper
 
 
-def fast_records(session: Any) -> list[Any]:
-    """Prototype of the proposed ``records_from_session``: Core rows (no ORM loading),
-    JSON columns read as text and decoded once per distinct value."""
-    from sqlalchemy import String, select, type_coerce
-
-    from app.engine import _RECORD_COLUMNS, freshness
-    from app.models import Partner
-    from recommender.records import PartnerRecord
-
-    json_columns = {"freins", "freins_inferred", "publics", "zone_codes"}
-    columns = [
-        type_coerce(c, String).label(c.key) if c.key in json_columns else c for c in _RECORD_COLUMNS
-    ]
-
-    @functools.cache
-    def codes(raw: str | None) -> tuple[str, ...]:
-        return tuple(json.loads(raw)) if raw else ()
-
-    conn = session.connection()
-    records = []
-    for row in conn.execute(select(*columns).order_by(Partner.id)):
-        records.append(
-            PartnerRecord(
-                id=row.id,
-                nom=row.nom,
-                type_code=row.type_code,
-                lat=row.lat,
-                lon=row.lon,
-                coords_exact=row.coords_exact,
-                code_insee=row.code_insee,
-                departement=row.departement,
-                region=row.region,
-                freins=codes(row.freins),
-                freins_inferred=codes(row.freins_inferred),
-                publics=codes(row.publics),
-                age_min=row.age_min,
-                age_max=row.age_max,
-                zone_kind=row.zone_kind,
-                zone_codes=codes(row.zone_codes),
-                zone_radius_km=row.zone_radius_km,
-                updated_at=freshness(row.source_updated_at, row.verified_at),
-                status=row.status,
-                description=row.description or "",
-            )
-        )
-    return records
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     result: dict[str, Any] = {"size": args.size, "pid": os.getpid()}
@@ -291,28 +243,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # ------------------------------------------------------------------ what-ifs
     if not args.no_what_if:
         what_if: dict[str, Any] = {}
-        with app.app_context():
-            session = get_session()
-            t = time.perf_counter()
-            fast = fast_records(session)
-            what_if["records_core_memo_s"] = round(time.perf_counter() - t, 3)
-            what_if["records_equal"] = fast == list(recommender.table_.records)
         # start-up of a new worker, the index of this version being on disk already:
-        # the same build again (what a worker does at its first request), then with the
-        # records read through Core as proposed
+        # the same build again (what a worker does at its first request)
         with app.app_context():
             t = time.perf_counter()
             again = holder.build(get_session(), version)
             what_if["second_build_s"] = round(time.perf_counter() - t, 3)
-        original_records = engine_mod.records_from_session
-        engine_mod.records_from_session = fast_records
-        try:
-            with app.app_context():
-                t = time.perf_counter()
-                holder.build(get_session(), version)
-                what_if["second_build_fast_records_s"] = round(time.perf_counter() - t, 3)
-        finally:
-            engine_mod.records_from_session = original_records
         probe = [(s[0]["q"], s[1]) for s in located[:20]]
         what_if["second_build_same_results"] = all(
             again.search.search(q=q, lat=loc.lat, lon=loc.lon, radius_km=20.0)

@@ -409,8 +409,8 @@ def markdown(out: dict[str, Any]) -> str:
             "",
             "| Taille | Total (s) | Lecture base (s) | Recommandeur (s) | Recherche whoosh (s) "
             "| RSS après (Mo) | après malloc_trim (Mo) | Pic RSS (Mo) | data_version (ms) "
-            "| 2e construction, index sur disque (s) | idem, lecture Core (prototype) (s) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| 2e construction, index sur disque (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for label, r in out["inprocess"].items():
             b, mem = r["build"], r["memory_kib"]
@@ -421,8 +421,7 @@ def markdown(out: dict[str, Any]) -> str:
                 f"| {label} | {b['build_s']} | {b.get('records_s')} | {b.get('recommender_fit_s')} "
                 f"| {b.get('search_fit_s')} | {mem['after_build']['rss_kib'] / 1024:.0f} "
                 f"| {trimmed} | {mem['ru_maxrss_kib'] / 1024:.0f} | {b['data_version_ms']} "
-                f"| {what_if.get('second_build_s', '–')} "
-                f"| {what_if.get('second_build_fast_records_s', '–')} |"
+                f"| {what_if.get('second_build_s', '–')} |"
             )
         lines += [
             "",

@@ -192,10 +192,10 @@ class PartnerSearch:
         (building / COMPLETE_MARKER).write_text(str(len(self.records_)))
         try:
             building.rename(path)
-        except OSError:  # another process finished first: use its copy
-            shutil.rmtree(building, ignore_errors=True)
-            if not (path / COMPLETE_MARKER).exists():
-                raise
+        except OSError:
+            if not (path / COMPLETE_MARKER).exists():  # a leftover folder: keep ours private
+                return FileStorage(str(building)).open_index()
+            shutil.rmtree(building, ignore_errors=True)  # another process finished first
         return FileStorage(str(path)).open_index()
 
     def _write_documents(self) -> None:

@@ -320,3 +320,36 @@ def test_a_generic_partner_gets_inferred_freins_after_its_import(app, tmp_path):
         partner = session.scalar(select(Partner))
         assert (partner.type_code, partner.freins) == ("autre", [])
         assert "difficultes-financieres" in partner.freins_inferred
+
+
+class FakeGeopy:
+    """A geopy geocoder that knows one address (tests never use the network)."""
+
+    def __init__(self, latitude: float, longitude: float):
+        self.point = type("Location", (), {"latitude": latitude, "longitude": longitude})()
+        self.queries: list[str] = []
+
+    def geocode(self, query, exactly_one=True):
+        self.queries.append(query)
+        return self.point
+
+
+@pytest.mark.parametrize(
+    ("point", "exact"),
+    [((49.4383, 2.0903), True), ((43.2965, 5.3698), False)],  # Beauvais, then Marseille
+)
+def test_optional_address_geocoder_places_rows_without_coordinates(app, tmp_path, point, exact):
+    from recommender.geocoding import AddressGeocoder
+
+    path = tmp_path / "liste.csv"
+    path.write_text(
+        "nom,adresse,code_postal,commune\nAuto-école sociale,1 rue de Savoie,60000,Beauvais\n",
+        encoding="utf-8",
+    )
+    fake = FakeGeopy(*point)
+    run(app, path, address_geocoder=AddressGeocoder(fake))
+    assert fake.queries == ["1 rue de Savoie 60000 Beauvais"]
+    with session_scope(app) as session:
+        partner = session.scalar(select(Partner))
+        assert partner.coords_exact is exact
+        assert ((partner.lat, partner.lon) == point) is exact

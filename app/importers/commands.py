@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from recommender.errors import ImportFailed
+from recommender.geocoding import AddressGeocoder
 
 from ..db import session_scope
 from .formats import FORMATS
@@ -38,6 +39,12 @@ log = logging.getLogger(__name__)
     is_flag=True,
     help="N'archive pas les fiches de la source absentes du fichier (import partiel).",
 )
+@click.option(
+    "--geocoder",
+    type=click.Choice(["ban"]),
+    default=None,
+    help="Place les lignes sans coordonnées à leur adresse (Base Adresse Nationale, réseau).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Affiche le rapport en JSON.")
 @click.option(
     "--limit", default=20, show_default=True, help="Lignes détaillées par rubrique du rapport."
@@ -49,6 +56,7 @@ def import_command(
     source: str | None,
     dry_run: bool,
     no_archive: bool,
+    geocoder: str | None,
     as_json: bool,
     limit: int,
 ) -> None:
@@ -64,6 +72,7 @@ def import_command(
                 dry_run=dry_run,
                 archive_missing=not no_archive,
                 progress=True,
+                address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
             )
     except ImportFailed as exc:
         click.echo(f"Erreur : {exc.message}", err=True)

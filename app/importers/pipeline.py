@@ -271,6 +271,7 @@ def run_import(
     gazetteer: Any = None,
     taxonomy: Any = None,
     commit: bool = True,
+    address_geocoder: Any = None,
 ) -> ImportReport:
     """Import one file or http(s) URL into the database; see ``docs/import.md``.
 
@@ -309,9 +310,9 @@ def run_import(
         report.dry_run = dry_run
         try:
             with _gc_paused():
-                _Run(session, fmt, source_name, local, report, gazetteer, taxonomy).execute(
-                    archive_missing=archive_missing, progress=progress, user_id=user_id
-                )
+                _Run(
+                    session, fmt, source_name, local, report, gazetteer, taxonomy, address_geocoder
+                ).execute(archive_missing=archive_missing, progress=progress, user_id=user_id)
         except BaseException:
             session.rollback()
             raise
@@ -345,6 +346,7 @@ class _Run:
         report: ImportReport,
         gazetteer: Any,
         taxonomy: Any,
+        address_geocoder: Any = None,
     ):
         self.session = session
         self.fmt = fmt
@@ -353,7 +355,7 @@ class _Run:
         self.report = report
         self.gaz = gazetteer
         self.tax = taxonomy
-        self.resolver = Resolver(gazetteer, taxonomy, fmt, source)
+        self.resolver = Resolver(gazetteer, taxonomy, fmt, source, address_geocoder)
         self.items: list[Item] = []
         self.seen_ids: set[str] = set()  # ids present in the file (kept from archiving)
         self.now = utcnow()

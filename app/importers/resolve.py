@@ -89,7 +89,10 @@ class TypeGuesser:
 
 
 class Resolver:
-    def __init__(self, gazetteer: Any, taxonomy: Any, fmt: Format, source: str):
+    def __init__(
+        self, gazetteer: Any, taxonomy: Any, fmt: Format, source: str, address_geocoder=None
+    ):
+        self.address_geocoder = address_geocoder
         self.gaz = gazetteer
         self.tax = taxonomy
         self.fmt = fmt
@@ -244,6 +247,17 @@ class Resolver:
         code = CHEFS_LIEUX.get(dep)
         return self.gaz.get(code) if code else None
 
+    def _geocode_address(self, f, cp: str, commune: Any, warnings: list[str]):
+        """The street address's point when the optional geocoder finds it in the commune."""
+        point = self.address_geocoder.locate(clean(f.get("adresse")), cp, commune.nom)
+        if point is None or commune.lat is None:
+            return None
+        if self.haversine(*point, commune.lat, commune.lon) > MAX_KM_FROM_COMMUNE:
+            warnings.append("adresse géocodée hors de la commune : ignorée")
+            return None
+        warnings.append("position calculée à partir de l'adresse")
+        return point
+
     def locate(self, f: dict[str, Any], warnings: list[str]) -> Location:
         gaz = self.gaz
         raw_insee = clean(f.get("code_insee"))
@@ -312,6 +326,9 @@ class Resolver:
                 )
             raise RowError("aucune localisation (ni commune, ni code postal, ni coordonnées)")
 
+        if point is None and commune is not None and self.address_geocoder is not None:
+            point = self._geocode_address(f, cp, commune, warnings)
+            exact = point is not None
         if point is None:
             lat, lon = (commune.lat, commune.lon) if commune is not None else (None, None)
             exact = False
