@@ -23,6 +23,7 @@ from .pages_support import add_user, login, make_app, seed
 
 EXAMPLES = 200
 FUZZ = settings(
+    derandomize=True,  # the same inputs on every run: CI is reproducible
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
