@@ -9,7 +9,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import cli_fr, db  # noqa: F401  (cli_fr: click in French)
+from . import cli_fr, db
+
+# Click in French before the commands below are declared (their types name themselves then).
+cli_fr.install()
 
 SHIPPED_PARTNERS = Path(__file__).resolve().parents[1] / "data" / "partners"
 

@@ -72,8 +72,8 @@ def _french_ngettext(singular: str, plural: str, n: int) -> str:
 def install() -> None:
     """Route click's gettext calls through :data:`FRENCH` (idempotent).
 
-    Runs on import, before any command is declared: click translates some
-    names (``chemin``) when a parameter type is built.
+    Call it before any command is declared: click translates some names
+    (``chemin``) when a parameter type is built, not when it prints them.
     """
     for module in (
         click.core,
@@ -94,6 +94,3 @@ def install() -> None:
         (click.types.FloatRange, "nombre"),
     ):
         number_type.name = name
-
-
-install()

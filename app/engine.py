@@ -13,22 +13,24 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import String, func, select, type_coerce, update
+from sqlalchemy import JSON, String, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from recommender.engine import Recommender
 from recommender.geo import default_gazetteer
-from recommender.infer import infer_missing_freins, is_generic
 from recommender.records import PartnerRecord
 from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
 
 from .db import session_scope
+from .engine_store import EngineStore
 from .models import AuditLog, ImportRun, Partner, utcnow
 
 log = logging.getLogger(__name__)
@@ -65,20 +67,22 @@ def freshness(source_updated_at: date | None, verified_at: datetime | None) -> d
     return max(dates) if dates else None
 
 
-_JSON_LISTS = {"freins", "freins_inferred", "publics", "zone_codes"}
-
-
 @functools.lru_cache(maxsize=4096)
 def _decode_codes(raw: str) -> tuple[str, ...]:
     return tuple(json.loads(raw))
 
 
-def _codes(raw: str | list[str] | None) -> tuple[str, ...]:
+def json_codes(raw: str | list[str] | None) -> tuple[str, ...]:
     """A JSON list column: text on SQLite (decoded once per distinct value), a list on
     PostgreSQL (psycopg decodes json itself)."""
     if not raw:
         return ()
     return _decode_codes(raw) if isinstance(raw, str) else tuple(raw)
+
+
+def json_as_text(columns: Iterable[Any]) -> list[Any]:
+    """``columns`` to select, the JSON lists read as text (decode them with ``json_codes``)."""
+    return [type_coerce(c, String).label(c.key) if isinstance(c.type, JSON) else c for c in columns]
 
 
 def records_from_session(session: Session) -> list[PartnerRecord]:
@@ -87,11 +91,9 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
     The JSON lists are read as text: most partners share a handful of distinct
     values, so decoding each once keeps loading national data to a couple of seconds.
     """
-    columns = [
-        type_coerce(c, String).label(c.key) if c.key in _JSON_LISTS else c for c in _RECORD_COLUMNS
-    ]
     records = []
-    for row in session.connection().execute(select(*columns).order_by(Partner.id)):
+    query = select(*json_as_text(_RECORD_COLUMNS)).order_by(Partner.id)
+    for row in session.connection().execute(query):
         records.append(
             PartnerRecord(
                 id=row.id,
@@ -103,13 +105,13 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
                 code_insee=row.code_insee,
                 departement=row.departement,
                 region=row.region,
-                freins=_codes(row.freins),
-                freins_inferred=_codes(row.freins_inferred),
-                publics=_codes(row.publics),
+                freins=json_codes(row.freins),
+                freins_inferred=json_codes(row.freins_inferred),
+                publics=json_codes(row.publics),
                 age_min=row.age_min,
                 age_max=row.age_max,
                 zone_kind=row.zone_kind,
-                zone_codes=_codes(row.zone_codes),
+                zone_codes=json_codes(row.zone_codes),
                 zone_radius_km=row.zone_radius_km,
                 updated_at=freshness(row.source_updated_at, row.verified_at),
                 status=row.status,
@@ -121,21 +123,64 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
 
 def data_version(session: Session) -> str:
     """A short fingerprint of the data: changes with every import, edit or archive."""
+    # four index-only reads (one statement scanning partner rows took 240 ms at 200k)
     last_run = session.scalar(select(func.max(ImportRun.id))) or 0
     last_edit = session.scalar(select(func.max(AuditLog.id))) or 0
-    count, last_update = session.execute(
-        select(func.count(Partner.id), func.max(Partner.updated_at))
-    ).one()
+    count = session.scalar(select(func.count()).select_from(Partner))
+    last_update = session.scalar(select(func.max(Partner.updated_at)))
     raw = f"{last_run}:{last_edit}:{count}:{last_update}"
     return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
 
+PARTNER_CACHE_SIZE = 5000
+
+
+class PartnerCache:
+    """Partner answers of one data version, least recently used dropped first.
+
+    Results of nearby searches come back to the same partners; reading them from
+    the database was a third of a recommendation's time. A partner cannot change
+    without changing the data version, and the cache goes with its version.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_many(
+        self, ids: Iterable[str], fetch: Callable[[list[str]], dict[str, dict[str, Any]]]
+    ) -> dict[str, dict[str, Any]]:
+        """The answers for ``ids``, calling ``fetch`` once for those not cached."""
+        found: dict[str, dict[str, Any]] = {}
+        missing: list[str] = []
+        with self.lock:
+            for key in dict.fromkeys(ids):
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    found[key] = self.items[key]
+                else:
+                    missing.append(key)
+        if missing:
+            fetched = fetch(missing)
+            found.update(fetched)
+            with self.lock:
+                self.items.update(fetched)
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+        return found
+
+
 @dataclass
 class EngineState:
+    """The indexes of one data version, and what requests cache alongside them."""
+
     version: str
     recommender: Recommender
     search: PartnerSearch
     built_in_s: float
+    loaded: bool = False  # read from a saved file rather than fitted here
+    partners: PartnerCache = field(default_factory=lambda: PartnerCache(PARTNER_CACHE_SIZE))
 
 
 class EngineHolder:
@@ -186,57 +231,117 @@ class EngineHolder:
 
         threading.Thread(target=run, name="relais-reindex", daemon=True).start()
 
-    def build(self, session: Session, version: str) -> EngineState:
+    def build(self, session: Session, version: str, *, refit: bool = False) -> EngineState:
+        """The engine of ``version``: loaded when a process already saved it (unless
+        ``refit``), else fitted from the database and saved for the others."""
         started = time.perf_counter()
-        records = records_from_session(session)
-        taxonomy, gazetteer = default_taxonomy(), default_gazetteer()
-        recommender = Recommender(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
-        # one index folder per data version, built by the first process, opened by the others
-        index_dir = Path(self.app.config["INDEX_DIR"]) / version
-        search = PartnerSearch(taxonomy=taxonomy, index_dir=index_dir).fit(records)
-        return EngineState(version, recommender, search, time.perf_counter() - started)
+        store = EngineStore(self.app.config["INDEX_DIR"])
+        saved = None if refit else store.load(version)
+        if saved is not None:
+            recommender, search = saved
+        else:
+            recommender, search = fit_engine(records_from_session(session))
+            store.save(version, (recommender, search))
+        elapsed = time.perf_counter() - started
+        return EngineState(version, recommender, search, elapsed, loaded=saved is not None)
 
     def invalidate(self) -> None:
         self.checked_at = 0.0
 
 
+def fit_engine(records: list[PartnerRecord]) -> tuple[Recommender, PartnerSearch]:
+    taxonomy, gazetteer = default_taxonomy(), default_gazetteer()
+    recommender = Recommender(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
+    search = PartnerSearch(taxonomy=taxonomy, gazetteer=gazetteer).fit(records)
+    return recommender, search
+
+
 def store_inferred_freins(session: Session, *, changed_since: datetime | None = None) -> int:
     """Guess the freins of partners whose source and type give none, and store them as inferred.
 
-    With ``changed_since`` (after an import), the model is trained only when a generic
-    partner without freins was created or updated since: training takes seconds.
+    With ``changed_since`` (after an import) only partners created or updated since are
+    guessed; without (``relais reindex``), all. The database selects what is read: those
+    partners, and the candidates of the bounded training sample
+    (:func:`recommender.infer.training_examples`); the model is reused while that sample
+    stays the same. Returns how many partners changed (one executemany UPDATE).
     """
+    # here, not at the top: serving never guesses, and scikit-learn costs a worker 1 s to load
+    from recommender.infer import PER_TYPE, infer_missing_freins, is_generic, is_generic_type
+
     session.flush()
-    records = records_from_session(session)
     taxonomy = default_taxonomy()
-    if changed_since is not None:
-        changed = set(
-            session.scalars(select(Partner.id).where(Partner.updated_at >= changed_since))
+    generic = [code for code in taxonomy.partner_types if is_generic_type(code, taxonomy)]
+    columns = json_as_text(
+        (
+            Partner.id,
+            Partner.nom,
+            Partner.type_code,
+            Partner.description,
+            Partner.status,
+            Partner.freins,
+            Partner.freins_inferred,
         )
-        if not any(r.id in changed and not r.freins and is_generic(r, taxonomy) for r in records):
-            return 0
-    inferred = infer_missing_freins(records, taxonomy)
-    changed = 0
-    for record in records:
-        guess = list(inferred.get(record.id, ()))
-        if guess != list(record.freins_inferred):
-            session.execute(  # updated_at moves the data version: workers reload
-                update(Partner)
-                .where(Partner.id == record.id)
-                .values(freins_inferred=guess, updated_at=utcnow())
+    )
+
+    def records(query: Any) -> list[PartnerRecord]:
+        return [
+            PartnerRecord(
+                id=row.id,
+                nom=row.nom,
+                type_code=row.type_code,
+                description=row.description or "",
+                status=row.status,
+                freins=json_codes(row.freins),
+                freins_inferred=json_codes(row.freins_inferred),
             )
-            changed += 1
-    return changed
+            for row in session.execute(query)
+        ]
+
+    # Generic partners (to guess) and partners with guesses (to clear if no longer generic).
+    scope = select(*columns).where(
+        Partner.type_code.in_(generic)
+        | Partner.type_code.not_in(list(taxonomy.partner_types))
+        | (Partner.freins_inferred.cast(String) != "[]")
+    )
+    if changed_since is not None:
+        scope = scope.where(Partner.updated_at >= changed_since)
+    scoped = records(scope)
+    targets = [r for r in scoped if not r.freins and is_generic(r, taxonomy)]
+    guesses: dict[str, tuple[str, ...]] = {}
+    if targets:
+        rank = func.row_number().over(partition_by=Partner.type_code, order_by=Partner.id)
+        candidates = (
+            select(*columns, rank.label("rank"))
+            .where(
+                Partner.status == "active",
+                Partner.type_code.in_(list(taxonomy.partner_types)),
+                Partner.type_code.not_in(generic),
+                Partner.freins.cast(String) != "[]",
+            )
+            .subquery()
+        )
+        examples = records(select(candidates).where(candidates.c.rank <= PER_TYPE))
+        guesses = infer_missing_freins(examples, taxonomy, targets=targets)
+    now = utcnow()  # updated_at moves the data version: workers reload
+    changes = [
+        {"id": r.id, "freins_inferred": list(guesses.get(r.id, ())), "updated_at": now}
+        for r in scoped
+        if guesses.get(r.id, ()) != r.freins_inferred
+    ]
+    if changes:
+        session.execute(update(Partner), changes)  # bulk UPDATE by primary key
+    return len(changes)
 
 
 def reindex(session: Session) -> EngineState:
-    """Refresh inferred freins, then rebuild this process's indexes now."""
+    """Refresh inferred freins, then refit this process's indexes now and save them for
+    the workers."""
     store_inferred_freins(session)
     session.flush()
     holder: EngineHolder = current_app.extensions["relais.engine_holder"]
     version = data_version(session)
     with holder.lock:
-        holder.state = holder.build(session, version)
+        holder.state = holder.build(session, version, refit=True)
         holder.checked_at = time.monotonic()
     return holder.state
 

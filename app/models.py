@@ -75,7 +75,8 @@ class Partner(Base):
     source_updated_at: Mapped[date | None] = mapped_column(Date)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # indexed: the data version reads max(updated_at) on every check
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     sources: Mapped[list[PartnerSource]] = relationship(
         back_populates="partner", order_by="PartnerSource.id", cascade="all, delete-orphan"

@@ -7,11 +7,12 @@ them with the engine's parsers and returns the API's JSON shape.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from recommender.errors import (
@@ -26,18 +27,24 @@ from recommender.profile import parse_int, parse_location, parse_profile
 from recommender.taxonomy import default_taxonomy
 
 from .db import get_session
-from .engine import current_engine, freshness
-from .models import Partner
+from .engine import EngineState, current_engine, freshness, json_as_text, json_codes
+from .models import Partner, PartnerSource
 
 MAX_TEXT = 200
 PARTNER_ID = re.compile(r"[\w.-]{1,64}")
 
 
-def partner_dict(partner: Partner) -> dict[str, Any]:
-    """The contract's Partner object, plus a few documented extra fields."""
+def partner_dict(partner: Any, sources: Iterable[Any]) -> dict[str, Any]:
+    """The contract's Partner object, plus a few documented extra fields.
+
+    ``partner`` is a :class:`Partner` or a row of its table, ``sources`` its source rows.
+    """
     ptype = default_taxonomy().partner_type(partner.type_code)
     updated = freshness(partner.source_updated_at, partner.verified_at)
-    zone: dict[str, Any] = {"kind": partner.zone_kind, "codes": list(partner.zone_codes or [])}
+    zone: dict[str, Any] = {
+        "kind": partner.zone_kind,
+        "codes": list(json_codes(partner.zone_codes)),
+    }
     if partner.zone_radius_km:
         zone["radius_km"] = partner.zone_radius_km
     return {
@@ -56,10 +63,10 @@ def partner_dict(partner: Partner) -> dict[str, Any]:
         "site_web": partner.site_web,
         "horaires": partner.horaires,
         "description": partner.description,
-        "freins": list(partner.freins or []),
-        "freins_deduits": list(partner.freins_inferred or []),
-        "thematiques": list(partner.thematiques or []),
-        "publics": list(partner.publics or []),
+        "freins": list(json_codes(partner.freins)),
+        "freins_deduits": list(json_codes(partner.freins_inferred)),
+        "thematiques": list(json_codes(partner.thematiques)),
+        "publics": list(json_codes(partner.publics)),
         "age_min": partner.age_min,
         "age_max": partner.age_max,
         "zone": zone,
@@ -70,20 +77,51 @@ def partner_dict(partner: Partner) -> dict[str, Any]:
                 "source_id": s.source_id,
                 "updated_at": s.source_updated_at.isoformat() if s.source_updated_at else None,
             }
-            for s in partner.sources
+            for s in sources
         ],
         "updated_at": updated.isoformat() if updated else None,
     }
 
 
-def _partners_by_id(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return {}
-    rows = get_session().scalars(
-        select(Partner).where(Partner.id.in_(ids)).options(selectinload(Partner.sources))
+# built once (a statement costs more to build than to run): IN lists expand at execution
+_PARTNERS_QUERY = select(
+    *json_as_text(
+        getattr(Partner, name)
+        for name in (
+            "id", "nom", "type_code", "adresse", "complement_adresse", "code_postal",
+            "code_insee", "commune_nom", "departement", "lat", "lon", "coords_exact",
+            "telephone", "email", "site_web", "horaires", "description", "freins",
+            "freins_inferred", "thematiques", "publics", "age_min", "age_max", "zone_kind",
+            "zone_codes", "zone_radius_km", "status", "source_updated_at", "verified_at",
+        )
     )
-    return {p.id: partner_dict(p) for p in rows}
+).where(Partner.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
+_SOURCES_QUERY = (
+    select(
+        PartnerSource.partner_id,
+        PartnerSource.source,
+        PartnerSource.source_id,
+        PartnerSource.source_updated_at,
+    )
+    .where(PartnerSource.partner_id.in_(bindparam("ids", expanding=True)))
+    .order_by(PartnerSource.id)
+)
+
+
+def _fetch_partners(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Plain rows, no ORM objects: building twenty partners' objects cost more than the
+    engine's whole answer."""
+    connection = get_session().connection()
+    sources: dict[str, list[Any]] = defaultdict(list)
+    for row in connection.execute(_SOURCES_QUERY, {"ids": ids}):
+        sources[row.partner_id].append(row)
+    rows = connection.execute(_PARTNERS_QUERY, {"ids": ids})
+    return {row.id: partner_dict(row, sources[row.id]) for row in rows}
+
+
+def _partners_by_id(engine: EngineState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The answers of the partners an engine result names (shared: never modify them)."""
+    return engine.partners.get_many(ids, _fetch_partners)
 
 
 def _text(params: Mapping[str, Any], name: str) -> str | None:
@@ -164,8 +202,8 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
     page = parse_int(params, "page", default=1, minimum=1, maximum=10_000)
     per_page = parse_int(params, "per_page", default=20, minimum=1, maximum=100)
 
-    session = get_session()
-    found = current_engine(session).search.search(
+    engine = current_engine(get_session())
+    found = engine.search.search(
         q=q,
         freins=freins,
         types=types,
@@ -176,7 +214,7 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
         page=page,
         per_page=per_page,
     )
-    partners = _partners_by_id(r["partner_id"] for r in found["results"])
+    partners = _partners_by_id(engine, (r["partner_id"] for r in found["results"]))
     results = []
     for hit in found["results"]:
         if hit["partner_id"] in partners:
@@ -203,16 +241,17 @@ def get_partner_row(partner_id: str) -> Partner:
 
 
 def get_partner(partner_id: str) -> dict[str, Any]:
-    return partner_dict(get_partner_row(partner_id))
+    partner = get_partner_row(partner_id)
+    return partner_dict(partner, partner.sources)
 
 
 def recommend(params: Mapping[str, Any]) -> dict[str, Any]:
     profile = parse_profile(params, default_gazetteer(), default_taxonomy())
     limit = parse_int(params, "limit", default=5, minimum=1, maximum=50)
-    session = get_session()
-    answer = current_engine(session).recommender.recommend(profile, limit=limit)
+    engine = current_engine(get_session())
+    answer = engine.recommender.recommend(profile, limit=limit)
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
-    partners = _partners_by_id(ids)
+    partners = _partners_by_id(engine, ids)
     for frein in answer["freins"]:
         frein["results"] = [
             {"partner": partners[r.pop("partner_id")], **r}

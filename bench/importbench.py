@@ -34,20 +34,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = write_csv(csv_path, args.rows, args.seed)
     out: dict[str, Any] = {
         "rows": rows,
+        "workers": args.workers,
         "csv_mb": round(csv_path.stat().st_size / 1e6, 1),
         "csv_write_s": round(time.perf_counter() - t, 2),
     }
     runs = []
     for attempt in range(2 if args.reimport else 1):
         with db.session_scope(app) as session:
-            t = time.perf_counter()
-            report = run_import(session, csv_path, format="generic-csv", source="synthetique-csv")
+            t, cpu = time.perf_counter(), _cpu_seconds()
+            report = run_import(
+                session,
+                csv_path,
+                format="generic-csv",
+                source="synthetique-csv",
+                workers=args.workers,
+            )
             seconds = time.perf_counter() - t
+            cpu_seconds = _cpu_seconds() - cpu
         runs.append(
             {
                 "kind": "premier import" if attempt == 0 else "réimport (inchangé)",
                 "seconds": round(seconds, 2),
                 "rows_per_s": round(rows / seconds, 1),
+                "cpu_s": round(cpu_seconds, 2),
                 "counts": dict(report.counts),
                 "phases_s": {k: round(v, 2) for k, v in report.timings.items()},
             }
@@ -60,6 +69,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its ended children (the reading
+    helper of ``workers=2``)."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -67,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reimport", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="as `relais import` (2 cores)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     Path(args.out).write_text(json.dumps(run(args), indent=2, ensure_ascii=False))

@@ -79,7 +79,8 @@ def machine() -> dict[str, Any]:
             if line.startswith("MemTotal:"):
                 mem_kib = int(line.split()[1])
     versions = {}
-    for package in ("numpy", "scikit-learn", "Whoosh", "SQLAlchemy", "Flask", "gunicorn"):
+    packages = ("numpy", "scipy", "scikit-learn", "Whoosh", "rapidfuzz", "SQLAlchemy", "Flask")
+    for package in (*packages, "gunicorn"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -216,7 +217,7 @@ def phase_http(args, place: dict[str, Any], out: dict[str, Any]) -> None:
     from recommender.geo import default_gazetteer
     from recommender.taxonomy import default_taxonomy
 
-    from .http_load import RssMonitor, Server, cold_start, load, request_mix
+    from .http_load import RssMonitor, Server, cold_start, load, load_wrk, request_mix
     from .workload import Workload
 
     workload = Workload(args.seed + 1, gazetteer=default_gazetteer(), taxonomy=default_taxonomy())
@@ -232,6 +233,7 @@ def phase_http(args, place: dict[str, Any], out: dict[str, Any]) -> None:
         "size": args.http_size,
         "runs": [],
         "gunicorn_timeout_s": args.gunicorn_timeout,
+        "load_client": args.load_client,
     }
     out["http"] = http
     log(f"HTTP : gunicorn -w 2 sur 127.0.0.1:{server.port} (démarrage à froid)…")
@@ -248,7 +250,8 @@ def phase_http(args, place: dict[str, Any], out: dict[str, Any]) -> None:
                 for concurrency in args.concurrency:
                     monitor = RssMonitor(server)
                     monitor.start()
-                    result = load(
+                    send = load_wrk if args.load_client == "wrk" else load
+                    result = send(
                         server.port,
                         mixes[scenario],
                         concurrency=concurrency,
@@ -407,10 +410,10 @@ def markdown(out: dict[str, Any]) -> str:
             "",
             "### Construction des index et mémoire",
             "",
-            "| Taille | Total (s) | Lecture base (s) | Recommandeur (s) | Recherche whoosh (s) "
-            "| RSS après (Mo) | après malloc_trim (Mo) | Pic RSS (Mo) | data_version (ms) "
-            "| 2e construction, index sur disque (s) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| Taille | Total (s) | Lecture base (s) | Recommandeur (s) | Recherche (s) "
+            "| Enregistrement (s) | RSS après (Mo) | après malloc_trim (Mo) | Pic RSS (Mo) "
+            "| data_version (ms) | 2e construction, moteur enregistré (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for label, r in out["inprocess"].items():
             b, mem = r["build"], r["memory_kib"]
@@ -419,7 +422,8 @@ def markdown(out: dict[str, Any]) -> str:
             what_if = r.get("what_if", {})
             lines.append(
                 f"| {label} | {b['build_s']} | {b.get('records_s')} | {b.get('recommender_fit_s')} "
-                f"| {b.get('search_fit_s')} | {mem['after_build']['rss_kib'] / 1024:.0f} "
+                f"| {b.get('search_fit_s')} | {b.get('save_s')} "
+                f"| {mem['after_build']['rss_kib'] / 1024:.0f} "
                 f"| {trimmed} | {mem['ru_maxrss_kib'] / 1024:.0f} | {b['data_version_ms']} "
                 f"| {what_if.get('second_build_s', '–')} |"
             )
@@ -494,7 +498,12 @@ def markdown(out: dict[str, Any]) -> str:
             "",
             "« CPU serveur/requête » : temps CPU consommé par les workers divisé par le nombre de "
             "réponses ; « capacité CPU » : ce que ces workers serviraient avec leurs cœurs pour "
-            "eux seuls (la machine de mesure est partagée).",
+            "eux seuls (la machine de mesure est partagée). Client de charge : "
+            + (
+                "wrk (une connexion par fil)."
+                if http.get("load_client") == "wrk"
+                else "threads Python (http.client, une connexion par requête)."
+            ),
             "",
             "| Workers | Charge | Connexions | Requêtes | req/s | p50 | p95 | p99 | Erreurs "
             "| RSS max/worker (Mo) | CPU serveur/requête (ms) | Capacité CPU (req/s) |",
@@ -511,10 +520,8 @@ def markdown(out: dict[str, Any]) -> str:
         for r in http["runs"]:
             if r["scenario"] == "mix" and r["concurrency"] == 8 and r["workers"] == 2:
                 for kind, k in r["by_kind"].items():
-                    lines.append(
-                        f"- {kind} : {k['rps']} req/s, médiane {k['median_ms']} ms, "
-                        f"p95 {k['p95_ms']} ms"
-                    )
+                    times = f", médiane {k['median_ms']} ms, p95 {k['p95_ms']} ms"
+                    lines.append(f"- {kind} : {k['rps']} req/s{times if 'median_ms' in k else ''}")
     imp = out.get("import")
     if imp:
         lines += [
@@ -545,6 +552,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="8,32")
     parser.add_argument("--http-duration", type=float, help="Secondes par mesure HTTP.")
     parser.add_argument("--http-max-requests", type=int, default=20_000)
+    parser.add_argument(
+        "--load-client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="Client de charge HTTP : wrk (si installé, par défaut) ou threads Python.",
+    )
     parser.add_argument("--gunicorn-timeout", type=int, default=1800)
     parser.add_argument("--import-rows", type=int, help="Lignes du CSV importé (200000).")
     parser.add_argument("--reimport", action="store_true", help="Mesurer aussi un réimport.")
@@ -568,6 +581,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.http_duration = args.http_duration or (5.0 if args.quick else 15.0)
     args.import_rows = args.import_rows or (20_000 if args.quick else 200_000)
     args.concurrency = [int(x) for x in args.concurrency.split(",")]
+    if args.load_client == "auto":
+        args.load_client = "wrk" if shutil.which("wrk") else "python"
+    elif args.load_client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk introuvable : « apt-get install wrk » ou --load-client python")
     if args.database_url and args.postgres:
         parser.error("--database-url et --postgres s'excluent")
     if args.database_url and not args.skip_import:

@@ -1,7 +1,7 @@
 """The orientation recommender: for a person and their freins, the partners to propose.
 
 ``fit(records)`` builds, once, a columnar table of the partners and the
-candidate indexes (a BallTree per frein plus zone tables); ``recommend`` and
+candidate indexes (a k-d tree per frein plus zone tables); ``recommend`` and
 ``fit_check`` then work on numpy arrays only, whatever the number of
 partners. Both go through the same eligibility rules (``eligibility.check``)
 and the same scoring (``ranking.score`` / ``ranking.explain``), so a
@@ -141,7 +141,7 @@ class Recommender:
         self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
             table.lat, table.lon, self.addressable_, table.zone_kind, table.zone_codes
         )
-        # per frein, over the BallTree rows: best mission weight, publics, widest radius
+        # per frein, over the tree rows: best mission weight, publics, widest radius
         self.tree_bounds_ = []
         for f in range(len(table.freins)):
             rows = self.index_.tree_rows(f)
@@ -196,7 +196,7 @@ class Recommender:
         """Top ``limit`` eligible rows for frein column ``f``, best first.
 
         Zone-wide partners covering the person come from the zone tables (all of
-        them); ``rayon`` partners from the frein's BallTree, nearest first. The
+        them); ``rayon`` partners from the frein's k-d tree, nearest first. The
         nearest set is widened until no farther ``rayon`` partner could be
         eligible (beyond every radius or ``max_km``) or outscore the current
         ``limit``-th result (the score is bounded by its distance factor).
@@ -236,7 +236,6 @@ class Recommender:
         self, ctx: Any, checks: Checks, scores: np.ndarray, j: int, frein: str
     ) -> dict[str, Any]:
         row = int(checks.rows[j])
-        record = self.table_.records[row]
         reasons, warnings, verdict = explain(
             self.table_,
             ctx,
@@ -244,13 +243,13 @@ class Recommender:
             j,
             params=self.params_,
             frein_label=self.frein_labels_.get(frein, frein),
-            type_label=self._type_label(record.type_code),
+            type_label=self._type_label(self.table_.type_code(row)),
             public_labels=self.public_labels_,
             gazetteer=self.gazetteer_,
         )
         distance = float(checks.distance[j])
         return {
-            "partner_id": record.id,
+            "partner_id": self.table_.ids[row],
             "score": round(float(scores[j]), 3),
             "distance_km": None if math.isnan(distance) else round(distance, 1),
             "verdict": verdict,
@@ -286,7 +285,6 @@ class Recommender:
             raise NotFound(
                 f"Partenaire introuvable : « {partner_id} ».", details={"partner_id": partner_id}
             )
-        record = table.records[row]
         ctx = self._context(profile)
         if frein is not None:
             self.taxonomy_.frein(frein)  # an unknown code raises UnknownFrein (400)
@@ -300,7 +298,7 @@ class Recommender:
         per_frein = [(code, check(table, ctx, rows, table.frein_index(code))) for code in freins]
         # (no frein asked and none addressed: the frein-agnostic rules still apply)
         first = per_frein[0][1] if per_frein else check(table, ctx, rows, 0)
-        type_label = self._type_label(record.type_code)
+        type_label = self._type_label(table.type_code(row))
         found = blockers(
             table,
             ctx,
@@ -317,7 +315,7 @@ class Recommender:
             found.append(f"ne traite pas le frein demandé ({labels})")
         distance = float(first.distance[0])
         answer: dict[str, Any] = {
-            "partner_id": record.id,
+            "partner_id": partner_id,
             "distance_km": None if math.isnan(distance) else round(distance, 1),
         }
         extra: dict[str, Any] = {
@@ -379,6 +377,9 @@ def build_table(
     publics_mask = np.zeros(n, dtype=np.int64)
     exclusive_mask = np.zeros(n, dtype=np.int64)
     index: dict[str, int] = {}
+    type_codes = tuple(sorted({rec.type_code for rec in records}))
+    type_pos = {code: i for i, code in enumerate(type_codes)}
+    type_idx = np.zeros(n, dtype=np.int16)
     commune_cache: dict[str, Any] = {}
 
     def commune(code: str | None) -> Any:
@@ -400,6 +401,7 @@ def build_table(
 
     for i, rec in enumerate(records):
         index[rec.id] = i
+        type_idx[i] = type_pos[rec.type_code]
         ptype = taxonomy.partner_types.get(rec.type_code)
         active[i] = rec.active
         if ptype is not None:
@@ -490,7 +492,9 @@ def build_table(
 
     has_point = ~(np.isnan(lat) | np.isnan(lon))
     return PartnerTable(
-        records=records,
+        ids=[rec.id for rec in records],
+        type_codes=type_codes,
+        type_idx=type_idx,
         freins=freins,
         public_codes=public_codes,
         lat=lat,

@@ -3,7 +3,7 @@
 :class:`PartnerTable` holds, for every fitted partner, numpy columns that the
 eligibility rules and the ranking read in one vectorised pass.
 :class:`GeoIndex` finds candidates for one frein around a point: a
-``BallTree(metric="haversine")`` per frein (the nearest partners) plus lookup
+k-d tree per frein over unit vectors (the nearest partners) plus lookup
 tables by zone (département, région, commune, France entière), so that a
 départemental service 60 km away is not missed because another
 département's office is nearer. Everything is built once in ``fit``.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.neighbors import BallTree
+from scipy.spatial import cKDTree
 
 from .records import ZONE_KINDS
 
@@ -33,6 +33,19 @@ FRANCE = ZONE_KINDS.index("france")
 
 # Mission kinds of a (partner, frein) pair, stored in PartnerTable.mission.
 MISSION_NONE, MISSION_CORE, MISSION_SIDE, MISSION_INFERRED = 0, 1, 2, 3
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere: the straight-line (chord) order of neighbours is their
+    great-circle order, so a k-d tree finds them several times faster than a haversine
+    BallTree."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def chord_to_km(chord: np.ndarray | float) -> np.ndarray | float:
+    """Great-circle distance (km) of a chord between two points of the unit sphere."""
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.asarray(chord) / 2.0, 1.0))
 
 
 def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -52,7 +65,10 @@ def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> 
 
 @dataclass
 class PartnerTable:
-    """Numpy columns over the fitted partners (row ``i`` is ``records[i]``).
+    """Numpy columns over the fitted partners (row ``i`` is partner ``ids[i]``).
+
+    No Python object per partner is kept: the table of national data stays small
+    in memory and quick to save and load.
 
     ``weight[i, f]`` is the frein coverage used by the ranking (core 1.0, side
     ~0.6, inferred × inferred weight; 0 when the partner does not address the
@@ -63,7 +79,9 @@ class PartnerTable:
     all) are bit masks over ``public_codes``.
     """
 
-    records: list[Any]
+    ids: list[str]
+    type_codes: tuple[str, ...]
+    type_idx: np.ndarray
     freins: tuple[str, ...]
     public_codes: tuple[str, ...]
     lat: np.ndarray
@@ -85,7 +103,10 @@ class PartnerTable:
     index: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.ids)
+
+    def type_code(self, row: int) -> str:
+        return self.type_codes[self.type_idx[row]]
 
     def frein_index(self, code: str) -> int:
         return self.freins.index(code)
@@ -108,7 +129,7 @@ def _rows(rows: list[int]) -> np.ndarray:
 class GeoIndex:
     """Candidate retrieval: nearest partners per frein plus the zones covering a place.
 
-    Partners with a ``rayon`` zone are found by distance (a BallTree per frein);
+    Partners with a ``rayon`` zone are found by distance (a k-d tree per frein);
     zone-wide partners (département, région, communes, EPCI, France) by code
     lists, which is exact: they serve a place if and only if their codes cover
     it, however far their office is.
@@ -116,7 +137,7 @@ class GeoIndex:
     Parameters
     ----------
     candidate_k : int
-        How many nearest partners a BallTree query returns per frein.
+        How many nearest partners a tree query returns per frein.
 
     Examples
     --------
@@ -143,7 +164,7 @@ class GeoIndex:
         zone_kind: np.ndarray,
         zone_codes: list[tuple[str, ...]],
     ) -> GeoIndex:
-        """Build one BallTree per frein column of ``addressable`` and the zone tables.
+        """Build one k-d tree per frein column of ``addressable`` and the zone tables.
 
         ``addressable[i, f]`` says that row ``i`` may be proposed for frein ``f``
         (active, recommendable, addresses it): the trees hold those with a point
@@ -152,15 +173,15 @@ class GeoIndex:
         retrieval).
         """
         has_point = ~(np.isnan(lat) | np.isnan(lon))
-        points = np.radians(np.column_stack([np.nan_to_num(lat), np.nan_to_num(lon)]))
+        points = unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon))
         by_distance = has_point & (zone_kind == RAYON)
-        self.trees_: list[tuple[BallTree, np.ndarray] | None] = []
+        self.trees_: list[tuple[cKDTree, np.ndarray] | None] = []
         for f in range(addressable.shape[1]):
             rows = np.flatnonzero(addressable[:, f] & by_distance)
             if rows.size == 0:
                 self.trees_.append(None)
                 continue
-            self.trees_.append((BallTree(points[rows], metric="haversine"), rows))
+            self.trees_.append((cKDTree(points[rows]), rows))
         by_dep: dict[str, list[int]] = defaultdict(list)
         by_region: dict[str, list[int]] = defaultdict(list)
         by_commune: dict[str, list[int]] = defaultdict(list)
@@ -185,7 +206,7 @@ class GeoIndex:
         return self
 
     def tree_rows(self, f: int) -> np.ndarray:
-        """Rows held by the BallTree of frein ``f``."""
+        """Rows held by the tree of frein ``f``."""
         entry = self.trees_[f]
         return np.empty(0, dtype=np.int64) if entry is None else entry[1]
 
@@ -199,8 +220,8 @@ class GeoIndex:
             return np.empty(0, dtype=np.int64), float("inf")
         tree, rows = entry
         k = min(k or self.candidate_k, rows.size)
-        dist, idx = tree.query(np.radians([[lat, lon]]), k=k, return_distance=True)
-        return rows[idx[0]], float(dist[0, -1]) * EARTH_RADIUS_KM
+        chord, idx = tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
+        return rows[np.atleast_1d(idx)], float(chord_to_km(np.atleast_1d(chord)[-1]))
 
     def size(self, f: int) -> int:
         entry = self.trees_[f]

@@ -1,4 +1,4 @@
-"""Directory search: French full text (whoosh) plus filters, distance and facets (numpy).
+"""Directory search: French full text, filters, distance and facets, all in numpy.
 
 The text index folds accents and ligatures, drops French stop words and stems
 (snowball), so ``auto ecoles`` finds « Auto-école sociale »; a query term of
@@ -6,37 +6,43 @@ four letters or more that the index does not know is matched with one typo
 (two from nine letters). A query naming a frein by one of its synonyms
 (``permis`` → mobilité) also finds the partners whose main mission is that
 frein, and one naming a partner type by its keywords (``maison de justice``)
-the partners of that type. Relevance (BM25F, the name weighing double) is
-only computed for the page asked; totals and facets count every match.
-Filters (freins, types, publics, archived), the radius, the ordering and the
-facet counts work on numpy columns built in ``fit``.
+the partners of that type. Relevance is BM25F (the name weighing double).
+
+Everything ``fit`` learns is numpy or scipy arrays (postings as a sparse
+documents × terms matrix of BM25 weights) and a few small lists: the fitted
+search pickles small and loads fast, so the app can build it once per data
+version and every worker load it. A search first applies the filters
+(freins, types, publics, archived, radius), then matches and scores the text
+on the partners left only.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from collections.abc import Iterable
-from pathlib import Path
+import functools
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-from whoosh import fields, query
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from scipy import sparse
 from whoosh.analysis import RegexTokenizer, StemFilter, StopFilter
-from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.lang import stopwords_for_language
 
 from .errors import InvalidParameter
-from .geoindex import haversine_km
+from .geoindex import EARTH_RADIUS_KM
 from .records import PartnerRecord
 from .text import fold
 
 _KEEP_WORDS = {"ai"}  # "AI" is an association intermédiaire, not the verb
-# Up to this many matches every one is scored, and equally relevant ones (same tenth of the
-# best score) come nearest first; beyond, only the asked page is scored.
+# Up to this many matches, equally relevant ones (same tenth of the best score) come
+# nearest first; beyond, a broad query is ordered by relevance alone.
 FULL_SCORING_MAX = 5000
-COMPLETE_MARKER = "COMPLET"
+K1, B = 1.2, 0.75  # BM25
+NAME_BOOST = 2.0  # a word of the name counts twice
+TYPO_WEIGHT = 0.5  # a term matched through a typo
+TYPE_WEIGHT, FREIN_WEIGHT = 0.5, 0.3  # a partner of the type, or the frein, the query names
 
 
 def french_analyzer():
@@ -55,6 +61,115 @@ def french_analyzer():
     )
 
 
+@functools.cache
+def _analyzer():
+    """The process's analyzer: its stem cache serves every build and query (the
+    snowball stemmer takes about 0.1 ms a word)."""
+    return french_analyzer()
+
+
+def _stems(words: list[str]) -> list[str | None]:
+    """The stem of each distinct folded word, ``None`` for a stop word.
+
+    One analyzer call for all of them; a number is its own stem (the stemmer only
+    strips letters, and national data holds hundreds of thousands of numbers).
+    """
+    out: list[str | None] = [None] * len(words)
+    at: dict[int, int] = {}
+    offset, text = 0, []
+    for i, word in enumerate(words):
+        if word.isdigit():
+            out[i] = word if len(word) >= 2 else None  # the analyzer drops 1-letter words
+        else:
+            at[offset] = i
+            text.append(word)
+            offset += len(word) + 1
+    for token in _analyzer()(" ".join(text), chars=True):
+        out[at[token.startchar]] = token.text
+    return out
+
+
+def _term_key(term: str) -> tuple[str, int, str]:
+    """Vocabulary order: by first letter, then length, so that the terms within a
+    typo of a word (same first letter, length ± 1 or 2) are one slice."""
+    return term[0], len(term), term
+
+
+class _Vocabulary:
+    """Fit-time helper: words of texts, each distinct word folded and stemmed once."""
+
+    def __init__(self):
+        self.folded: dict[str, list[str]] = {}  # raw token → folded words
+        self.words: dict[str, int] = {}  # folded word → position
+
+    def words_of(self, text: str) -> list[str]:
+        # folding is per character, so folding each whitespace-separated token is folding
+        # the text; names, descriptions and communes share most of their tokens
+        out: list[str] = []
+        for token in text.split():
+            words = self.folded.get(token)
+            if words is None:
+                words = self.folded[token] = fold(token).split()
+                for word in words:
+                    self.words.setdefault(word, len(self.words))
+            out += words
+        return out
+
+    def terms(self) -> list[str]:
+        """Sort the stems into the vocabulary; ``counts`` then maps words to it."""
+        stems = _stems(list(self.words))
+        terms = sorted({s for s in stems if s is not None}, key=_term_key)
+        column = {term: i for i, term in enumerate(terms)}
+        self.column = np.array([-1 if s is None else column[s] for s in stems], dtype=np.int32)
+        return terms
+
+    def counts(self, texts: list[list[str]], n_terms: int) -> sparse.csr_matrix:
+        """Term counts, one row per text (given as its words)."""
+        position = self.words
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        words = np.fromiter((position[w] for ws in texts for w in ws), np.int64, lengths.sum())
+        rows = np.repeat(np.arange(len(texts)), lengths)
+        cols = self.column[words]
+        kept = cols >= 0
+        data = np.ones(int(kept.sum()), dtype=np.float32)
+        return sparse.csr_matrix(
+            (data, (rows[kept], cols[kept])), shape=(len(texts), n_terms), dtype=np.float32
+        )
+
+
+def _bm25(counts: sparse.csr_matrix, boost: float) -> sparse.csr_matrix:
+    """BM25 weight of each (document, term) of one field, as whoosh's BM25F scores a
+    field: the boost multiplies the term frequency, the length is the number of terms."""
+    n = counts.shape[0]
+    lengths = np.asarray(counts.sum(axis=1), dtype=float).ravel()
+    average = lengths.sum() / max(n, 1) or 1.0
+    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log(max(n, 1) / (doc_freq + 1.0)) + 1.0
+    tf = counts.data * boost
+    norm = np.repeat(K1 * (1 - B + B * lengths / average), np.diff(counts.indptr))
+    data = idf[counts.indices] * tf * (K1 + 1) / (tf + norm)
+    return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def _first(key: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest ``key`` values, in order, ties by ``rank``.
+
+    Only the candidates for the first ``k`` (the ``k`` smallest and their ties) are sorted.
+    """
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if key.size > k:
+        positions = np.flatnonzero(key <= np.partition(key, k - 1)[k - 1])
+    else:
+        positions = np.arange(key.size)
+    return positions[np.lexsort((rank[positions], key[positions]))][:k]
+
+
+def _is_default(value: Any, loader: Any) -> bool:
+    # only a default already loaded can be ``value``: never load one just to compare
+    return value is not None and loader.cache_info().currsize > 0 and value is loader()
+
+
 class PartnerSearch:
     """Search the directory: full text, filters, radius, pagination and facets.
 
@@ -63,14 +178,19 @@ class PartnerSearch:
     taxonomy : optional
         ``None`` means ``default_taxonomy()`` at fit time (type labels, keywords,
         frein synonyms).
-    index_dir : str or Path, optional
-        Where to write the whoosh index; ``None`` keeps it in memory.
     fuzzy : bool
         Accept typos in query terms.
     gazetteer : optional
         Gives the name of each partner's commune, indexed too (so ``caf
         beauvais`` finds the CAF whose address is in Beauvais); ``None`` means
         ``default_gazetteer()`` at fit time, ``False`` indexes no commune name.
+
+    Notes
+    -----
+    Only ``fit`` reads the taxonomy and the gazetteer: the fitted search keeps none
+    of their objects, nor the records, and pickles to arrays (joblib stores those
+    without the slow pure-Python pickler it uses for lists). A parameter holding the
+    process's default referential is pickled as ``None``, which means the same.
 
     Examples
     --------
@@ -89,170 +209,154 @@ class PartnerSearch:
     {'auto-ecole-sociale': 1, 'mission-locale': 1}
     """
 
-    def __init__(
-        self,
-        *,
-        taxonomy: Any = None,
-        index_dir: str | Path | None = None,
-        fuzzy: bool = True,
-        gazetteer: Any = None,
-    ):
+    def __init__(self, *, taxonomy: Any = None, fuzzy: bool = True, gazetteer: Any = None):
         self.taxonomy = taxonomy
-        self.index_dir = index_dir
         self.fuzzy = fuzzy
         self.gazetteer = gazetteer
+
+    def __getstate__(self) -> dict[str, Any]:
+        from .geo import default_gazetteer
+        from .taxonomy import default_taxonomy
+
+        state = self.__dict__.copy()
+        for name, loader in (("taxonomy", default_taxonomy), ("gazetteer", default_gazetteer)):
+            if _is_default(state[name], loader):
+                state[name] = None
+        if "terms_" in state:  # one string: terms are letters and digits
+            state["terms_"] = " ".join(state["terms_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "terms_" in state:
+            state["terms_"] = state["terms_"].split()
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ fit
 
     def fit(self, records: Iterable[PartnerRecord]) -> PartnerSearch:
-        """Index ``records`` (text in whoosh, everything else in numpy columns)."""
-        if self.taxonomy is None:
-            from .taxonomy import default_taxonomy
+        """Index ``records``: BM25 weights of their text, and columns for the filters."""
+        from .geo import default_gazetteer
+        from .taxonomy import default_taxonomy
 
-            self.taxonomy_ = default_taxonomy()
-        else:
-            self.taxonomy_ = self.taxonomy
-        tax = self.taxonomy_
-        if self.gazetteer is None:
-            from .geo import default_gazetteer
-
-            self.gazetteer_ = default_gazetteer()
-        else:
-            self.gazetteer_ = self.gazetteer or None
-        self.records_ = list(records)
-        n = len(self.records_)
+        tax = default_taxonomy() if self.taxonomy is None else self.taxonomy
+        gazetteer = default_gazetteer() if self.gazetteer is None else self.gazetteer or None
+        records = list(records)
+        # UTF-8 bytes: a numpy array of strings pickles as one block
+        self.ids_ = np.array([r.id.encode() for r in records], dtype=bytes)
         self.freins_ = tuple(tax.freins)
-        frein_pos = {code: i for i, code in enumerate(self.freins_)}
         self.public_codes_ = tuple(tax.publics)
-        public_pos = {code: i for i, code in enumerate(self.public_codes_)}
-        type_codes = sorted({r.type_code for r in self.records_})
-        type_pos = {code: i for i, code in enumerate(type_codes)}
-        self.type_codes_ = tuple(type_codes)
-
-        self.lat_ = np.array([np.nan if r.lat is None else r.lat for r in self.records_], float)
-        self.lon_ = np.array([np.nan if r.lon is None else r.lon for r in self.records_], float)
-        self.active_ = np.array([r.active for r in self.records_], dtype=bool)
-        self.type_idx_ = np.array([type_pos[r.type_code] for r in self.records_], dtype=np.int32)
-        self.frein_matrix_ = np.zeros((n, len(self.freins_)), dtype=bool)
-        self.public_matrix_ = np.zeros((n, len(self.public_codes_)), dtype=bool)
-        for i, r in enumerate(self.records_):
-            for code in r.all_freins:
-                if code in frein_pos:
-                    self.frein_matrix_[i, frein_pos[code]] = True
-            for code in r.publics:
-                if code in public_pos:
-                    self.public_matrix_[i, public_pos[code]] = True
-        names = [fold(r.nom) for r in self.records_]
-        self.name_order_ = np.argsort(np.array(names, dtype=object), kind="stable")
-        self.name_rank_ = np.empty(n, dtype=np.int64)
-        self.name_rank_[self.name_order_] = np.arange(n)
-        self.ids_ = {r.id: i for i, r in enumerate(self.records_)}
-
-        self.synonyms_ = sorted(tax.synonyms().items(), key=lambda kv: -len(kv[0]))
-        self._build_index()
+        self.type_codes_ = tuple(sorted({r.type_code for r in records}))
+        self._fit_profiles(records, tax)
+        self._fit_geo(records)
+        self._fit_text(records, tax, gazetteer)
+        self._fit_phrases(tax)
         return self
 
-    def _schema(self) -> fields.Schema:
-        analyzer = french_analyzer()
-        return fields.Schema(
-            nom=fields.TEXT(analyzer=analyzer, phrase=False, field_boost=2.0),
-            body=fields.TEXT(analyzer=analyzer, phrase=False),
-            freins_core=fields.KEYWORD(commas=True),
-            type=fields.ID(),
+    def _fit_profiles(self, records: list[PartnerRecord], tax: Any) -> None:
+        """Partners share a few thousand (type, freins, publics): the filters, facets and
+        frein expansions read tables of these profiles."""
+        profiles: dict[tuple, int] = {}
+        self.profile_of_ = np.fromiter(
+            (
+                profiles.setdefault(
+                    (r.type_code, r.freins, r.freins_inferred, r.publics), len(profiles)
+                )
+                for r in records
+            ),
+            dtype=np.int32,
+            count=len(records),
         )
-
-    def _build_index(self) -> None:
-        if self.index_dir is None:
-            self.index_ = RamStorage().create_index(self._schema())
-            self._write_documents()
-        else:
-            self.index_ = self._shared_index(Path(self.index_dir))
-        with self.index_.searcher() as searcher:
-            # one writer, one segment: document numbers are the insertion order
-            assert searcher.doc_count_all() == len(self.records_)
-        self._build_phrase_terms()
-
-    def _shared_index(self, path: Path):
-        """Open the index at ``path`` if a process already built it, else build it once.
-
-        Each build writes into a private folder renamed into place when complete,
-        so every worker of a version shares one index and none sees a half-written one.
-        The records must come in the same order (the app sorts them by id).
-        """
-        if (path / COMPLETE_MARKER).exists():
-            index = FileStorage(str(path)).open_index()
-            with index.searcher() as searcher:
-                if searcher.doc_count_all() == len(self.records_):
-                    return index
-            path = path.with_name(f"{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
-        building = path.with_name(f".{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
-        building.mkdir(parents=True)
-        self.index_ = FileStorage(str(building)).create_index(self._schema())
-        self._write_documents()
-        (building / COMPLETE_MARKER).write_text(str(len(self.records_)))
-        try:
-            building.rename(path)
-        except OSError:
-            if not (path / COMPLETE_MARKER).exists():  # a leftover folder: keep ours private
-                return FileStorage(str(building)).open_index()
-            shutil.rmtree(building, ignore_errors=True)  # another process finished first
-        return FileStorage(str(path)).open_index()
-
-    def _write_documents(self) -> None:
-        tax = self.taxonomy_
-        labels: dict[str, str] = {}
-        writer = self.index_.writer(limitmb=512)
-        for r in self.records_:
-            ptype = tax.partner_types.get(r.type_code)
-            if r.type_code not in labels:
-                labels[r.type_code] = fold(ptype.label) if ptype is not None else fold(r.type_code)
+        type_pos = {code: i for i, code in enumerate(self.type_codes_)}
+        frein_pos = {code: i for i, code in enumerate(self.freins_)}
+        public_pos = {code: i for i, code in enumerate(self.public_codes_)}
+        self.profile_type_ = np.zeros(len(profiles), dtype=np.int32)
+        self.profile_freins_ = np.zeros((len(profiles), len(self.freins_)), dtype=bool)
+        self.profile_core_ = np.zeros_like(self.profile_freins_)  # the main missions
+        self.profile_publics_ = np.zeros((len(profiles), len(self.public_codes_)), dtype=bool)
+        for p, (type_code, declared, inferred, publics) in enumerate(profiles):
+            self.profile_type_[p] = type_pos[type_code]
+            ptype = tax.partner_types.get(type_code)
             side = ptype.freins_side if ptype is not None else ()
-            body = " ".join(
-                filter(None, [labels[r.type_code], r.description, self._commune_name(r)])
-            )
-            writer.add_document(
-                nom=fold(r.nom),
-                body=fold(body),
-                freins_core=",".join(f for f in r.freins if f not in side),
-                type=r.type_code,
-            )
-        writer.commit()
+            for code in (*declared, *inferred):
+                if code in frein_pos:
+                    self.profile_freins_[p, frein_pos[code]] = True
+                    self.profile_core_[p, frein_pos[code]] |= code in declared and code not in side
+            for code in publics:
+                if code in public_pos:
+                    self.profile_publics_[p, public_pos[code]] = True
+        self.active_ = np.fromiter((r.active for r in records), dtype=bool, count=len(records))
 
-    def _build_phrase_terms(self) -> None:
-        # partner types and frein synonyms as sequences of index terms
-        self.type_terms_: list[tuple[tuple[str, ...], str]] = []
-        self.type_names_: dict[tuple[str, ...], set[str]] = {}
-        for phrase, code in self._type_phrases():
+    def _fit_geo(self, records: list[PartnerRecord]) -> None:
+        lat = np.array([np.nan if r.lat is None else r.lat for r in records], dtype=float)
+        lon = np.array([np.nan if r.lon is None else r.lon for r in records], dtype=float)
+        self.lat_rad_, self.lon_rad_ = np.radians(lat), np.radians(lon)
+        self.cos_lat_ = np.cos(self.lat_rad_)
+        # partners by latitude: those within a radius lie in a band of it (no point last)
+        self.lat_order_ = np.argsort(self.lat_rad_, kind="stable").astype(np.int32)
+        self.lat_sorted_ = self.lat_rad_[self.lat_order_]
+
+    def _fit_text(self, records: list[PartnerRecord], tax: Any, gazetteer: Any) -> None:
+        """Name and body (type label, description, commune name) as one matrix of BM25
+        weights; the body's parts repeat a lot, so each distinct one is analysed once."""
+        vocabulary = _Vocabulary()
+        names = [vocabulary.words_of(r.nom) for r in records]
+        # rank by folded name, the order without a query
+        folded = np.array([" ".join(words) for words in names], dtype=object)
+        self.name_rank_ = np.empty(len(records), dtype=np.int32)
+        self.name_rank_[np.argsort(folded, kind="stable")] = np.arange(len(records))
+
+        labels = []
+        for code in self.type_codes_:
+            ptype = tax.partner_types.get(code)
+            labels.append(vocabulary.words_of(ptype.label if ptype is not None else code))
+        descriptions: dict[str, int] = {}
+        description_of = np.fromiter(
+            (descriptions.setdefault(r.description, len(descriptions)) for r in records),
+            dtype=np.int64,
+            count=len(records),
+        )
+        communes: dict[str, int] = {}
+        commune_of = np.fromiter(
+            (communes.setdefault(name, len(communes)) for name in _communes(records, gazetteer)),
+            dtype=np.int64,
+            count=len(records),
+        )
+        parts = [
+            (labels, self.profile_type_[self.profile_of_]),
+            ([vocabulary.words_of(text) for text in descriptions], description_of),
+            ([vocabulary.words_of(text) for text in communes], commune_of),
+        ]
+        self.terms_ = vocabulary.terms()
+        n_terms = len(self.terms_)
+        body = sum(vocabulary.counts(texts, n_terms)[index] for texts, index in parts)
+        name = vocabulary.counts(names, n_terms)
+        weights = _bm25(name, NAME_BOOST) + _bm25(body.tocsr(), 1.0)
+        self.weights_ = weights.tocsc().astype(np.float32)
+        self.weights_.sort_indices()  # postings in row order: looked up by bisection
+
+    def _fit_phrases(self, tax: Any) -> None:
+        """Partner types and frein synonyms as sequences of index terms."""
+        type_pos = {code: i for i, code in enumerate(self.type_codes_)}
+        # phrase → types with partners (a phrase of a type without any still names a type)
+        self.type_phrases_: dict[tuple[str, ...], list[int]] = {}
+        for phrase, code in _type_phrases(tax):
             key = tuple(self._query_terms(phrase))
             if key:
-                self.type_terms_.append((key, code))
-                self.type_names_.setdefault(key, set()).add(code)
-        self.synonym_terms_: list[tuple[tuple[str, ...], list[str]]] = []
-        for phrase, codes in self.synonyms_:
+                types = self.type_phrases_.setdefault(key, [])
+                if code in type_pos and type_pos[code] not in types:
+                    types.append(type_pos[code])
+        frein_pos = {code: i for i, code in enumerate(self.freins_)}
+        self.synonym_phrases_: dict[tuple[str, ...], list[int]] = {}  # phrase → freins
+        for phrase, codes in tax.synonyms().items():
             key = tuple(self._query_terms(phrase))
             if key:
-                self.synonym_terms_.append((key, codes))
-
-    def _type_phrases(self) -> list[tuple[str, str]]:
-        """(folded phrase, type code): keywords, label and acronym of each partner type."""
-        pairs: list[tuple[str, str]] = []
-        for ptype in self.taxonomy_.partner_types.values():
-            label = ptype.label
-            phrases = [*ptype.keywords, label.split("(")[0]]
-            if "(" in label:
-                phrases.append(label.split("(", 1)[1].rstrip(")"))
-            for phrase in phrases:
-                folded = fold(phrase)
-                if len(folded) >= 3:
-                    pairs.append((folded, ptype.code))
-        return pairs
-
-    def _commune_name(self, record: PartnerRecord) -> str:
-        name = (record.extra or {}).get("commune_nom", "")
-        if not name and self.gazetteer_ is not None and record.code_insee:
-            commune = self.gazetteer_.get(record.code_insee)
-            name = getattr(commune, "nom", "") or ""
-        return name
+                freins = self.synonym_phrases_.setdefault(key, [])
+                freins += [
+                    frein_pos[c] for c in codes if c in frein_pos and frein_pos[c] not in freins
+                ]
+        self.phrase_length_ = max(
+            map(len, [*self.type_phrases_, *self.synonym_phrases_]), default=0
+        )
 
     # ------------------------------------------------------------------ search
 
@@ -278,25 +382,11 @@ class PartnerSearch:
         « mission locale ») lists that type's partners, all equally relevant, in
         distance or name order. Facets count the whole filtered result set.
         """
-        n = len(self.records_)
-        keep = np.ones(n, dtype=bool) if include_archived else self.active_.copy()
-        freins = [f for f in freins if f]
-        if freins:
-            cols = [self.freins_.index(f) for f in freins if f in self.freins_]
-            keep &= self.frein_matrix_[:, cols].any(axis=1) if cols else False
-        types = [t for t in types if t]
-        if types:
-            wanted = [self.type_codes_.index(t) for t in types if t in self.type_codes_]
-            keep &= np.isin(self.type_idx_, wanted)
-        publics = [p for p in publics if p]
-        if publics:
-            cols = [self.public_codes_.index(p) for p in publics if p in self.public_codes_]
-            keep &= self.public_matrix_[:, cols].any(axis=1) if cols else False
         has_point = lat is not None and lon is not None
-        distance = None
-        if has_point:
-            distance = haversine_km(lat, lon, self.lat_, self.lon_)
-        if radius_km is not None:
+        distance = None  # of each of rows, when a radius was given
+        if radius_km is None:
+            rows = self._filter(None, include_archived, freins, types, publics)
+        else:
             if not has_point:
                 raise InvalidParameter(
                     "radius_km",
@@ -304,44 +394,62 @@ class PartnerSearch:
                 )
             if not radius_km > 0:
                 raise InvalidParameter("radius_km", "« radius_km » doit être strictement positif.")
-            keep &= distance <= radius_km  # NaN (no point) compares False
+            candidates = self.lat_order_[self._band(lat, radius_km)]
+            rows = self._filter(candidates, include_archived, freins, types, publics)
+            rows, distance = self._within(rows, lat, lon, radius_km)
 
         text = (q or "").strip()
-        start = (page - 1) * per_page
-        page_scores: list[float] = []
+        scores: np.ndarray | None = None  # relevance of each of rows, when ranked by it
         if text:
-            with self.index_.searcher() as searcher:
-                terms = self._split_terms(searcher, text)
-                type_codes = self.type_names_.get(tuple(terms), ())
-                wanted = [self.type_codes_.index(c) for c in type_codes if c in self.type_codes_]
-                if wanted:
-                    # the query names a partner type: its partners, all equally relevant
-                    rows = self._order(
-                        np.flatnonzero(keep & np.isin(self.type_idx_, wanted)), distance
-                    )
-                    page_rows = rows[start : start + per_page]
-                    page_scores = [1.0] * page_rows.size
-                else:
-                    rows, page_rows, page_scores = self._text_page(
-                        searcher, terms, keep, distance, start, per_page
-                    )
-        else:
-            rows = self._order(np.flatnonzero(keep), distance)
-            page_rows = rows[start : start + per_page]
+            terms = self._split_terms(text)
+            wanted = self.type_phrases_.get(tuple(terms))
+            if wanted:  # the query names a partner type: its partners, all equally relevant
+                kept = np.isin(self.profile_type_, wanted)[self.profile_of_[rows]]
+            else:
+                kept, scores = self._text_match(terms, rows)
+            rows = rows[kept]
+            distance = None if distance is None else distance[kept]
 
-        total = int(rows.size)
-        results = []
-        for pos, row in enumerate(page_rows.tolist()):
-            d = None if distance is None else float(distance[row])
-            results.append(
-                {
-                    "partner_id": self.records_[row].id,
-                    "distance_km": None if d is None or np.isnan(d) else round(d, 1),
-                    "score": round(page_scores[pos], 3) if page_scores else None,
-                }
-            )
-        type_counts = np.bincount(self.type_idx_[rows], minlength=len(self.type_codes_))
-        frein_counts = self.frein_matrix_[rows].sum(axis=0)
+        start, end = (page - 1) * per_page, page * per_page
+        page_scores = None
+        if scores is None:
+            if not has_point:
+                page_rows = rows[_first(self.name_rank_[rows], self.name_rank_[rows], end)]
+            elif distance is None:
+                page_rows = self._nearest(rows, lat, lon, end)
+            else:
+                page_rows = rows[_first(distance, self.name_rank_[rows], end)]
+            page_rows = page_rows[start:]
+            if text:
+                page_scores = [1.0] * page_rows.size
+        else:
+            scores = scores / scores.max() if scores.size else scores
+            rank = self.name_rank_[rows]
+            if has_point and rows.size <= FULL_SCORING_MAX:
+                if distance is None:
+                    distance = self._distance_km(lat, lon, rows)
+                far = np.where(np.isnan(distance), np.inf, distance)
+                order = np.lexsort((rank, far, -np.round(scores, 1)))[start:end]
+            else:
+                order = _first(-scores, rank, end)[start:]
+            page_rows, page_scores = rows[order], scores[order].tolist()
+        page_distances = [None] * page_rows.size
+        if has_point:
+            found = self._distance_km(lat, lon, page_rows).tolist()
+            page_distances = [None if np.isnan(d) else round(d, 1) for d in found]
+        results = [
+            {
+                "partner_id": partner_id.decode(),
+                "distance_km": page_distances[pos],
+                "score": None if page_scores is None else round(page_scores[pos], 3),
+            }
+            for pos, partner_id in enumerate(self.ids_[page_rows].tolist())
+        ]
+        per_profile = np.bincount(self.profile_of_[rows], minlength=self.profile_type_.size)
+        type_counts = np.bincount(
+            self.profile_type_, weights=per_profile, minlength=len(self.type_codes_)
+        )
+        frein_counts = per_profile @ self.profile_freins_
         facets = {
             "type": {self.type_codes_[i]: int(c) for i, c in enumerate(type_counts.tolist()) if c},
             "frein": {
@@ -350,75 +458,214 @@ class PartnerSearch:
                 if c
             },
         }
-        return {"total": total, "results": results, "facets": facets}
+        return {"total": int(rows.size), "results": results, "facets": facets}
 
-    def _text_page(
+    def _filter(
         self,
-        searcher: Any,
-        terms: list[str],
-        keep: np.ndarray,
-        distance: np.ndarray | None,
-        start: int,
-        per_page: int,
-    ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-        """All matching rows, the asked page's rows and their relevance in [0, 1]."""
-        page_scores: list[float] = []
-        found, docnums = self._text_query(searcher, terms)
-        rows = docnums[keep[docnums]]  # document number == row
-        page_rows = np.empty(0, dtype=np.int64)
-        if rows.size and start < rows.size and found is not None:
-            allowed = None if rows.size == docnums.size else set(rows.tolist())
-            if rows.size <= FULL_SCORING_MAX:
-                # score every match: equally relevant ones nearest (or by name) first
-                hits = searcher.search(found, limit=None, filter=allowed)
-                ids = np.fromiter((h.docnum for h in hits), np.int64, count=len(hits))
-                values = np.fromiter((h.score for h in hits), float, count=len(hits))
-                values = values / values.max()
-                if distance is None:
-                    order = np.lexsort((self.name_rank_[ids], -values))
+        rows: np.ndarray | None,
+        include_archived: bool,
+        freins: Iterable[str],
+        types: Iterable[str],
+        publics: Iterable[str],
+    ) -> np.ndarray:
+        """The ``rows`` (``None``: all) passing the filters: any of the freins, types,
+        publics given."""
+        profiles = None
+        for codes, known, table in (
+            (freins, self.freins_, self.profile_freins_),
+            (publics, self.public_codes_, self.profile_publics_),
+            (types, self.type_codes_, None),
+        ):
+            codes = [c for c in codes if c]
+            if codes:
+                cols = [known.index(c) for c in codes if c in known]
+                if table is None:
+                    wanted = np.isin(self.profile_type_, cols)
                 else:
-                    d = np.where(np.isnan(distance[ids]), np.inf, distance[ids])
-                    order = np.lexsort((self.name_rank_[ids], d, -np.round(values, 1)))
-                rows, values = ids[order], values[order]
-                page_rows = rows[start : start + per_page]
-                page_scores = values[start : start + per_page].tolist()
-            else:  # very broad query: relevance of the page only
-                hits = searcher.search(found, limit=start + per_page, filter=allowed)
-                top = hits.score(0) if len(hits) else 0.0
-                ranked = [(hit.docnum, hit.score) for hit in hits][start:]
-                page_rows = np.array([d for d, _ in ranked], dtype=np.int64)
-                page_scores = [v / top if top else 0.0 for _, v in ranked]
-        return rows, page_rows, page_scores
+                    wanted = table[:, cols].any(axis=1)
+                profiles = wanted if profiles is None else profiles & wanted
+        index = slice(None) if rows is None else rows
+        size = self.active_.size if rows is None else rows.size
+        keep = np.ones(size, dtype=bool) if include_archived else self.active_[index]
+        if profiles is not None:
+            keep = keep & profiles[self.profile_of_[index]]
+        return np.flatnonzero(keep) if rows is None else rows[keep]
 
-    def _order(self, rows: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
-        """``rows`` nearest first when there is a point, else by name."""
-        if distance is not None:
-            d = np.where(np.isnan(distance[rows]), np.inf, distance[rows])
-            return rows[np.lexsort((self.name_rank_[rows], d))]
-        return rows[np.argsort(self.name_rank_[rows], kind="stable")]
+    def _band(self, lat: float, radius_km: float) -> slice:
+        """Where in ``lat_order_`` are the partners within ``radius_km`` of latitude
+        ``lat`` (and some beyond).
 
-    def _query_terms(self, text: str) -> list[str]:
-        return [t.text for t in self.index_.schema["nom"].analyzer(fold(text))]
+        A great-circle distance is at least the one along the meridian: only these can
+        be within the radius (the margin absorbs rounding).
+        """
+        band = radius_km / EARTH_RADIUS_KM * (1 + 1e-9)
+        lo = np.searchsorted(self.lat_sorted_, np.radians(lat) - band, side="left")
+        hi = np.searchsorted(self.lat_sorted_, np.radians(lat) + band, side="right")
+        return slice(lo, hi)
 
-    def _term_query(self, searcher: Any, term: str, *, fuzzy: bool = False) -> query.Query:
-        """One query term in the name or the body; with typos when ``fuzzy`` or when the
-        index does not know the term."""
-        if not fuzzy:
-            fuzzy = not any(searcher.doc_frequency(field, term) for field in ("nom", "body"))
-        clauses: list[query.Query] = []
-        for field in ("nom", "body"):
-            clauses.append(query.Term(field, term))
-            if self.fuzzy and fuzzy and len(term) >= 4:
-                maxdist = 2 if len(term) >= 9 else 1
-                clauses.append(
-                    query.FuzzyTerm(field, term, boost=0.5, maxdist=maxdist, prefixlength=1)
-                )
-        return query.Or(clauses)
+    def _within(
+        self, rows: np.ndarray, lat: float, lon: float, radius_km: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``rows`` within ``radius_km`` of the point, and their distances."""
+        angle, lat0, lon0 = radius_km / EARTH_RADIUS_KM, np.radians(lat), np.radians(lon)
+        if angle < np.pi / 2 - abs(lat0):  # the circle holds no pole: a box of longitudes
+            width = np.arcsin(np.sin(angle) / np.cos(lat0)) * (1 + 1e-9)
+            offset = self.lon_rad_[rows] - lon0
+            if abs(lon0) + width > np.pi:  # across the antimeridian
+                offset = (offset + np.pi) % (2 * np.pi) - np.pi
+            rows = rows[np.abs(offset) <= width]
+        distance = self._distance_km(lat, lon, rows)
+        near = distance <= radius_km  # NaN compares False
+        return rows[near], distance[near]
 
-    def _known(self, searcher: Any, term: str) -> int:
-        return sum(searcher.doc_frequency(field, term) for field in ("nom", "body"))
+    def _nearest(self, rows: np.ndarray, lat: float, lon: float, k: int) -> np.ndarray:
+        """The ``k`` of ``rows`` nearest to the point, in order, ties by name.
 
-    def _split_terms(self, searcher: Any, text: str) -> list[str]:
+        Only the rows in a band of latitudes are measured, the band widening until the
+        k-th nearest lies well inside it: a row outside is farther than its half-width.
+        """
+        member = np.zeros(self.active_.size, dtype=bool)
+        member[rows] = True
+        width = 10.0  # km
+        while k > 0 and width < np.pi * EARTH_RADIUS_KM:
+            band = self.lat_order_[self._band(lat, width)]
+            band = band[member[band]]
+            if band.size >= k:
+                distance = self._distance_km(lat, lon, band)
+                distance[np.isnan(distance)] = np.inf
+                first = _first(distance, self.name_rank_[band], k)
+                if distance[first[-1]] < width * (1 - 1e-9):
+                    return band[first]
+            width *= 4
+        distance = self._distance_km(lat, lon, rows)
+        distance[np.isnan(distance)] = np.inf
+        return rows[_first(distance, self.name_rank_[rows], k)]
+
+    def _distance_km(self, lat: float, lon: float, rows: np.ndarray) -> np.ndarray:
+        """:func:`recommender.geoindex.haversine_km` to ``rows``, from columns computed in fit."""
+        lat1, lon1 = np.radians(lat), np.radians(lon)
+        a = (
+            np.sin((self.lat_rad_[rows] - lat1) / 2.0) ** 2
+            + np.cos(lat1) * self.cos_lat_[rows] * np.sin((self.lon_rad_[rows] - lon1) / 2.0) ** 2
+        )
+        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+    # ------------------------------------------------------------------ text
+
+    def _text_match(self, terms: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in ``rows`` matching the index ``terms`` of a text, and their relevance.
+
+        All the terms must match (unknown terms with a typo); failing that, every
+        term with a typo; failing that, any term. A partner type named in the text
+        (« spip », « caf ») also brings that type's partners matching the other
+        terms; a frein named by a synonym (« permis ») those whose main mission it is.
+        The first of these that matches a partner anywhere decides: when it matches
+        none of ``rows``, the filters leave nothing.
+        """
+        named = self._named(terms)
+        attempts = [(False, np.logical_and), (True, np.logical_and)] if terms and rows.size else []
+        if len(terms) > 1:
+            attempts.append((True, np.logical_or))
+        everywhere = self.active_.size
+        for fuzzy, combine in attempts:
+            scores = self._scores(terms, named, fuzzy, combine, rows)
+            matched = np.flatnonzero(scores)
+            if matched.size:
+                return matched, scores[matched]
+            if (
+                rows.size < everywhere
+                and self._scores(terms, named, fuzzy, combine, np.arange(everywhere)).any()
+            ):
+                break
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+
+    def _named(self, terms: list[str]) -> list[tuple[np.ndarray, float, tuple[str, ...]]]:
+        """(profiles, weight, phrase) for each partner type the terms name, or else each
+        frein they name by a synonym."""
+        phrases = dict.fromkeys(
+            tuple(terms[i:j])
+            for i in range(len(terms))
+            for j in range(i + 1, min(len(terms), i + self.phrase_length_) + 1)
+        )
+        named = [
+            (np.isin(self.profile_type_, self.type_phrases_[phrase]), TYPE_WEIGHT, phrase)
+            for phrase in phrases
+            if phrase in self.type_phrases_
+        ]
+        return named or [
+            (self.profile_core_[:, col], FREIN_WEIGHT, phrase)
+            for phrase in phrases
+            for col in self.synonym_phrases_.get(phrase, ())
+        ]
+
+    def _scores(
+        self,
+        terms: list[str],
+        named: list[tuple[np.ndarray, float, tuple[str, ...]]],
+        fuzzy: bool,
+        combine: Any,
+        rows: np.ndarray,
+    ) -> np.ndarray:
+        """Relevance of each of ``rows`` for one attempt of :meth:`_text_match` (0: no match)."""
+        slots = {t: self._term_weights(t, fuzzy, rows) for t in set(terms)}
+        parts = [slots[t] for t in terms]
+        total = np.where(combine.reduce([p > 0 for p in parts]), np.sum(parts, axis=0), 0.0)
+        if named:
+            profiles = self.profile_of_[rows]
+        for kind, weight, phrase in named:
+            rest = [slots[t] for t in terms if t not in phrase]
+            match = kind[profiles] & np.logical_and.reduce([p > 0 for p in rest])
+            total += np.where(match, weight + np.sum(rest, axis=0), 0.0)
+        return total
+
+    def _term_weights(self, term: str, fuzzy: bool, rows: np.ndarray) -> np.ndarray:
+        """BM25 weight of ``term`` in each of ``rows`` (name and body); with typos when
+        ``fuzzy`` or when the index does not know the term, a typo weighing half."""
+        column = self._column(term)
+        variants = [] if column is None else [(column, 1.0)]
+        if self.fuzzy and (fuzzy or column is None) and len(term) >= 4:
+            variants += [(c, TYPO_WEIGHT) for c in self._near_columns(term) if c != column]
+        weights = self.weights_
+        if rows.size * 16 < weights.shape[0]:  # a few partners (a place): look each up
+            out = np.zeros(rows.size, dtype=np.float32)
+            for col, factor in variants:
+                posting, values = _posting(weights, col)
+                at = np.minimum(np.searchsorted(posting, rows), posting.size - 1)
+                found = posting[at] == rows
+                np.maximum(out, np.where(found, values[at] * factor, 0.0), out=out)
+            return out
+        full = np.zeros(weights.shape[0], dtype=np.float32)
+        for col, factor in variants:
+            posting, values = _posting(weights, col)
+            full[posting] = np.maximum(full[posting], values * factor)
+        return full[rows]
+
+    def _column(self, term: str) -> int | None:
+        """The term's column in the index, ``None`` when no partner has it."""
+        i = bisect_left(self.terms_, _term_key(term), key=_term_key)
+        return i if i < len(self.terms_) and self.terms_[i] == term else None
+
+    def _near_columns(self, term: str) -> list[int]:
+        """Columns of the terms within one typo of ``term`` (two from nine letters),
+        the first letter kept (as whoosh's ``FuzzyTerm(prefixlength=1)``)."""
+        maxdist = 2 if len(term) >= 9 else 1
+        lo = bisect_left(self.terms_, (term[0], len(term) - maxdist, ""), key=_term_key)
+        hi = bisect_left(self.terms_, (term[0], len(term) + maxdist + 1, ""), key=_term_key)
+        found = process.extract(
+            term, self.terms_[lo:hi], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None
+        )
+        return [lo + i for _, _, i in found]
+
+    def _known(self, term: str) -> int:
+        """How many partners have ``term``."""
+        column = self._column(term)
+        return 0 if column is None else _posting(self.weights_, column)[0].size
+
+    @staticmethod
+    def _query_terms(text: str) -> list[str]:
+        return [t.text for t in _analyzer()(fold(text))]
+
+    def _split_terms(self, text: str) -> list[str]:
         """The index terms of ``text``; a word the index does not know that is two known
         words glued together (« autoecole ») counts as those two."""
         terms: list[str] = []
@@ -426,12 +673,12 @@ class PartnerSearch:
             stems = self._query_terms(word)
             if not stems:
                 continue
-            if len(word) >= 6 and not self._known(searcher, stems[0]):
+            if len(word) >= 6 and not self._known(stems[0]):
                 best: tuple[int, list[str]] | None = None
                 for cut in range(3, len(word) - 2):
                     parts = self._query_terms(word[:cut]) + self._query_terms(word[cut:])
                     if len(parts) == 2:
-                        weight = min(self._known(searcher, part) for part in parts)
+                        weight = min(self._known(part) for part in parts)
                         if weight and (best is None or weight > best[0]):
                             best = (weight, parts)
                 if best is not None:
@@ -440,60 +687,36 @@ class PartnerSearch:
             terms.extend(stems)
         return terms
 
-    @staticmethod
-    def _contains(terms: list[str], phrase: tuple[str, ...]) -> bool:
-        n = len(phrase)
-        return any(tuple(terms[i : i + n]) == phrase for i in range(len(terms) - n + 1))
 
-    def _text_query(self, searcher: Any, terms: list[str]) -> tuple[query.Query | None, np.ndarray]:
-        """The query for the index ``terms`` of a text and the numbers of all the documents
-        it matches.
+def _posting(weights: sparse.csc_matrix, column: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (ascending) and weights of one column."""
+    start, end = weights.indptr[column], weights.indptr[column + 1]
+    return weights.indices[start:end], weights.data[start:end]
 
-        All the terms must match (unknown terms with a typo); failing that, every
-        term with a typo; failing that, any term. A partner type named in the text
-        (« spip », « caf ») also brings that type's partners matching the other
-        terms; a frein named by a synonym (« permis ») those whose main mission it is.
-        """
-        named: list[tuple[str, str, tuple[str, ...]]] = [
-            ("type", code, phrase)
-            for phrase, code in self.type_terms_
-            if self._contains(terms, phrase)
-        ]
-        if not named:
-            named = [
-                ("freins_core", code, phrase)
-                for phrase, codes in self.synonym_terms_
-                if self._contains(terms, phrase)
-                for code in codes
-            ]
 
-        def expansions(fuzzy: bool) -> list[query.Query]:
-            out: list[query.Query] = []
-            for field, code, phrase in named:
-                own = set(phrase)
-                rest = [self._term_query(searcher, t, fuzzy=fuzzy) for t in terms if t not in own]
-                boost = 0.5 if field == "type" else 0.3
-                out.append(query.And([query.Term(field, code, boost=boost), *rest]))
-            return out
+def _communes(records: list[PartnerRecord], gazetteer: Any) -> Iterator[str]:
+    """The name of each record's commune: its own, else the gazetteer's."""
+    by_code: dict[str, str] = {}
+    for record in records:
+        name = (record.extra or {}).get("commune_nom", "")
+        if not name and gazetteer is not None and record.code_insee:
+            name = by_code.get(record.code_insee)
+            if name is None:
+                commune = gazetteer.get(record.code_insee)
+                name = by_code[record.code_insee] = getattr(commune, "nom", "") or ""
+        yield name
 
-        attempts = []
-        if terms:
-            attempts.append(([self._term_query(searcher, t) for t in terms], False, query.And))
-            attempts.append(
-                ([self._term_query(searcher, t, fuzzy=True) for t in terms], True, query.And)
-            )
-            if len(terms) > 1:
-                attempts.append(
-                    ([self._term_query(searcher, t, fuzzy=True) for t in terms], True, query.Or)
-                )
-        found: query.Query | None = None
-        docnums = np.empty(0, dtype=np.int64)
-        for parts, fuzzy, combine in attempts or [([], False, query.Or)]:
-            clauses = ([combine(parts)] if parts else []) + expansions(fuzzy)
-            if not clauses:
-                break
-            found = query.Or(clauses) if len(clauses) > 1 else clauses[0]
-            docnums = np.fromiter(searcher.docs_for_query(found), dtype=np.int64)
-            if docnums.size:
-                break
-        return found, np.sort(docnums)
+
+def _type_phrases(tax: Any) -> list[tuple[str, str]]:
+    """(folded phrase, type code): keywords, label and acronym of each partner type."""
+    pairs: list[tuple[str, str]] = []
+    for ptype in tax.partner_types.values():
+        label = ptype.label
+        phrases = [*ptype.keywords, label.split("(")[0]]
+        if "(" in label:
+            phrases.append(label.split("(", 1)[1].rstrip(")"))
+        for phrase in phrases:
+            folded = fold(phrase)
+            if len(folded) >= 3:
+                pairs.append((folded, ptype.code))
+    return pairs

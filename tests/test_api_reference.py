@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+from recommender.taxonomy import DEFAULT_DIRECTORY
+
+# The API serves the taxonomy's freins in file order; test_taxonomy pins them to the contract.
 FREIN_CODES = [
-    "mobilite",
-    "logement",
-    "sante",
-    "difficultes-financieres",
-    "numerique",
-    "savoir-etre",
-    "maitrise-du-francais",
-    "acces-aux-droits",
-    "garde-enfants",
-    "justice",
-    "violences-conjugales",
-    "formation",
-    "emploi",
+    frein["code"]
+    for frein in json.loads((DEFAULT_DIRECTORY / "freins.json").read_text(encoding="utf-8"))
 ]
 
 

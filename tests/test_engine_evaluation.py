@@ -51,6 +51,6 @@ def test_real_data_reaches_the_targets(real_app):
     with real_app.app_context(), db.session_scope() as session:
         records = records_from_session(session)
     recommender = Recommender().fit(records)
-    summary = harness.summarize(harness.evaluate(recommender, harness.load_cases()))
+    summary = harness.summarize(harness.evaluate(recommender, records, harness.load_cases()))
     assert summary["tous"]["hit@3"] >= 0.9
     assert summary["justice"]["hit@3"] == 1.0  # the département rule of the SPIP

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from recommender.engine import Recommender
-from recommender.infer import FreinClassifier, infer_missing_freins, is_generic, training_set
+from recommender.infer import (
+    FreinClassifier,
+    infer_missing_freins,
+    is_generic,
+    trained_classifier,
+    training_examples,
+    training_set,
+)
 from recommender.taxonomy import default_taxonomy
 from tests.factories import FakeGazetteer, make_profile, make_record
 
@@ -94,3 +101,99 @@ def test_inferred_freins_weigh_less_and_say_so():
     assert results[1]["score"] == pytest.approx(results[0]["score"] * 0.5, abs=1e-3)
     assert results[1]["verdict"] == "a_verifier"
     assert "mission probable (déduite de sa description) : mobilité" in results[1]["reasons"]
+
+
+def test_training_takes_a_bounded_sample_from_every_type():
+    def typed(id, type_code, frein, **values):
+        return make_record(id=id, type_code=type_code, freins=(frein,), **values)
+
+    records = [
+        *[typed(f"ml{i:03}", "mission-locale", "emploi") for i in range(50)],
+        *[typed(f"gs{i:03}", "garage-solidaire", "mobilite") for i in range(3)],
+        typed("gs999", "garage-solidaire", "mobilite", status="archived"),
+        typed("asso", "autre", "emploi"),  # generic: never learnt
+    ]
+    chosen = [r.id for r, _core in training_examples(records, TAX, per_type=10)]
+    assert chosen[:6] == ["gs000", "ml000", "gs001", "ml001", "gs002", "ml002"]
+    assert len(chosen) == 13 and "asso" not in chosen and "gs999" not in chosen
+    small = training_examples(records, TAX, per_type=10, limit=4)
+    assert [r.id for r, _core in small] == chosen[:4]
+
+
+def test_side_freins_are_not_learnt_and_the_cap_comes_first():
+    ptype = next(t for t in TAX.partner_types.values() if t.freins_side and t.freins_core)
+    core, side = ptype.freins_core[0], ptype.freins_side[0]
+    side_only = make_record(id="a", type_code=ptype.code, freins=(side,))
+    both = make_record(id="b", type_code=ptype.code, freins=(core, side))
+    examples = training_examples([side_only, both], TAX, per_type=1)
+    assert examples == []  # "a" takes the type's one place, then has no main frein
+    assert training_examples([both], TAX, per_type=1) == [(both, (core,))]
+
+
+def test_a_trained_model_is_reused_while_its_training_set_is_the_same():
+    texts, labels = ["garage solidaire", "épicerie sociale"], [("mobilite",), ("sante",)]
+    model = trained_classifier(texts, labels)
+    assert trained_classifier(list(texts), list(labels)) is model
+    assert trained_classifier(texts, labels, min_proba=0.4) is not model
+
+
+# --------------------------------------------------------------------------- stored
+
+
+def _generic(app, partner_id, **values):
+    from app.db import session_scope
+    from app.models import Partner, utcnow
+
+    with session_scope(app) as session:
+        session.add(
+            Partner(
+                id=partner_id,
+                nom=values.pop("nom", "Les Amis du Plateau"),
+                type_code=values.pop("type_code", "autre"),
+                description=values.pop(
+                    "description", "Aide alimentaire, épicerie sociale, conseil en budget"
+                ),
+                code_insee="60057",
+                departement="60",
+                lat=49.43,
+                lon=2.08,
+                updated_at=values.pop("updated_at", utcnow()),
+                **values,
+            )
+        )
+        session.commit()
+
+
+def _inferred(app) -> dict[str, list[str]]:
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import Partner
+
+    with session_scope(app) as session:
+        return dict(session.execute(select(Partner.id, Partner.freins_inferred)).all())
+
+
+def test_after_an_import_only_changed_partners_are_guessed(app):
+    from datetime import datetime, timedelta
+
+    from app.db import session_scope
+    from app.engine import store_inferred_freins
+
+    now = datetime(2026, 1, 1)
+    _generic(app, "old", freins_inferred=["emploi"], updated_at=now - timedelta(days=1))
+    _generic(app, "new", updated_at=now)
+    _generic(app, "typed", freins=["mobilite"], freins_inferred=["sante"], updated_at=now)
+    with session_scope(app) as session:
+        assert store_inferred_freins(session, changed_since=now) == 2
+        session.commit()
+    inferred = _inferred(app)
+    assert inferred["old"] == ["emploi"]  # not changed by the import: kept as it was
+    assert "difficultes-financieres" in inferred["new"]
+    assert inferred["typed"] == []  # declares its freins now: the old guess goes
+    with session_scope(app) as session:  # relais reindex: every partner
+        assert store_inferred_freins(session) == 1
+        session.commit()
+    assert _inferred(app)["old"] == _inferred(app)["new"]
+    with session_scope(app) as session:
+        assert store_inferred_freins(session) == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from recommender.errors import InvalidParameter
-from recommender.search import PartnerSearch
+from recommender.search import PartnerSearch, _stems, french_analyzer
 from recommender.taxonomy import default_taxonomy
 from tests.factories import make_record
 
@@ -101,6 +103,10 @@ def test_point_orders_by_distance_and_radius_filters(search):
     assert found(answer) == ["ae", "ml", "spip", "garage"]
     assert [r["distance_km"] for r in answer["results"]] == [0.0, 1.3, 1.3, 2.7]
     assert search.search(lat=49.43, lon=2.08, radius_km=40)["total"] == 5
+    nearest = search.search(lat=49.43, lon=2.08)  # no radius: every partner, nearest first
+    assert found(nearest) == ["ae", "ml", "spip", "garage", "epicerie", "cidff", "asso", "misson"]
+    second_page = search.search(lat=49.43, lon=2.08, page=2, per_page=3)
+    assert found(second_page) == ["garage", "epicerie", "cidff"]
 
 
 def test_filters_and_facets(search):
@@ -136,7 +142,21 @@ def test_radius_needs_a_point(search):
         search.search(lat=49.0, lon=2.0, radius_km=0)
 
 
-def test_file_index(tmp_path):
-    search = PartnerSearch(index_dir=tmp_path / "idx").fit(PARTNERS)
-    assert found(search.search(q="garage"))[0] == "garage"
-    assert any((tmp_path / "idx").iterdir())
+def test_pickled_search_answers_the_same(search):
+    blob = pickle.dumps(search)
+    assert b"PartnerRecord" not in blob and b"Taxonomy" not in blob  # arrays only
+    copy = pickle.loads(blob)
+    for params in (
+        {"q": "misson locale beauvais"},
+        {"q": "permis", "lat": 49.43, "lon": 2.08, "radius_km": 30},
+        {"q": "autoecole", "include_archived": True},
+        {"freins": ["mobilite"], "lat": 49.43, "lon": 2.08, "per_page": 2},
+        {"page": 2, "per_page": 3},
+    ):
+        assert copy.search(**params) == search.search(**params)
+
+
+def test_numbers_are_their_own_stems():
+    words = ["1", "07", "13", "2026", "75011", "100001"]
+    analyzed = [[t.text for t in french_analyzer()(w)] for w in words]
+    assert [[] if s is None else [s] for s in _stems(words)] == analyzed

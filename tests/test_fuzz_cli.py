@@ -9,19 +9,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from .pages_support import make_app
+from .fuzz_support import fuzz_app, fuzz_settings
 
-EXAMPLES = 100
-FUZZ = settings(
-    derandomize=True,  # the same inputs on every run: CI is reproducible
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ = fuzz_settings(100)
 # Arguments as a shell passes them: no NUL, no lone surrogate.
 arg = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 STATS: Counter = Counter()
@@ -29,11 +22,8 @@ STATS: Counter = Counter()
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fuzz-cli")
-    with pytest.MonkeyPatch.context() as mp:
-        app = make_app(tmp, mp, f"sqlite:///{tmp / 'fuzz.sqlite3'}")
-    yield app.test_cli_runner(), tmp
-    app.extensions["relais.engine"].dispose()
+    with fuzz_app(tmp_path_factory, "fuzz-cli") as (app, tmp, _):
+        yield app.test_cli_runner(), tmp
 
 
 def failed_cleanly(name: str, result, french: bool = True) -> str:

@@ -9,41 +9,32 @@ are in ``test_admin_auth.py``) so that the generated values reach the form handl
 
 from __future__ import annotations
 
-from collections import Counter
-from urllib.parse import quote
-
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.admin import views as admin_views
 from app.admin.auth import LoginLimiter
 
-from .pages_support import add_user, login, make_app, seed
+from .fuzz_support import (
+    INJECTIONS,
+    NUMBERS,
+    SCRIPT,
+    Tally,
+    encode,
+    fuzz_app,
+    fuzz_settings,
+    hostile_text,
+    quote_any,
+)
+from .pages_support import add_user, login, seed
 
 EXAMPLES = 200
-FUZZ = settings(
-    derandomize=True,  # the same inputs on every run: CI is reproducible
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-SCRIPT = "<script>alert(1)</script>"
+FUZZ = fuzz_settings(EXAMPLES)
 HOSTILE = [
-    "' OR 1=1 --",
-    "'; DROP TABLE partner; --",
-    SCRIPT,
-    '"><img src=x onerror=alert(1)>',
-    "{{7*7}}",
+    *INJECTIONS,
     '=HYPERLINK("http://x","clic")',
-    "NaN",
-    "Infinity",
-    "1e309",
-    "-1",
-    "+-5",
-    "²",
-    "٣٧",
+    *NUMBERS,
     "9" * 30,
     "x" * 3000,
     "mobilite",
@@ -64,12 +55,7 @@ HOSTILE = [
     " ",
     "",
 ]
-value = st.one_of(
-    st.sampled_from(HOSTILE),
-    st.text(max_size=15),
-    st.text(st.characters(categories=["Cs", "Co", "Cc", "So"]), max_size=6),
-    st.integers().map(str),
-)
+value = hostile_text(HOSTILE, 15, 6)
 
 
 def form(names: list[str]):
@@ -79,22 +65,17 @@ def form(names: list[str]):
     )
 
 
-def encode(pairs) -> str:
-    return "&".join(
-        f"{quote(k.encode('utf-8', 'surrogatepass'), safe='')}="
-        f"{quote(v.encode('utf-8', 'surrogatepass'), safe='')}"
-        for k, v in pairs
-    )
+def post_form(client, url: str, body: str):
+    """POST a body :func:`encode` built, as is: odd escapes must reach the form parser."""
+    return client.post(url, data=body, content_type="application/x-www-form-urlencoded")
 
 
-STATS: Counter = Counter()
+TALLY = Tally("formulaires générés", minimum=EXAMPLES * 0.9)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fuzz-pages")
-    with pytest.MonkeyPatch.context() as mp:
-        app = make_app(tmp, mp, f"sqlite:///{tmp / 'fuzz.sqlite3'}", WTF_CSRF_ENABLED=False)
+    with fuzz_app(tmp_path_factory, "fuzz-pages", WTF_CSRF_ENABLED=False) as (app, _, mp):
         # Password hashing (scrypt, ~0.1 s) is not what is fuzzed here; the limiter neither.
         mp.setattr(admin_views, "verify_password", lambda user, pw: user is not None and pw == "ok")
         app.extensions["relais.login_limiter"] = LoginLimiter(max_failures=10**9, per_ip=10**9)
@@ -103,28 +84,16 @@ def site(tmp_path_factory):
         admin = app.test_client()
         assert login(admin, "national@relais.test", "ok").status_code == 303
         yield app, app.test_client(), admin
-    app.extensions["relais.engine"].dispose()
 
 
 def check(name: str, response) -> None:
-    STATS[name, "tried"] += 1
-    if response.status_code >= 500:
-        STATS[name, "5xx"] += 1
+    TALLY.record(name, response.status_code)
     html = response.get_data(as_text=True)
     assert response.status_code < 500, (response.status_code, html[:300])
     assert "Traceback" not in html
     assert SCRIPT not in html
     if response.status_code >= 400:
         assert 'lang="fr"' in html or response.is_json
-
-
-def report(name: str, record_property) -> None:
-    tried, fives = STATS[name, "tried"], STATS[name, "5xx"]
-    record_property(f"{name}_tried", tried)
-    record_property(f"{name}_5xx", fives)
-    print(f"\n{name}: {tried} formulaires générés, {fives} réponses 5xx")
-    assert tried >= EXAMPLES * 0.9
-    assert fives == 0
 
 
 def test_search_page(site, record_property):
@@ -137,7 +106,7 @@ def test_search_page(site, record_property):
         check("recherche", client.get(f"/?{encode(pairs)}"))
 
     run()
-    report("recherche", record_property)
+    TALLY.report("recherche", record_property)
 
 
 def test_orientation_form(site, record_property):
@@ -153,15 +122,13 @@ def test_orientation_form(site, record_property):
     @given(base=base, pairs=form(names))
     def run(base, pairs):
         body = encode([*base.items(), *pairs])
-        response = client.post(
-            "/orientation", data=body, content_type="application/x-www-form-urlencoded"
-        )
+        response = post_form(client, "/orientation", body)
         check("orientation", response)
         if response.status_code == 200:
             assert response.headers["Cache-Control"] == "no-store"
 
     run()
-    report("orientation", record_property)
+    TALLY.report("orientation", record_property)
 
 
 def test_report_error_form(site, record_property):
@@ -173,15 +140,11 @@ def test_report_error_form(site, record_property):
         pairs=form(["message", "contact"]),
     )
     def run(partner, pairs):
-        response = client.post(
-            f"/partenaires/{partner}/signaler",
-            data=encode(pairs),
-            content_type="application/x-www-form-urlencoded",
-        )
+        response = post_form(client, f"/partenaires/{partner}/signaler", encode(pairs))
         check("signaler", response)
 
     run()
-    report("signaler", record_property)
+    TALLY.report("signaler", record_property)
 
 
 def test_admin_login_form(site, record_property):
@@ -191,18 +154,14 @@ def test_admin_login_form(site, record_property):
     @FUZZ
     @given(pairs=form(["email", "password"]), next_url=value)
     def run(pairs, next_url):
-        response = client.post(
-            f"/admin/connexion?next={quote(next_url.encode('utf-8', 'surrogatepass'), safe='')}",
-            data=encode(pairs),
-            content_type="application/x-www-form-urlencoded",
-        )
+        response = post_form(client, f"/admin/connexion?next={quote_any(next_url)}", encode(pairs))
         check("connexion", response)
         if response.status_code in (301, 302, 303):  # never an open redirect
             assert response.headers["Location"].startswith("/")
             assert not response.headers["Location"].startswith("//")
 
     run()
-    report("connexion", record_property)
+    TALLY.report("connexion", record_property)
 
 
 def test_admin_partner_edit_form(site, record_property):
@@ -223,13 +182,9 @@ def test_admin_partner_edit_form(site, record_property):
     @given(keep=st.lists(st.sampled_from(list(valid)), unique=True), pairs=form(names))
     def run(keep, pairs):
         body = encode([*((k, valid[k]) for k in keep), *pairs])
-        response = admin.post(
-            "/admin/partenaires/mobil60",
-            data=body,
-            content_type="application/x-www-form-urlencoded",
-        )
+        response = post_form(admin, "/admin/partenaires/mobil60", body)
         check("admin_fiche", response)
         assert response.status_code in (200, 303, 400)
 
     run()
-    report("admin_fiche", record_property)
+    TALLY.report("admin_fiche", record_property)

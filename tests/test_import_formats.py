@@ -10,7 +10,13 @@ import pytest
 from app.importers import by_name, detect_format, source_from_stem
 from app.importers.dedup import DedupIndex
 from app.importers.formats.base import Context
-from app.importers.formats.generic import map_headers, split_inactive_note, stable_id
+from app.importers.formats.generic import (
+    declared_freins,
+    map_headers,
+    says_inactive,
+    split_inactive_note,
+    stable_id,
+)
 from app.importers.normalize import (
     ages_from_text,
     dila_opening_hours,
@@ -326,3 +332,44 @@ def test_excel_separator_line(tmp_path):
     table = read_csv(path)
     assert table.delimiter == ";" and table.headers == ["nom", "commune"]
     assert [line for line, _ in table.rows] == [3]
+
+
+def test_csv_text_is_decoded_as_it_is_read(tmp_path):
+    """A byte that is not UTF-8 far into the file stops the reading with the same message
+    as one at its start (the whole text is never held at once)."""
+    path = tmp_path / "late.csv"
+    rows = "".join(f"Structure {i},Beauvais\n" for i in range(5000))
+    path.write_bytes(b"\xef\xbb\xbfnom,commune\n" + rows.encode() + b"Auto-\xe9cole,Creil\n")
+    table = read_csv(path)
+    assert table.encoding == "utf-8-sig" and table.headers == ["nom", "commune"]
+    with pytest.raises(ImportFailed, match="ni en UTF-8"):
+        for _ in table.rows:
+            pass
+
+
+def test_a_bom_alone_is_an_empty_file(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf")
+    with pytest.raises(ImportFailed, match="est vide"):
+        read_csv(path)
+
+
+def test_phones_already_written_our_way_are_kept():
+    assert normalize_phone("02 37 82 76 35") == "02 37 82 76 35"
+    assert normalize_phone("00 12 34 56 78") == normalize_phone("0012345678")
+
+
+def test_a_description_is_folded_only_when_it_may_say_closed():
+    assert says_inactive("Structure définitivement FERMÉE depuis 2020")
+    assert says_inactive("Agrément retiré par la préfecture")
+    assert says_inactive("Liquidation judiciaire en cours")
+    assert not says_inactive("Atelier de remobilisation, accueil sur rendez-vous")
+    assert not says_inactive("Fermeture le mercredi après-midi")
+
+
+def test_declared_freins_cells():
+    assert declared_freins("Mobilité ; Santé|garde d'enfants, ") == (
+        "mobilite",
+        "sante",
+        "garde-d-enfants",
+    )

@@ -353,3 +353,56 @@ def test_optional_address_geocoder_places_rows_without_coordinates(app, tmp_path
         partner = session.scalar(select(Partner))
         assert partner.coords_exact is exact
         assert ((partner.lat, partner.lon) == point) is exact
+
+
+# --------------------------------------------------------------------------- two cores
+
+
+@pytest.fixture
+def big_generic_csv(tmp_path):
+    """Synthetic rows, then rows the pipeline rejects or warns about, past the first blocks."""
+    from app.bench import write_csv
+
+    path = tmp_path / "liste.csv"
+    write_csv(path, 700, seed=3)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(",,autre,,,Beauvais,,,,,,,,,,,,,,,\n")  # no name
+        out.write("syn-3-0000005,Doublon,autre,,,Beauvais,,,,,,,,,,,,,,,\n")  # repeated id
+        out.write("x-1,Nulle part,autre,,,Xyzville,,,,,,,,,,,,,,,\n")  # unknown commune
+        out.write("x-2,Sans ville,autre,,ABCDE,,,60,,,,,,,,,,,,,\n")  # bad postal code
+    return path
+
+
+def test_reading_on_two_cores_gives_the_same_run(app, big_generic_csv, monkeypatch):
+    import app.importers.parallel as parallel
+    import app.importers.pipeline as pipeline
+
+    serial = run(app, big_generic_csv, dry_run=True)
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "BLOCK", 64)
+    helped = run(app, big_generic_csv, dry_run=True, workers=2)
+    assert serial.rows == helped.rows == 704 and serial.counts["rejected"] == 3
+    for key in ("counts", "rejections", "warnings", "notes"):
+        assert getattr(helped, key) == getattr(serial, key), key
+    report = run(app, big_generic_csv, workers=2)
+    assert report.counts == serial.counts and counts(app)[:2] == (701, 701)
+
+
+def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, monkeypatch):
+    import app.importers.parallel as parallel
+    import app.importers.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "BLOCK", 64)
+    real_hash = pipeline.content_hash
+
+    def broken(fmt, raw):  # line 100: in the first block the helper reads
+        if raw.get("id") == "syn-3-0000098":
+            raise MemoryError("plus de mémoire")
+        return real_hash(fmt, raw)
+
+    monkeypatch.setattr(pipeline, "content_hash", broken)
+    before = counts(app)
+    with pytest.raises(RuntimeError, match="plus de mémoire"):
+        run(app, big_generic_csv, workers=2)
+    assert counts(app) == before

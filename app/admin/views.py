@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -475,80 +476,104 @@ def _set_status(partner_id: str, status: str):
 # --------------------------------------------------------------------------- reviews
 
 
+def _review_list(model, filters: dict[str, Any], default: str, template: str):
+    """One review list: the items of the user's departements, filtered by ``?statut=``."""
+    statut = request.args.get("statut", default)
+    query = _scoped(
+        select(model, Partner).join(Partner, Partner.id == model.partner_id), current_user()
+    )
+    if statut in filters:
+        query = query.where(filters[statut])
+    rows = db.get_session().execute(query.order_by(model.id.desc()).limit(500)).all()
+    return render_template(template, rows=rows, statut=statut)
+
+
+def _review(model, item_id: int, missing: str, apply: Callable[[Any], str], back: str):
+    """One review button: the item, the right to edit its partner, the change, back to a list.
+
+    ``apply`` writes the audit row and the change, and returns the confirmation message.
+    """
+    s = db.get_session()
+    item = s.get(model, item_id)
+    if item is None:
+        raise NotFound(missing)
+    require_edit(_partner(item.partner_id))
+    message = apply(item)
+    s.commit()
+    flash(message, "success")
+    return redirect(back, 303)
+
+
 @bp.get("/signalements")
 @login_required
 def corrections():
-    statut = request.args.get("statut", "ouverte")
-    query = _scoped(
-        select(CorrectionRequest, Partner).join(
-            Partner, Partner.id == CorrectionRequest.partner_id
-        ),
-        current_user(),
+    return _review_list(
+        CorrectionRequest,
+        {status: CorrectionRequest.status == status for status in ("ouverte", "traitee")},
+        "ouverte",
+        "admin/corrections.html",
     )
-    if statut in ("ouverte", "traitee"):
-        query = query.where(CorrectionRequest.status == statut)
-    rows = db.get_session().execute(query.order_by(CorrectionRequest.id.desc()).limit(500)).all()
-    return render_template("admin/corrections.html", rows=rows, statut=statut)
+
+
+def _toggle_correction(item: CorrectionRequest) -> str:
+    new = "ouverte" if item.status == "traitee" else "traitee"
+    audit(
+        "correction.treat" if new == "traitee" else "correction.reopen",
+        item.partner_id,
+        {"correction_request": item.id, "status": [item.status, new]},
+    )
+    item.status = new
+    return "Signalement marqué comme traité." if new == "traitee" else "Signalement rouvert."
 
 
 @bp.post("/signalements/<int:request_id>/traiter")
 @login_required
 def correction_treat(request_id: int):
-    s = db.get_session()
-    item = s.get(CorrectionRequest, request_id)
-    if item is None:
-        raise NotFound("Signalement introuvable.")
-    require_edit(_partner(item.partner_id))
-    new = "ouverte" if item.status == "traitee" else "traitee"
-    audit(
-        "correction.treat" if new == "traitee" else "correction.reopen",
-        item.partner_id,
-        {"correction_request": request_id, "status": [item.status, new]},
-    )
-    item.status = new
-    s.commit()
-    flash(
-        "Signalement marqué comme traité." if new == "traitee" else "Signalement rouvert.",
-        "success",
-    )
     back = request.form.get("retour")
-    return redirect(_safe_next(back) if back else url_for("admin.corrections"), 303)
+    return _review(
+        CorrectionRequest,
+        request_id,
+        "Signalement introuvable.",
+        _toggle_correction,
+        _safe_next(back) if back else url_for("admin.corrections"),
+    )
 
 
 @bp.get("/fusions")
 @login_required
 def merges():
-    statut = request.args.get("statut", "a-verifier")
-    query = _scoped(
-        select(MergeDecision, Partner).join(Partner, Partner.id == MergeDecision.partner_id),
-        current_user(),
+    return _review_list(
+        MergeDecision,
+        {
+            "a-verifier": MergeDecision.reviewed.is_(False),
+            "verifiees": MergeDecision.reviewed.is_(True),
+        },
+        "a-verifier",
+        "admin/merges.html",
     )
-    if statut == "a-verifier":
-        query = query.where(MergeDecision.reviewed.is_(False))
-    elif statut == "verifiees":
-        query = query.where(MergeDecision.reviewed.is_(True))
-    rows = db.get_session().execute(query.order_by(MergeDecision.id.desc()).limit(500)).all()
-    return render_template("admin/merges.html", rows=rows, statut=statut)
 
 
-@bp.post("/fusions/<int:decision_id>/verifiee")
-@login_required
-def merge_review(decision_id: int):
-    s = db.get_session()
-    item = s.get(MergeDecision, decision_id)
-    if item is None:
-        raise NotFound("Décision de fusion introuvable.")
-    require_edit(_partner(item.partner_id))
+def _mark_merge_reviewed(item: MergeDecision) -> str:
     if not item.reviewed:
         item.reviewed = True
         audit(
             "merge.review",
             item.partner_id,
-            {"merge_decision": decision_id, "source": item.source, "source_id": item.source_id},
+            {"merge_decision": item.id, "source": item.source, "source_id": item.source_id},
         )
-        s.commit()
-    flash("Fusion marquée comme vérifiée.", "success")
-    return redirect(url_for("admin.merges"), 303)
+    return "Fusion marquée comme vérifiée."
+
+
+@bp.post("/fusions/<int:decision_id>/verifiee")
+@login_required
+def merge_review(decision_id: int):
+    return _review(
+        MergeDecision,
+        decision_id,
+        "Décision de fusion introuvable.",
+        _mark_merge_reviewed,
+        url_for("admin.merges"),
+    )
 
 
 # --------------------------------------------------------------------------- imports

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import click
 from flask import current_app
@@ -73,6 +74,7 @@ def import_command(
                 archive_missing=not no_archive,
                 progress=True,
                 address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
+                workers=min(2, os.cpu_count() or 1),
             )
     except ImportFailed as exc:
         click.echo(f"Erreur : {exc.message}", err=True)

@@ -7,6 +7,7 @@ Every function is pure and tolerant: it returns a cleaned value or ``None``/``""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
@@ -137,6 +138,7 @@ _DEPARTEMENT = re.compile(r"(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-8]|98[4-9])")
 _CEDEX = re.compile(r"\bcedex\b.*$", re.I)
 _FIVE_DIGITS = re.compile(r"\b\d{5}\b")
 _DIGIT = re.compile(r"\d")
+_GROUPED_PHONE = re.compile(r"0[1-9](?: [0-9]{2}){4}")
 
 # Overseas country codes whose national numbers are written 0 + 9 digits in France.
 _FR_COUNTRY_CODES = ("33", "262", "590", "594", "596", "269", "508", "687", "689", "681")
@@ -188,6 +190,8 @@ def normalize_phone(value: object) -> str:
         return ""
     if len(raw) == 10 and raw.isdigit() and raw[0] == "0":
         return _group_phone(raw)
+    if _GROUPED_PHONE.fullmatch(raw):  # already as we write it
+        return raw
     parts = [p for p in _PHONE_SEP.split(raw) if p.strip()]
     out = []
     for part in parts:
@@ -299,6 +303,11 @@ def clean_commune_name(value: str) -> str:
 # --- dates -------------------------------------------------------------------------------------
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
 def parse_date(value: object) -> date | None:
     """ISO dates, French ``dd/mm/yyyy [hh:mm:ss]`` and ``yyyy-mm``.
 
@@ -306,16 +315,19 @@ def parse_date(value: object) -> date | None:
     (datetime.date(2021, 12, 3), datetime.date(2015, 4, 30), datetime.date(2024, 8, 1))
     """
     raw = clean(value)
-    if not raw:
-        return None
+    return _parse_date(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=8192)  # a file holds few distinct dates
+def _parse_date(raw: str) -> date | None:
     try:
-        m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", raw)
+        m = _ISO_DATE.match(raw)
         if m:
             return date(int(m[1]), int(m[2]), int(m[3]))
-        m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+        m = _FRENCH_DATE.match(raw)
         if m:
             return date(int(m[3]), int(m[2]), int(m[1]))
-        m = re.fullmatch(r"(\d{4})-(\d{2})", raw)
+        m = _MONTH.fullmatch(raw)
         if m:
             return date(int(m[1]), int(m[2]), 1)
     except ValueError:

@@ -10,6 +10,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -108,18 +109,26 @@ def detect_encoding(data: bytes) -> str:
         return "latin-1"
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
+def _undecodable(name: str) -> ImportFailed:
+    return ImportFailed(
+        f"Le fichier « {name} » n'est ni en UTF-8 ni en Windows-1252 : réenregistrez-le en UTF-8."
+    )
+
+
+def open_text(data: bytes, name: str) -> tuple[IO[str], str, str]:
+    """The text of ``data`` as a stream decoded while it is read (a str of a whole file
+    takes two to four times its size), its encoding and its first 64 Ki characters.
+    Refused when that start does not decode or the file holds many replacement characters."""
     encoding = detect_encoding(data)
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     try:
-        text = data.decode(encoding)
+        start = stream.read(65536)
+        if "\ufffd" in start and data.decode(encoding).count("\ufffd") > 10:
+            raise ImportFailed(f"Le fichier « {name} » contient des caractères illisibles.")
     except UnicodeDecodeError as exc:
-        raise ImportFailed(
-            f"Le fichier « {name} » n'est ni en UTF-8 ni en Windows-1252 : "
-            "réenregistrez-le en UTF-8."
-        ) from exc
-    if "\ufffd" in text[:65536] and text.count("\ufffd") > 10:
-        raise ImportFailed(f"Le fichier « {name} » contient des caractères illisibles.")
-    return text.lstrip("\ufeff"), encoding
+        raise _undecodable(name) from exc
+    stream.seek(0)
+    return stream, encoding, start
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -155,19 +164,26 @@ def read_csv(path: Path) -> CsvTable:
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ImportFailed(f"Lecture impossible du fichier « {path.name} » : {exc}.") from exc
     check_not_binary(data[:65536], path.name)
-    text, encoding = decode(data, path.name)
+    stream, encoding, start = open_text(data, path.name)
+    start = start.lstrip("\ufeff")
+    lines = iter(stream)
+    first = next(lines, "").lstrip("\ufeff")
     skipped = 0
-    if m := _EXCEL_SEP.match(text):  # Excel's "sep=;" first line
-        delimiter, text, skipped = m[1], text[m.end() :], 1
+    if m := _EXCEL_SEP.match(start):  # Excel's "sep=;" first line
+        delimiter, skipped = m[1], 1
     else:
-        delimiter = sniff_delimiter(text[:20000])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        delimiter = sniff_delimiter(start[:20000])
+        if first:
+            lines = itertools.chain([first], lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         headers = next(reader)
     except StopIteration:
         raise ImportFailed(f"Le fichier « {path.name} » est vide.") from None
     except csv.Error as exc:
         raise ImportFailed(f"En-tête CSV illisible : {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path.name) from exc
     headers = [h.strip().lstrip("\ufeff") for h in headers]
     if len([h for h in headers if h]) < 2:
         raise ImportFailed(
@@ -186,6 +202,8 @@ def read_csv(path: Path) -> CsvTable:
                 # A broken quote swallows the end of the file: report it at its line.
                 yield last + 1 + skipped, [f"\x00csv-error:{exc}"]
                 return
+            except UnicodeDecodeError as exc:
+                raise _undecodable(path.name) from exc
             start, last = last + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue

@@ -105,6 +105,7 @@ class Resolver:
             "-".join(parts[:n]) for n in range(len(parts), 0, -1)
         ]
         self._match = functools.lru_cache(maxsize=65536)(self._match_uncached)
+        self._type_from_hint = functools.lru_cache(maxsize=4096)(self._type_from_hint_uncached)
         self._type_from_name = TypeGuesser(taxonomy)
 
     # ---------------------------------------------------------------- record
@@ -195,19 +196,8 @@ class Resolver:
             found = self.tax.source_type(self.fmt.taxonomy_source, code)
             if found != "autre":
                 return found
-        if hint := clean(f.get("type_hint")):
-            folded = fold(hint).replace(" ", "-")
-            if folded in self.tax.partner_types:
-                return folded
-            for key in self.source_keys:
-                found = self.tax.source_type(key, hint)
-                if found != "autre":
-                    return found
-            by_label = {fold(t.label): t.code for t in self.tax.partner_types.values()}
-            if fold(hint) in by_label:
-                return by_label[fold(hint)]
-            if found := self._type_from_name(hint):
-                return found
+        if (hint := clean(f.get("type_hint"))) and (found := self._type_from_hint(hint)):
+            return found
         if not source_types:
             for key in self.source_keys:
                 if key in self.tax.source_types:
@@ -215,6 +205,19 @@ class Resolver:
                     if found != "autre":
                         return found
         return self._type_from_name(nom) or "autre"
+
+    def _type_from_hint_uncached(self, hint: str) -> str | None:
+        """The type a source's own type cell names: a code, a label, a source type or a
+        keyword (memoised per run: the column repeats a few values)."""
+        folded = fold(hint).replace(" ", "-")
+        if folded in self.tax.partner_types:
+            return folded
+        for key in self.source_keys:
+            found = self.tax.source_type(key, hint)
+            if found != "autre":
+                return found
+        by_label = {fold(t.label): t.code for t in self.tax.partner_types.values()}
+        return by_label.get(fold(hint)) or self._type_from_name(hint)
 
     # ---------------------------------------------------------------- location
     def _match_uncached(self, nom: str, cp: str, dep: str, insee: str) -> tuple[Any, str]:

@@ -166,12 +166,17 @@ def dcg(relevance: Sequence[int]) -> float:
 
 
 def evaluate(
-    recommender: Any, cases: Sequence[dict[str, Any]], *, depth: int = 50
+    recommender: Any,
+    records: Sequence[Any],
+    cases: Sequence[dict[str, Any]],
+    *,
+    depth: int = 50,
 ) -> list[dict[str, Any]]:
-    """One row per (case, frein): the top results' types and the metrics."""
+    """One row per (case, frein): the top results' types and the metrics, judged on the
+    ``records`` the recommender was fitted on."""
     from recommender.profile import parse_profile
 
-    records = {r.id: r for r in recommender.table_.records}
+    records = {r.id: r for r in records}
     rows = []
     for case in cases:
         try:
@@ -256,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recommender = Recommender().fit(records)
     fitted = time.perf_counter()
     cases = load_cases(args.cases)
-    rows = evaluate(recommender, cases)
+    rows = evaluate(recommender, records, cases)
     summary = summarize(rows)
     print(
         f"{len(records)} partenaires (chargés en {loaded - started:.1f} s, index en "

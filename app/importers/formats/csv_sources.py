@@ -4,7 +4,8 @@ and the shipped mairies file."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ..normalize import (
     clean,
@@ -39,95 +40,141 @@ def split_address(text: str) -> tuple[str, str]:
     return street, ", ".join(rest)
 
 
-def _email(parsed_warnings: list[str], value: str) -> str:
+def _email(warnings: list[str], value: str) -> str:
     email = normalize_email(value)
     if email is None:
-        parsed_warnings.append(f"courriel invalide ignoré : « {clean(value)} »")
+        warnings.append(f"courriel invalide ignoré : « {clean(value)} »")
         return ""
     return email
 
 
-def _require(raw: dict[str, Any], *keys: str) -> None:
-    missing = [k for k in keys if not get(raw, k)]
-    if missing:
-        raise RowError(f"champ obligatoire vide : {', '.join(missing)}")
+# How a field is read from its column (anything else: cleaned one-line text). Coordinates
+# stay raw: the pipeline parses and range-checks them for every format alike.
+Reader = Callable[[dict[str, Any], str, list[str]], Any]
+READERS: dict[str, Reader] = {
+    "lat": lambda raw, column, warnings: raw.get(column),
+    "lon": lambda raw, column, warnings: raw.get(column),
+    "telephone": lambda raw, column, warnings: normalize_phone(raw.get(column)),
+    "email": lambda raw, column, warnings: _email(warnings, get(raw, column)),
+    "site_web": lambda raw, column, warnings: normalize_url(raw.get(column)),
+    "horaires": lambda raw, column, warnings: clean_multiline(raw.get(column)),
+    "description": lambda raw, column, warnings: clean_multiline(raw.get(column)),
+}
 
 
-class FranceServices(Format):
+def _read(raw: dict[str, Any], field: str, column: str, warnings: list[str]) -> Any:
+    if reader := READERS.get(field):
+        return reader(raw, column, warnings)
+    return get(raw, column)
+
+
+def same_name(*names: str) -> tuple[tuple[str, str], ...]:
+    """``(field, column)`` pairs for columns named like the field they fill."""
+    return tuple((name, name) for name in names)
+
+
+class CsvSource(Format):
+    """A national CSV extract, described as data so that every source shares one parse loop.
+
+    A source states its signature columns, required columns, identifier column, a
+    ``field → column`` map and constant fields; :meth:`specifics` computes the rest.
+    """
+
+    signature: ClassVar[frozenset[str]] = frozenset()
+    required: ClassVar[tuple[str, ...]] = ()
+    id_column: ClassVar[str] = ""
+    columns: ClassVar[tuple[tuple[str, str], ...]] = ()
+    constants: ClassVar[tuple[tuple[str, Any], ...]] = ()
+
+    def sniff_csv(self, headers: set[str]) -> bool:
+        return self.signature <= headers
+
+    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
+        missing = [k for k in self.required if not get(raw, k)]
+        if missing:
+            raise RowError(f"champ obligatoire vide : {', '.join(missing)}")
+        warnings: list[str] = []
+        fields = {f: _read(raw, f, column, warnings) for f, column in self.columns}
+        fields.update(self.constants, source_updated_at=ctx.file_date)
+        fields.update(self.specifics(raw, ctx, warnings))
+        return Parsed(line, self.source_id(raw, fields), raw, fields, warnings)
+
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """Fields no single column gives; may raise :class:`RowError`."""
+        return {}
+
+    def source_id(self, raw: dict[str, Any], fields: dict[str, Any]) -> str:
+        return get(raw, self.id_column)
+
+
+class FranceServices(CsvSource):
     name = "france-services"
     label = "France Services (ANCT)"
     default_source = "france-services"
     taxonomy_source = "france-services"
+    signature = frozenset({"id_fs", "lib_fs"})
+    required = ("id_fs", "lib_fs")
+    id_column = "id_fs"
+    columns = (
+        ("nom", "lib_fs"),
+        ("code_insee", "insee_com"),
+        ("commune", "lib_com"),
+        ("departement", "insee_dep"),
+        ("lat", "latitude"),
+        ("lon", "longitude"),
+        ("email", "mail"),
+        *same_name("adresse", "complement_adresse", "code_postal", "telephone"),
+    )
+    days = ("h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi")
 
-    def sniff_csv(self, headers: set[str]) -> bool:
-        return {"id_fs", "lib_fs"} <= headers
-
-    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
-        _require(raw, "id_fs", "lib_fs")
-        warnings: list[str] = []
-        days = ("h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi")
-        horaires = weekly_hours({i: get(raw, k) for i, k in enumerate(days)})
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """Opening hours come one column a day; the notes gather what has no field."""
         notes = []
         if comment := clean_multiline(raw.get("commentaire")):
             notes.append(comment)
         if get(raw, "prise_rdv").lower() == "oui":
             notes.append("Accueil sur rendez-vous.")
-        fmt = get(raw, "format_fs")
-        if fmt.lower().startswith("bus"):
+        if get(raw, "format_fs").lower().startswith("bus"):
             notes.append("France services itinérante (bus).")
         if get(raw, "type_fs").lower() == "antenne":
             notes.append("Antenne d'une France services.")
         if label := get(raw, "labellisation_fs"):
             notes.append(label + ".")
-        fields = {
-            "nom": get(raw, "lib_fs"),
+        return {
             "source_type": get(raw, "type_fs") or "france_services",
-            "adresse": get(raw, "adresse"),
-            "complement_adresse": get(raw, "complement_adresse"),
-            "code_insee": get(raw, "insee_com"),
-            "code_postal": get(raw, "code_postal"),
-            "commune": get(raw, "lib_com"),
-            "departement": get(raw, "insee_dep"),
-            "lat": raw.get("latitude"),
-            "lon": raw.get("longitude"),
-            "telephone": normalize_phone(raw.get("telephone")),
-            "email": _email(warnings, get(raw, "mail")),
-            "horaires": horaires,
+            "horaires": weekly_hours({i: get(raw, k) for i, k in enumerate(self.days)}),
             "description": "\n".join(notes),
-            "source_updated_at": ctx.file_date,
         }
-        return Parsed(line, get(raw, "id_fs"), raw, fields, warnings)
 
 
-class FranceTravail(Format):
+# France Travail sites are named by their place only: say whose site it is.
+_FT_PREFIXES = {"DDA": "France Travail – Direction territoriale", "DRA": "France Travail –"}
+
+
+class FranceTravail(CsvSource):
     name = "france-travail"
     label = "Sites France Travail"
     default_source = "france-travail"
     taxonomy_source = "france-travail"
+    signature = frozenset({"code_safir"})
+    required = ("code_safir", "nom")
+    id_column = "code_safir"
+    columns = (
+        ("complement_adresse", "complement"),
+        *same_name("adresse", "code_postal", "commune", "lat", "lon"),
+    )
+    # Sites publish no contact of their own: the national number and site.
+    constants = (("telephone", "3949"), ("site_web", "https://www.francetravail.fr"))
 
-    def sniff_csv(self, headers: set[str]) -> bool:
-        return "code_safir" in headers
-
-    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
-        _require(raw, "code_safir", "nom")
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """The names are bare place names, often in capitals."""
         nom = get(raw, "nom")
         site = get(raw, "type_site").upper()
         pretty = smart_title(nom) if is_upper_label(nom) else nom
-        prefix = {"DDA": "France Travail – Direction territoriale", "DRA": "France Travail –"}
-        fields = {
-            "nom": f"{prefix.get(site, 'France Travail')} {pretty}",
+        return {
+            "nom": f"{_FT_PREFIXES.get(site, 'France Travail')} {pretty}",
             "source_type": site or "ALE",
-            "adresse": get(raw, "adresse"),
-            "complement_adresse": get(raw, "complement"),
-            "code_postal": get(raw, "code_postal"),
-            "commune": get(raw, "commune"),
-            "lat": raw.get("lat"),
-            "lon": raw.get("lon"),
-            "telephone": "3949",
-            "site_web": "https://www.francetravail.fr",
-            "source_updated_at": ctx.file_date,
         }
-        return Parsed(line, get(raw, "code_safir"), raw, fields)
 
     @staticmethod
     def alternate_id(parsed: Parsed) -> str:
@@ -136,21 +183,28 @@ class FranceTravail(Format):
         return f"{parsed.source_id}-{reference}" if reference else ""
 
 
-class Siae(Format):
+class Siae(CsvSource):
     name = "siae"
     label = "Structures de l'insertion par l'activité économique (SIAE)"
     default_source = "siae"
     taxonomy_source = "siae"
+    signature = frozenset({"kind", "siret"})
+    required = ("kind", "siret", "name")
+    columns = (
+        ("adresse", "address"),
+        ("complement_adresse", "address2"),
+        ("code_postal", "post_code"),
+        ("commune", "city"),
+        ("departement", "department"),
+        ("site_web", "website"),
+        *same_name("lat", "lon", "description"),
+    )
 
-    def sniff_csv(self, headers: set[str]) -> bool:
-        return {"kind", "siret"} <= headers
-
-    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
-        _require(raw, "kind", "siret", "name")
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """The brand beats the legal name, which beats a name in capitals (``nom_quality``)."""
         siret = re.sub(r"\D", "", get(raw, "siret"))
         if len(siret) != 14:
             raise RowError(f"SIRET invalide : « {get(raw, 'siret')} » (14 chiffres attendus)")
-        kind = get(raw, "kind").upper()
         brand, name = get(raw, "brand"), get(raw, "name")
         if brand:
             nom, quality = brand, 2
@@ -158,87 +212,69 @@ class Siae(Format):
             nom, quality = smart_title(name), 0
         else:
             nom, quality = name, 1
-        description = clean_multiline(raw.get("description"))
-        fields = {
-            "nom": nom,
-            "nom_quality": quality,
-            "source_type": kind,
-            "siret": siret,
-            "adresse": get(raw, "address"),
-            "complement_adresse": get(raw, "address2"),
-            "code_postal": get(raw, "post_code"),
-            "commune": get(raw, "city"),
-            "departement": get(raw, "department"),
-            "lat": raw.get("lat"),
-            "lon": raw.get("lon"),
-            "site_web": normalize_url(raw.get("website")),
-            "description": description,
-            "source_updated_at": ctx.file_date,
-        }
-        return Parsed(line, f"{siret}-{kind}", raw, fields)
+        kind = get(raw, "kind").upper()
+        return {"nom": nom, "nom_quality": quality, "source_type": kind, "siret": siret}
+
+    def source_id(self, raw: dict[str, Any], fields: dict[str, Any]) -> str:
+        """One SIRET may run several kinds of structure (an ACI and an EI…)."""
+        return f"{fields['siret']}-{fields['source_type']}"
 
 
-class AnnuaireServicePublic(Format):
+class AnnuaireServicePublic(CsvSource):
     name = "annuaire-service-public"
     label = "Annuaire des services publics locaux (DILA, CSV)"
     default_source = "annuaire-service-public"
     taxonomy_source = "annuaire-service-public"
     duplicate_ids = "reject"
+    signature = frozenset({"id", "type", "nom", "maj"})
+    required = ("id", "type", "nom")
+    id_column = "id"
+    columns = (
+        ("source_type", "type"),
+        *same_name(
+            "nom", "code_insee", "code_postal", "commune", "lat", "lon", "telephone", "email"
+        ),
+    )
 
-    def sniff_csv(self, headers: set[str]) -> bool:
-        return {"id", "type", "nom", "maj"} <= headers
-
-    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
-        _require(raw, "id", "type", "nom")
-        warnings: list[str] = []
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """One address column mixes the street and the postal box; each row has its date."""
         adresse, complement = split_address(get(raw, "adresse"))
-        fields = {
-            "nom": get(raw, "nom"),
-            "source_type": get(raw, "type"),
-            "code_insee": get(raw, "code_insee"),
+        return {
             "adresse": adresse,
             "complement_adresse": complement,
-            "code_postal": get(raw, "code_postal"),
-            "commune": get(raw, "commune"),
-            "lat": raw.get("lat"),
-            "lon": raw.get("lon"),
-            "telephone": normalize_phone(raw.get("telephone")),
-            "email": _email(warnings, get(raw, "email")),
             "source_updated_at": parse_date(raw.get("maj")) or ctx.file_date,
         }
-        return Parsed(line, get(raw, "id"), raw, fields, warnings)
 
 
-class Mairies(Format):
+class Mairies(CsvSource):
     name = "mairies"
     label = "Mairies (fichier livré avec Relais)"
     default_source = "mairies"
     taxonomy_source = "mairies"
     duplicate_ids = "reject"
+    signature = frozenset({"code_insee", "nom", "coord_ok"})
+    required = ("code_insee", "nom")
+    id_column = "code_insee"
+    # Relais's own file: every column bears the name of the field it fills.
+    columns = same_name(
+        "nom",
+        "code_insee",
+        "adresse",
+        "code_postal",
+        "commune",
+        "lat",
+        "lon",
+        "telephone",
+        "email",
+        "site_web",
+        "horaires",
+    )
+    constants = (("source_type", "mairie"), ("zone_kind", "communes"))
 
-    def sniff_csv(self, headers: set[str]) -> bool:
-        return {"code_insee", "nom", "coord_ok"} <= headers
-
-    def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
-        _require(raw, "code_insee", "nom")
-        warnings: list[str] = []
-        coord_ok = get(raw, "coord_ok").lower() not in ("0", "false", "non", "faux")
-        fields = {
-            "nom": get(raw, "nom"),
-            "source_type": "mairie",
-            "code_insee": get(raw, "code_insee"),
-            "adresse": get(raw, "adresse"),
-            "code_postal": get(raw, "code_postal"),
-            "commune": get(raw, "commune"),
-            "lat": raw.get("lat") if coord_ok else None,
-            "lon": raw.get("lon") if coord_ok else None,
-            "telephone": normalize_phone(raw.get("telephone")),
-            "email": _email(warnings, get(raw, "email")),
-            "site_web": normalize_url(raw.get("site_web")),
-            "horaires": clean_multiline(raw.get("horaires")),
-            "zone_kind": "communes",
-            "source_updated_at": ctx.file_date,
-        }
-        if not coord_ok and get(raw, "lat"):
+    def specifics(self, raw: dict[str, Any], ctx: Context, warnings: list[str]) -> dict[str, Any]:
+        """A doubtful point is dropped: the commune's centre is closer to the truth."""
+        if get(raw, "coord_ok").lower() not in ("0", "false", "non", "faux"):
+            return {}
+        if get(raw, "lat"):
             warnings.append("point de la mairie douteux : centre de la commune utilisé")
-        return Parsed(line, get(raw, "code_insee"), raw, fields, warnings)
+        return {"lat": None, "lon": None}

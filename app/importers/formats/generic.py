@@ -7,6 +7,7 @@ stable one per row: a hash of the folded name and place.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any
@@ -116,6 +117,9 @@ INACTIVE_TEXT = re.compile(
     r"definitivement ferme|a ferme ses portes|n existe plus|cessation d activite|"
     r"structure fermee|liquidation"
 )
+# Every phrase of INACTIVE_TEXT holds one of these (lowercased, as typed): a description
+# without any is not folded.
+_INACTIVE_HINTS = ("agr", "ferm", "exist", "cessation", "liquidation")
 INACTIVE_STATUS = {
     "inactif",
     "inactive",
@@ -164,6 +168,21 @@ def stable_id(nom: str, place: str) -> str:
     return hashlib.sha1(f"{fold(nom)}|{fold(place)}".encode()).hexdigest()[:12]
 
 
+def says_inactive(description: str) -> bool:
+    """The description says the partner closed or lost its approval."""
+    lowered = description.lower()
+    if not any(hint in lowered for hint in _INACTIVE_HINTS):
+        return False
+    return bool(INACTIVE_TEXT.search(fold(description)))
+
+
+@functools.lru_cache(maxsize=4096)
+def declared_freins(cell: str) -> tuple[str, ...]:
+    """Frein codes of a "freins" cell (``Mobilité ; Santé`` → ``mobilite``, ``sante``): a
+    column of a few repeated values."""
+    return tuple(fold(f).replace(" ", "-") for f in re.split(r"[,;|/]", cell) if f.strip())
+
+
 def split_inactive_note(nom: str) -> tuple[str, str]:
     """Move a parenthesised "no longer approved" note out of the name.
 
@@ -203,7 +222,7 @@ class GenericCsv(Format):
             inactive = inactive_note
         elif statut in INACTIVE_STATUS or INACTIVE_TEXT.search(statut):
             inactive = f"statut « {row['statut']} »"
-        elif row.get("description") and INACTIVE_TEXT.search(fold(row["description"])):
+        elif row.get("description") and says_inactive(row["description"]):
             inactive = "signalé comme fermé ou plus agréé dans la description"
 
         cp = normalize_postal_code(row.get("code_postal"))
@@ -268,10 +287,9 @@ class GenericCsv(Format):
         if inactive:
             fields["inactive"] = inactive
         if public_text:
-            publics = publics_from_text(public_text, ctx.publics or None)
+            publics, age_min, age_max = self._publics(public_text, ctx)
             if publics:
-                fields["publics"] = publics
-            age_min, age_max = ages_from_text(public_text)
+                fields["publics"] = list(publics)
             fields.update({k: v for k, v in (("age_min", age_min), ("age_max", age_max)) if v})
         for key in ("age_min", "age_max"):
             if row.get(key):
@@ -280,15 +298,26 @@ class GenericCsv(Format):
                 except ValueError:
                     warnings.append(f"{key} « {row[key]} » illisible, ignoré")
         if row.get("freins"):
-            fields["freins_declared"] = [
-                fold(f).replace(" ", "-") for f in re.split(r"[,;|/]", row["freins"]) if f.strip()
-            ]
+            fields["freins_declared"] = list(declared_freins(row["freins"]))
         if row.get("id"):
             source_id, generated = row["id"], False
         else:
             place = row.get("commune") or row.get("code_insee") or cp or "/".join(deps)
             source_id, generated = stable_id(nom, place), True
         return Parsed(line, source_id, raw, fields, warnings, generated_id=generated)
+
+    @staticmethod
+    def _publics(text: str, ctx: Context) -> tuple[list[str], int | None, int | None]:
+        """Publics and ages of a "public" cell, read once per distinct cell and run (the
+        column repeats a few values; the known publics are the run's)."""
+        memo = ctx.cache.setdefault("generic_publics", {})
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = (
+                publics_from_text(text, ctx.publics or None),
+                *ages_from_text(text),
+            )
+        return found
 
     def _mapping(self, ctx: Context) -> dict[str, str]:
         cached = ctx.cache.get("generic_mapping")

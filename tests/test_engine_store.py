@@ -1,0 +1,90 @@
+"""Fitted engines saved per data version: loaded by the next worker, rebuilt when damaged,
+old files pruned."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from app import create_app, db
+from app.engine import data_version
+from app.engine_store import KEEP, STALE_PRIVATE_SECONDS, EngineStore, code_version
+
+pytestmark = pytest.mark.seeded
+
+QUESTION = "/api/v1/recommendations?commune=Beauvais&freins=mobilite,emploi&age=30"
+
+
+def _second_worker(app):
+    """Another process of the same server: same database, same index folder."""
+    keys = ("TESTING", "SECRET_KEY", "DATABASE_URL", "INDEX_DIR", "ENGINE_CHECK_SECONDS")
+    return create_app({key: app.config[key] for key in keys})
+
+
+def _state(app):
+    return app.extensions["relais.engine_holder"].state
+
+
+def _version(app):
+    with app.app_context(), db.session_scope(app) as session:
+        return data_version(session)
+
+
+def test_a_second_worker_loads_the_saved_engine_and_answers_the_same(app, client):
+    first = client.get(QUESTION)
+    assert first.status_code == 200
+    assert _state(app).loaded is False
+    saved = EngineStore(app.config["INDEX_DIR"]).path(_version(app))
+    assert saved.exists() and code_version() in saved.name
+
+    worker = _second_worker(app)
+    second = worker.test_client().get(QUESTION)
+    assert _state(worker).loaded is True
+    assert second.get_json() == first.get_json()
+    worker.extensions["relais.engine"].dispose()
+
+
+def test_a_damaged_engine_file_is_rebuilt_not_served(app, client):
+    client.get(QUESTION)
+    saved = EngineStore(app.config["INDEX_DIR"]).path(_version(app))
+    saved.write_bytes(b"not a pickle")
+
+    worker = _second_worker(app)
+    response = worker.test_client().get(QUESTION)
+    assert response.status_code == 200
+    assert _state(worker).loaded is False
+    assert saved.read_bytes() != b"not a pickle"
+    worker.extensions["relais.engine"].dispose()
+
+
+def test_reindex_refits_even_when_a_file_exists(app, runner, client):
+    client.get(QUESTION)
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Index reconstruits" in result.output
+    assert _state(app).loaded is False
+
+
+def test_prune_keeps_the_newest_files_and_drops_leftovers(tmp_path):
+    store = EngineStore(tmp_path)
+    now = time.time()
+    for age in range(KEEP + 2):
+        path = store.path(f"v{age}")
+        path.write_bytes(b"x")
+        os.utime(path, (now - age, now - age))
+    legacy = tmp_path / "0123456789ab"  # an index folder of an older release
+    legacy.mkdir()
+    (legacy / "COMPLET").write_text("1")
+    stale = tmp_path / ".engine-old.pickle.123-abcd"
+    stale.write_bytes(b"x")
+    os.utime(stale, (now - STALE_PRIVATE_SECONDS - 1,) * 2)
+    building = tmp_path / ".engine-new.pickle.456-ef01"  # another process writing now
+    building.write_bytes(b"x")
+
+    store.prune()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [building.name, *(store.path(f"v{age}").name for age in range(KEEP))]
+    )
