@@ -520,8 +520,12 @@ def markdown(out: dict[str, Any]) -> str:
         for r in http["runs"]:
             if r["scenario"] == "mix" and r["concurrency"] == 8 and r["workers"] == 2:
                 for kind, k in r["by_kind"].items():
-                    times = f", médiane {k['median_ms']} ms, p95 {k['p95_ms']} ms"
-                    lines.append(f"- {kind} : {k['rps']} req/s{times if 'median_ms' in k else ''}")
+                    times = (
+                        f", médiane {k['median_ms']} ms, p95 {k['p95_ms']} ms"
+                        if "median_ms" in k
+                        else ""
+                    )
+                    lines.append(f"- {kind} : {k['rps']} req/s{times}")
     imp = out.get("import")
     if imp:
         lines += [
