@@ -236,14 +236,18 @@ class EngineHolder:
         ``refit``), else fitted from the database and saved for the others."""
         started = time.perf_counter()
         store = EngineStore(self.app.config["INDEX_DIR"])
-        saved = None if refit else store.load(version)
-        if saved is not None:
-            recommender, search = saved
-        else:
-            recommender, search = fit_engine(records_from_session(session))
-            store.save(version, (recommender, search))
+        engine = None if refit else store.load(version)
+        loaded = engine is not None
+        if engine is None:
+            with store.fitting():
+                engine = None if refit else store.load(version)  # saved while we waited?
+                loaded = engine is not None
+                if engine is None:
+                    engine = fit_engine(records_from_session(session))
+                    store.save(version, engine)
+        recommender, search = engine
         elapsed = time.perf_counter() - started
-        return EngineState(version, recommender, search, elapsed, loaded=saved is not None)
+        return EngineState(version, recommender, search, elapsed, loaded=loaded)
 
     def invalidate(self) -> None:
         self.checked_at = 0.0

@@ -13,6 +13,7 @@ shared taxonomy and gazetteer are saved as references, never copied.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
@@ -21,6 +22,7 @@ import pickle
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from recommender.taxonomy import default_taxonomy
 log = logging.getLogger(__name__)
 
 PREFIX = "engine-"
+LOCK = "fitting.lock"
 KEEP = 3  # newest engine files kept: the current version and a couple a worker may still load
 STALE_PRIVATE_SECONDS = 3600  # a private file this old was left by a killed build
 
@@ -87,6 +90,19 @@ class EngineStore:
         except Exception:  # a damaged file is rebuilt, never served
             log.warning("Unreadable saved engine %s: rebuilding it", path, exc_info=True)
             return None
+
+    @contextlib.contextmanager
+    def fitting(self) -> Iterator[None]:
+        """Hold the folder's fitting lock: workers that start together on a new version
+        fit it once (the others wait, then load the file). The kernel releases the lock
+        of a process that dies."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def save(self, version: str, engine: Any) -> Path:
         """Write ``engine`` for ``version`` atomically, then drop old files."""

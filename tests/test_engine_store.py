@@ -4,6 +4,7 @@ old files pruned."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -57,6 +58,37 @@ def test_a_damaged_engine_file_is_rebuilt_not_served(app, client):
     assert _state(worker).loaded is False
     assert saved.read_bytes() != b"not a pickle"
     worker.extensions["relais.engine"].dispose()
+
+
+def test_workers_starting_together_fit_a_version_once(app, monkeypatch):
+    from app import engine as engine_module
+
+    fits = []
+
+    def slow_fit(records):
+        fits.append(len(records))
+        time.sleep(0.3)  # long enough for the other worker to arrive meanwhile
+        return real_fit(records)
+
+    real_fit = engine_module.fit_engine
+    monkeypatch.setattr(engine_module, "fit_engine", slow_fit)
+    version = _version(app)
+    states = []
+
+    def first_request(worker):
+        with worker.app_context(), db.session_scope(worker) as session:
+            states.append(worker.extensions["relais.engine_holder"].build(session, version))
+
+    workers = [app, _second_worker(app)]
+    threads = [threading.Thread(target=first_request, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(fits) == 1
+    assert sorted(state.loaded for state in states) == [False, True]
+    workers[1].extensions["relais.engine"].dispose()
 
 
 def test_reindex_refits_even_when_a_file_exists(app, runner, client):
