@@ -13,12 +13,9 @@ says so in its reasons.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -113,9 +110,9 @@ class FreinClassifier(BaseEstimator):
         self.vectorizer_ = self._vectorizer()
         features = self.vectorizer_.fit_transform([fold(text) for text in texts]).tocsr()
         answers = [np.array([code in label for label in labels]) for code in self.classes_]
-        # liblinear releases the GIL: the per-frein models train side by side.
-        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-            self.models_ = list(pool.map(functools.partial(self._fit_one, features), answers))
+        # one after the other: liblinear's shared random state makes concurrent fits in
+        # threads unsafe (scikit-learn issue #31883; a CI run aborted on it)
+        self.models_ = [self._fit_one(features, y) for y in answers]
         return self
 
     def _fit_one(self, features: Any, y: np.ndarray) -> LogisticRegression | bool:
