@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .geo import haversine_km
 from .geoindex import (
     DEPARTEMENT,
     EPCI,
@@ -35,7 +36,6 @@ from .geoindex import (
     REGION,
     PartnerTable,
     departement_phrase,
-    haversine_km,
     region_name,
 )
 

@@ -47,6 +47,7 @@ __all__ = [
     "default_gazetteer",
     "encode_polygons",
     "haversine_km",
+    "haversine_radians",
     "name_key",
 ]
 
@@ -195,9 +196,19 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
         )
         return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
     p1, l1, p2, l2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    d = haversine_radians(p1, l1, p2, l2)
     return float(d) if np.ndim(d) == 0 else d
+
+
+def haversine_radians(
+    lat1: Any, lon1: Any, lat2: np.ndarray, lon2: np.ndarray, cos_lat2: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`haversine_km` of points in radians (NaN stays NaN); ``cos_lat2`` may come
+    precomputed with the points (columns fitted once, searched many times)."""
+    if cos_lat2 is None:
+        cos_lat2 = np.cos(lat2)
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * cos_lat2 * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def _fold_name(text: str) -> str:

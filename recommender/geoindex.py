@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .geo import EARTH_RADIUS_KM
 from .records import ZONE_KINDS
-
-EARTH_RADIUS_KM = 6371.0088
 
 RAYON = ZONE_KINDS.index("rayon")
 COMMUNES = ZONE_KINDS.index("communes")
@@ -46,21 +45,6 @@ def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def chord_to_km(chord: np.ndarray | float) -> np.ndarray | float:
     """Great-circle distance (km) of a chord between two points of the unit sphere."""
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.asarray(chord) / 2.0, 1.0))
-
-
-def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """Great-circle distances (km) from one point to arrays of points (NaN stays NaN).
-
-    >>> float(np.round(haversine_km(49.43, 2.08, np.array([49.89]), np.array([2.30]))[0], 1))
-    53.5
-    """
-    lat1, lon1 = np.radians(lat), np.radians(lon)
-    lat2, lon2 = np.radians(lats), np.radians(lons)
-    a = (
-        np.sin((lat2 - lat1) / 2.0) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 @dataclass

@@ -31,7 +31,7 @@ from whoosh.analysis import RegexTokenizer, StemFilter, StopFilter
 from whoosh.lang import stopwords_for_language
 
 from .errors import InvalidParameter
-from .geoindex import EARTH_RADIUS_KM
+from .geo import EARTH_RADIUS_KM, haversine_radians
 from .records import PartnerRecord
 from .text import fold
 
@@ -542,13 +542,14 @@ class PartnerSearch:
         return rows[_first(distance, self.name_rank_[rows], k)]
 
     def _distance_km(self, lat: float, lon: float, rows: np.ndarray) -> np.ndarray:
-        """:func:`recommender.geoindex.haversine_km` to ``rows``, from columns computed in fit."""
-        lat1, lon1 = np.radians(lat), np.radians(lon)
-        a = (
-            np.sin((self.lat_rad_[rows] - lat1) / 2.0) ** 2
-            + np.cos(lat1) * self.cos_lat_[rows] * np.sin((self.lon_rad_[rows] - lon1) / 2.0) ** 2
+        """Great-circle distances to ``rows``, from the columns computed in fit."""
+        return haversine_radians(
+            np.radians(lat),
+            np.radians(lon),
+            self.lat_rad_[rows],
+            self.lon_rad_[rows],
+            self.cos_lat_[rows],
         )
-        return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
     # ------------------------------------------------------------------ text
 

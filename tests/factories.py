@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recommender.errors import UnknownCommune
-from recommender.geoindex import haversine_km
+from recommender.geo import haversine_km
 from recommender.profile import Location, Profile, location_from_commune
 from recommender.records import PartnerRecord
 from recommender.text import fold

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from recommender.engine import Recommender
 from recommender.errors import NotFound
-from recommender.geoindex import haversine_km
+from recommender.geo import haversine_km
 from recommender.profile import Location, Profile, location_from_commune
 from recommender.records import PartnerRecord
 from recommender.taxonomy import default_taxonomy
