@@ -58,11 +58,13 @@ def code_version() -> str:
 
 
 class _Pickler(pickle.Pickler):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # asked for every object pickled (hundreds of thousands): look the shared ones up once
+        self.shared = {id(load()): name for name, load in _SHARED.items()}
+
     def persistent_id(self, obj: Any) -> str | None:
-        for name, load in _SHARED.items():
-            if obj is load():
-                return name
-        return None
+        return self.shared.get(id(obj))
 
 
 class _Unpickler(pickle.Unpickler):
