@@ -6,7 +6,6 @@ SQLite (a file in the instance folder, WAL) is the embedded default;
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,15 +16,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def database_url(instance_path: str) -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url.replace("postgres://", "postgresql+psycopg://", 1).replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        )
-    return f"sqlite:///{Path(instance_path) / 'relais.sqlite3'}"
 
 
 def make_engine(url: str) -> Engine:

@@ -195,7 +195,7 @@ class EngineHolder:
 
     def get(self, session: Session) -> EngineState:
         now = time.monotonic()
-        check_every = self.app.config.get("ENGINE_CHECK_SECONDS", 2.0)
+        check_every = self.app.config["ENGINE_CHECK_SECONDS"]
         state = self.state
         if state is not None and now - self.checked_at < check_every:
             return state
@@ -203,7 +203,9 @@ class EngineHolder:
         self.checked_at = now
         if state is not None and state.version == version:
             return state
-        if state is not None and self.app.config.get("ENGINE_BACKGROUND_REBUILD", True):
+        # Tests want each request to see the data of the previous one: no background rebuild.
+        background = self.app.config["ENGINE_BACKGROUND_REBUILD"] and not self.app.testing
+        if state is not None and background:
             self.rebuild_in_background()
             return state
         with self.lock:
@@ -351,8 +353,6 @@ def reindex(session: Session) -> EngineState:
 
 
 def init_app(app: Flask) -> None:
-    # tests want each request to see the data of the previous one
-    app.config.setdefault("ENGINE_BACKGROUND_REBUILD", not app.testing)
     app.extensions["relais.engine_holder"] = EngineHolder(app)
 
 

@@ -40,7 +40,6 @@ def refuse_nul_bytes() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("WIDGET_FRAME_ANCESTORS", "*")
     app.before_request(refuse_nul_bytes)
 
     @app.after_request

@@ -23,17 +23,10 @@ CSRF_EXEMPT_VIEWS = ("pages.orientation",)
 
 
 def init_app(app: Flask) -> None:
-    # Session cookie: Secure unless testing/debugging (browsers accept Secure cookies from
-    # http://localhost); set RELAIS_SECURE_COOKIES = False to serve over plain HTTP elsewhere.
-    if app.config.get("RELAIS_SECURE_COOKIES", not (app.testing or app.debug)):
+    # Session cookie: Secure unless testing/debugging (see RELAIS_SECURE_COOKIES).
+    if app.config["RELAIS_SECURE_COOKIES"] and not (app.testing or app.debug):
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("ADMIN_LOGIN_MAX_FAILURES", 5)
-    app.config.setdefault("ADMIN_LOGIN_WINDOW_SECONDS", 15 * 60)
-    app.config.setdefault("ADMIN_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
-    app.config.setdefault("FORM_MAX_BYTES", 256 * 1024)
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     app.extensions["relais.login_limiter"] = LoginLimiter(
         max_failures=app.config["ADMIN_LOGIN_MAX_FAILURES"],
         window_s=app.config["ADMIN_LOGIN_WINDOW_SECONDS"],
