@@ -116,9 +116,9 @@ def test_secure_cookie_outside_tests(tmp_path, monkeypatch, database_url):
 
 def test_cross_territory_edit_is_forbidden(app, client):
     login(client, "oise@relais.test")
-    page = client.get("/admin/partenaires/ccas80")
-    assert page.status_code == 200
-    assert "hors de vos départements" in page.get_data(as_text=True)
+    page = client.get("/admin/partenaires/ccas80")  # not even readable (tests/test_admin_scope.py)
+    assert page.status_code == 403
+    assert "hors de vos départements (60)" in page.get_data(as_text=True)
     token = csrf_token(client, "/admin/partenaires/mobil60")
     for path in (
         "/admin/partenaires/ccas80",

@@ -16,6 +16,7 @@ from recommender.errors import RelaisError
 
 from .. import db
 from ..models import Partner, User
+from .scope import Scope
 
 ROLES = ("admin", "global")
 ROLE_LABELS = {"global": "Administrateur national", "admin": "Administrateur départemental"}
@@ -84,22 +85,23 @@ def global_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def can_edit(user: User | None, partner: Partner) -> bool:
-    """Global admins edit everything; a departemental admin, only partners of their départements."""
-    if user is None:
-        return False
-    if user.role == "global":
-        return True
-    return bool(partner.departement) and partner.departement in (user.departements or [])
+def current_scope() -> Scope:
+    """The signed-in admin's territorial scope (empty when nobody is signed in)."""
+    return Scope.for_user(current_user())
+
+
+def require_read(partner: Partner) -> None:
+    """Reports (with the reporter's contact) and edit history stay within the admin's scope."""
+    scope = current_scope()
+    if not scope.allows(partner):
+        raise Forbidden(f"Ce partenaire est hors de vos départements{scope.label()}.")
 
 
 def require_edit(partner: Partner) -> None:
-    user = current_user()
-    if not can_edit(user, partner):
-        deps = ", ".join(user.departements or []) if user else ""
+    scope = current_scope()
+    if not scope.allows(partner):
         raise Forbidden(
-            "Vous ne pouvez modifier que les partenaires de vos départements"
-            + (f" ({deps})." if deps else ".")
+            f"Vous ne pouvez modifier que les partenaires de vos départements{scope.label()}."
         )
 
 

@@ -39,13 +39,14 @@ from ..pages import formatting, vocab
 from .auth import (
     ROLE_LABELS,
     TooManyAttempts,
-    can_edit,
+    current_scope,
     current_user,
     global_required,
     limiter,
     login_required,
     normalize_email,
     require_edit,
+    require_read,
     verify_password,
 )
 
@@ -166,36 +167,28 @@ def logout():
 # --------------------------------------------------------------------------- dashboard
 
 
-def _scoped(query, user: User):
-    if user.role != "global":
-        query = query.where(Partner.departement.in_(user.departements or ["-"]))
-    return query
-
-
 @bp.get("/")
 @login_required
 def dashboard():
     s = db.get_session()
-    user = current_user()
+    scope = current_scope()
     counts = dict(
         s.execute(
-            _scoped(select(Partner.status, func.count(Partner.id)), user).group_by(Partner.status)
+            scope.filter(select(Partner.status, func.count(Partner.id))).group_by(Partner.status)
         ).all()
     )
     open_reports = s.scalar(
-        _scoped(
+        scope.filter(
             select(func.count(CorrectionRequest.id))
             .join(Partner, Partner.id == CorrectionRequest.partner_id)
-            .where(CorrectionRequest.status == "ouverte"),
-            user,
+            .where(CorrectionRequest.status == "ouverte")
         )
     )
     merges_to_review = s.scalar(
-        _scoped(
+        scope.filter(
             select(func.count(MergeDecision.id))
             .join(Partner, Partner.id == MergeDecision.partner_id)
-            .where(MergeDecision.reviewed.is_(False)),
-            user,
+            .where(MergeDecision.reviewed.is_(False))
         )
     )
     runs = s.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(5)).all()
@@ -215,7 +208,6 @@ def dashboard():
 @bp.get("/partenaires")
 @login_required
 def partners():
-    user = current_user()
     q = (request.args.get("q") or "").strip()[:200]
     statut = request.args.get("statut", "active")
     dep = (request.args.get("departement") or "").strip()[:3]
@@ -223,7 +215,7 @@ def partners():
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    query = _scoped(select(Partner), user)
+    query = current_scope().filter(select(Partner))
     if statut in ("active", "archived"):
         query = query.where(Partner.status == statut)
     if dep:
@@ -323,9 +315,8 @@ def _read_partner_form(row: Partner) -> tuple[dict[str, Any], list[tuple[str, st
             values["zone_radius_km"] = raw_radius
             errors.append(("zone_radius_km", "Le rayon doit être un nombre de km entre 0 et 1000."))
 
-    user = current_user()
     new_dep = _departement_of(values["code_insee"] or "") or row.departement
-    if user.role != "global" and new_dep not in (user.departements or []):
+    if not current_scope().allows_departement(new_dep):
         errors.append(("code_insee", "Cette commune est hors de vos départements."))
     values["departement"] = new_dep
     return values, errors
@@ -353,7 +344,6 @@ def _values_of(row: Partner) -> dict[str, Any]:
 @login_required
 def partner_edit(partner_id: str):
     row = _partner(partner_id)
-    editable = can_edit(current_user(), row)
     errors: list[tuple[str, str]] = []
     values = _values_of(row)
     if request.method == "POST":
@@ -377,6 +367,7 @@ def partner_edit(partner_id: str):
             else:
                 flash("Aucune modification à enregistrer.", "info")
             return redirect(url_for("admin.partner_edit", partner_id=row.id), 303)
+    require_read(row)
     history = (
         db.get_session()
         .scalars(
@@ -399,7 +390,6 @@ def partner_edit(partner_id: str):
             row=row,
             values=values,
             errors=errors,
-            editable=editable,
             history=history,
             reports=reports,
             users=_user_emails(h.user_id for h in history),
@@ -479,8 +469,8 @@ def _set_status(partner_id: str, status: str):
 def _review_list(model, filters: dict[str, Any], default: str, template: str):
     """One review list: the items of the user's departements, filtered by ``?statut=``."""
     statut = request.args.get("statut", default)
-    query = _scoped(
-        select(model, Partner).join(Partner, Partner.id == model.partner_id), current_user()
+    query = current_scope().filter(
+        select(model, Partner).join(Partner, Partner.id == model.partner_id)
     )
     if statut in filters:
         query = query.where(filters[statut])
@@ -647,10 +637,16 @@ def import_detail(run_id: int):
     run = db.get_session().get(ImportRun, run_id)
     if run is None:
         raise NotFound("Import introuvable.")
+    report = dict(run.report or {})
+    if report.get("merges"):  # merged partners of other territories stay out of sight
+        visible = current_scope().partner_ids(
+            db.get_session(), (m.get("partner_id") for m in report["merges"])
+        )
+        report["merges"] = [m for m in report["merges"] if m.get("partner_id") in visible]
     return render_template(
         "admin/import_detail.html",
         run=run,
-        report=run.report or {},
+        report=report,
         users=_user_emails([run.user_id]),
     )
 
