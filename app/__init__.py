@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, settings
 
@@ -21,6 +22,11 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     settings.load(app, test_config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    if app.config["RELAIS_PROXY_COUNT"]:
+        # The client address (login lockout, logs) and scheme come from the trusted proxies'
+        # X-Forwarded-For/-Proto; never X-Forwarded-Host (links must not follow the Host).
+        proxies = int(app.config["RELAIS_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
 

@@ -146,6 +146,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="admin")
     departements: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Copied into the signed session at sign-in; bumping it (logout, new password) revokes
+    # every session of the account, wherever its cookie was copied.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CorrectionRequest(Base):

@@ -100,6 +100,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Durée, en secondes, de la fenêtre de comptage des échecs de connexion.",
     ),
     Setting(
+        "ADMIN_SESSION_IDLE_MINUTES",
+        60,
+        "Durée d'inactivité, en minutes, après laquelle une session d'administration expire.",
+    ),
+    Setting(
+        "RELAIS_PROXY_COUNT",
+        0,
+        "Nombre de mandataires inverses de confiance (nginx…) devant Relais : l'adresse du "
+        "client est lue dans `X-Forwarded-For` à ce rang. 0 : l'en-tête est ignoré.",
+        env=True,
+    ),
+    Setting(
+        "RELAIS_PUBLIC_URL",
+        "",
+        "Adresse publique de Relais (ex. `https://relais.example.org`) pour les liens absolus du "
+        "widget ; vide : liens relatifs, jamais déduits de l'en-tête Host.",
+        env=True,
+    ),
+    Setting(
         "RELAIS_SECURE_COOKIES",
         True,
         "Cookie de session réservé à HTTPS (`Secure`), sauf en test et en débogage. Les "

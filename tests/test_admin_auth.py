@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import db
 from app.models import User
 
-from .pages_support import PASSWORD, csrf_token, login, make_app
+from .pages_support import PASSWORD, add_user, csrf_token, login, make_app
 
 pytestmark = [pytest.mark.seeded, pytest.mark.admins]
 
@@ -191,3 +191,61 @@ def test_user_create_command(app):
     assert result.exit_code != 0 and "--departement" in result.output
     result = runner.invoke(args=["user", "list"])
     assert "nouvelle@relais.test\tadmin\t60, 02" in result.output
+
+
+def _client_at(app, address: str, forwarded_for: str | None = None):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    if forwarded_for:
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client
+
+
+def _fail_five_times(client, email: str) -> None:
+    for _ in range(5):
+        assert login(client, email, "mauvais-mot-de-passe").status_code == 401
+
+
+def test_lockout_is_per_account_and_client(app):
+    """Five failures on account A from X block neither B from X nor A from Y."""
+    x = _client_at(app, "192.0.2.10")
+    y = _client_at(app, "192.0.2.20")
+    _fail_five_times(x, "oise@relais.test")
+    assert login(x, "oise@relais.test").status_code == 429
+    assert login(x, "national@relais.test").status_code == 303
+    assert login(y, "oise@relais.test").status_code == 303
+
+
+def test_lockout_has_a_looser_cap_per_client_across_accounts(app):
+    app.extensions["relais.login_limiter"].per_ip = 8
+    x = _client_at(app, "192.0.2.10")
+    for n in range(8):
+        assert login(x, f"inconnu{n}@relais.test", "mauvais-mot-de-passe").status_code == 401
+    assert login(x, "national@relais.test").status_code == 429
+    y = _client_at(app, "192.0.2.20")
+    assert login(y, "national@relais.test").status_code == 303
+
+
+def _behind_proxy(app, forwarded_for: str):
+    # Every client comes from the same proxy address, as behind nginx.
+    return _client_at(app, "10.0.0.1", forwarded_for)
+
+
+def test_forwarded_for_decides_the_client_with_one_trusted_proxy(
+    tmp_path, monkeypatch, database_url
+):
+    app = make_app(tmp_path, monkeypatch, database_url, RELAIS_PROXY_COUNT=1)
+    add_user(app, "oise@relais.test", role="admin", departements=("60",))
+    attacker = _behind_proxy(app, "203.0.113.66")
+    _fail_five_times(attacker, "oise@relais.test")
+    assert login(attacker, "oise@relais.test").status_code == 429
+    # The real owner, behind the same proxy, still signs in.
+    assert login(_behind_proxy(app, "198.51.100.7"), "oise@relais.test").status_code == 303
+    app.extensions["relais.engine"].dispose()
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxy(app):
+    assert app.config["RELAIS_PROXY_COUNT"] == 0
+    _fail_five_times(_behind_proxy(app, "203.0.113.66"), "oise@relais.test")
+    # A forged header does not give the attacker a fresh counter.
+    assert login(_behind_proxy(app, "198.51.100.7"), "oise@relais.test").status_code == 429

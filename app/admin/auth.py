@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from recommender.errors import RelaisError
@@ -54,13 +54,55 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()[:200]
 
 
+def clock() -> float:
+    """Wall-clock seconds, for the idle timeout (tests replace it)."""
+    return time.time()
+
+
+def start_session(user: User) -> None:
+    """A fresh signed session (no fixation) bound to the account's current session epoch."""
+    session.clear()
+    session["user_id"] = user.id
+    session["epoch"] = user.session_epoch
+    session["seen"] = int(clock())
+
+
+def revoke_sessions(user: User) -> None:
+    """Every session of ``user`` stops working, wherever its cookie was copied (commit after)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def change_password(user: User, password: str) -> None:
+    """The one way to set a new password: it also signs the account out everywhere."""
+    user.password_hash = hash_password(password)
+    revoke_sessions(user)
+
+
+def _session_user() -> User | None:
+    """The session's account, if its epoch is current and it was active recently enough."""
+    user_id = session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = db.get_session().get(User, user_id)
+    seen = session.get("seen")
+    now = clock()
+    idle_s = current_app.config["ADMIN_SESSION_IDLE_MINUTES"] * 60
+    if (
+        user is None
+        or session.get("epoch") != user.session_epoch
+        or not isinstance(seen, int)
+        or now - seen > idle_s
+    ):
+        session.clear()
+        flash("Session expirée, reconnectez-vous.", "info")
+        return None
+    session["seen"] = int(now)
+    return user
+
+
 def current_user() -> User | None:
     if "admin_user" not in g:
-        user = None
-        user_id = session.get("user_id")
-        if isinstance(user_id, int):
-            user = db.get_session().get(User, user_id)
-        g.admin_user = user
+        g.admin_user = _session_user()
     return g.admin_user
 
 

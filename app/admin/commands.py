@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import db
 from ..models import User
-from .auth import MIN_PASSWORD, ROLES, hash_password, normalize_email
+from .auth import MIN_PASSWORD, ROLES, change_password, hash_password, normalize_email
 
 user_cli = AppGroup("user", help="Gère les comptes d'administration.")
 DEPARTEMENT = re.compile(r"^(\d{2}|2A|2B|97\d)$")
@@ -114,8 +114,8 @@ def set_password(email: str, password_stdin: bool) -> None:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             raise click.ClickException(f"Aucun compte pour {email}.")
-        user.password_hash = hash_password(password)
-    click.echo(f"Mot de passe modifié pour {email}.")
+        change_password(user, password)
+    click.echo(f"Mot de passe modifié pour {email} ; ses sessions ouvertes sont fermées.")
 
 
 def init_app(app) -> None:

@@ -47,6 +47,8 @@ from .auth import (
     normalize_email,
     require_edit,
     require_read,
+    revoke_sessions,
+    start_session,
     verify_password,
 )
 
@@ -146,8 +148,7 @@ def login():
         user = db.get_session().scalar(select(User).where(User.email == email)) if email else None
         if email and password and verify_password(user, password):
             limiter().succeeded(ip, email)
-            session.clear()  # no session fixation
-            session["user_id"] = user.id
+            start_session(user)
             flash(f"Vous êtes connecté·e ({user.email}).", "success")
             return redirect(_safe_next(request.args.get("next")), 303)
         limiter().failed(ip, email)
@@ -159,6 +160,10 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
+    user = current_user()
+    if user is not None:  # every copy of this account's session cookie stops working
+        revoke_sessions(user)
+        db.get_session().commit()
     session.clear()
     flash("Vous êtes déconnecté·e.", "success")
     return redirect(url_for("admin.login"), 303)
