@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 
 from recommender.errors import RelaisError
 
@@ -17,6 +17,13 @@ bp.record_once(lambda state: formatting.install(state.app))
 
 SCRIPT_MAX_AGE = 3600
 MAX_LIMIT = 20
+
+
+@bp.app_template_global()
+def public_url_for(endpoint: str, **values: object) -> str:
+    """A link to Relais from a page framed by another site: ``RELAIS_PUBLIC_URL`` + path, or the
+    path alone (the frame's own origin), never built from the request's Host header."""
+    return current_app.config["RELAIS_PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 @bp.get("/widget.js")
