@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -149,6 +150,15 @@ class User(Base):
     # Copied into the signed session at sign-in; bumping it (logout, new password) revokes
     # every session of the account, wherever its cookie was copied.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+@event.listens_for(User.password_hash, "set", active_history=True)
+def _revoke_sessions_on_new_password(
+    user: User, value: str, old: object, _initiator: object
+) -> None:
+    """A new password, set by any route, signs the account out everywhere."""
+    if isinstance(old, str) and old != value:
+        user.session_epoch = (user.session_epoch or 0) + 1
 
 
 class CorrectionRequest(Base):

@@ -92,3 +92,15 @@ def test_idle_setting_is_honoured(app, client, monkeypatch):
     login(client, "oise@relais.test")
     now[0] += 6 * 60
     assert client.get("/admin/").status_code == 302
+
+
+def test_any_password_change_revokes_sessions(app, client):
+    """Not only through change_password: the model itself bumps the epoch."""
+    cookie = _copied_cookie(app, client)
+    with db.session_scope(app) as session:
+        user = session.scalar(select(User).where(User.email == "oise@relais.test"))
+        epoch = user.session_epoch
+        session.expire(user)  # the old hash is not loaded: the change must still be seen
+        user.password_hash = auth.hash_password("encore-un-autre-mot-de-passe")
+        assert user.session_epoch == epoch + 1
+    assert _replay(app, cookie).status_code == 302

@@ -73,9 +73,8 @@ def revoke_sessions(user: User) -> None:
 
 
 def change_password(user: User, password: str) -> None:
-    """The one way to set a new password: it also signs the account out everywhere."""
+    """Hash and set a new password; the model then revokes every session of the account."""
     user.password_hash = hash_password(password)
-    revoke_sessions(user)
 
 
 def _session_user() -> User | None:
