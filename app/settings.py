@@ -100,6 +100,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Durée, en secondes, de la fenêtre de comptage des échecs de connexion.",
     ),
     Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Où sont comptées les limites de débit (signalements) : `memory://` compte par processus ; "
+        "plusieurs serveurs partagent leurs compteurs avec par exemple `redis://hôte:6379`.",
+        env=True,
+    ),
+    Setting(
+        "REPORT_RATE_LIMIT",
+        "5 per 10 minutes",
+        "Signalements d'erreur admis par client (adresse IP) : au-delà, réponse 429.",
+    ),
+    Setting(
         "RELAIS_SECURE_COOKIES",
         True,
         "Cookie de session réservé à HTTPS (`Secure`), sauf en test et en débogage. Les "
