@@ -111,12 +111,29 @@ def data_changed() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local admin paths are valid after sign-in (no open redirect)."""
-    if target:
+    """Only local admin paths are valid after sign-in: no open redirect, and no control
+    character or backslash (a CR/LF cannot go in a ``Location`` header, browsers read
+    ``\\`` as ``/``)."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin"):
+        segments = parts.path.split("/")
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and (parts.path == "/admin" or parts.path.startswith("/admin/"))
+            and ".." not in segments
+        ):
             return target
     return url_for("admin.dashboard")
+
+
+def _stored_filename(name: str) -> str:
+    """An uploaded file's name made safe to save: ASCII, and short enough for any file
+    system (255 bytes), keeping its extension."""
+    name = secure_filename(name)
+    suffix = "".join(Path(name).suffixes[-2:])[:16]
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    return f"{stem[:100]}{suffix}" if stem else ""
 
 
 def _client_ip() -> str:
@@ -591,7 +608,7 @@ def import_new():
             "source": (request.form.get("source") or "").strip()[:64],
             "dry_run": request.form.get("dry_run") == "1",
         }
-        filename = secure_filename(upload.filename or "") if upload else ""
+        filename = _stored_filename(upload.filename or "") if upload else ""
         if not upload or not filename:
             errors.append(("fichier", "Choisissez le fichier à importer."))
         elif Path(filename).suffix.lower() not in (".csv", ".json", ".txt", ".tsv", ".gz"):

@@ -45,7 +45,7 @@ from .formats.base import Context, Parsed, RowError, trimmed
 from .formats.csv_sources import FranceTravail
 from .normalize import date_from_filename, fold
 from .parallel import ordered_map
-from .reader import check_not_binary, detect_encoding, head, sniff_delimiter
+from .reader import check_not_binary, detect_encoding, excel_separator, head, sniff_delimiter
 from .report import ImportReport
 from .resolve import Resolver
 
@@ -157,6 +157,20 @@ def fetch(url: str) -> Path:
     return target
 
 
+NUL_IN_ROW = "caractère nul (octet 0) dans la ligne : ligne rejetée, corrigez le fichier"
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a raw record holds a NUL character in any key or text, at any depth."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def detect_format(path: Path, display_name: str) -> Format:
     """The format of a file, from its first bytes (JSON keys or CSV headers)."""
     sample = head(path)
@@ -173,7 +187,8 @@ def detect_format(path: Path, display_name: str) -> Format:
             "(clé « service »), ni export data·inclusion (structures ou services). "
             "Précisez --format si besoin."
         )
-    delimiter = sniff_delimiter(text[:20000])
+    delimiter, text = excel_separator(text)
+    delimiter = delimiter or sniff_delimiter(text[:20000])
     try:
         headers = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (StopIteration, csv.Error):
@@ -547,6 +562,9 @@ class _Run:
             return Prepared(error=str(exc))
         except Exception as exc:  # one bad row never stops the others
             return Prepared(error=_unexpected(line, exc), unexpected=True)
+        if _holds_nul(raw):  # PostgreSQL text cannot store it; SQLite would keep it silently
+            parsed.source_id = parsed.source_id.replace("\x00", "")
+            return Prepared(parsed=parsed, error=NUL_IN_ROW)
         if not parsed.source_id:
             return Prepared(parsed=parsed)
         try:
