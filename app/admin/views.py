@@ -36,6 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..pages import formatting, vocab
+from ..text_limits import MAX_LENGTH
 from .auth import (
     ROLE_LABELS,
     TooManyAttempts,
@@ -62,18 +63,21 @@ ZONE_LABELS = {
     "france": "Toute la France",
 }
 TEXT_FIELDS = {
-    # name: (label, max length, required)
-    "nom": ("Nom", 300, True),
-    "description": ("Présentation", 5000, False),
-    "adresse": ("Adresse", 300, False),
-    "complement_adresse": ("Complément d'adresse", 300, False),
-    "code_postal": ("Code postal", 5, False),
-    "commune_nom": ("Commune", 100, False),
-    "code_insee": ("Code INSEE de la commune", 5, False),
-    "telephone": ("Téléphone", 100, False),
-    "email": ("Courriel", 200, False),
-    "site_web": ("Site web", 500, False),
-    "horaires": ("Horaires", 2000, False),
+    # name: (label, max length, required); the lengths are the imports' too.
+    name: (label, MAX_LENGTH[name], name == "nom")
+    for name, label in (
+        ("nom", "Nom"),
+        ("description", "Présentation"),
+        ("adresse", "Adresse"),
+        ("complement_adresse", "Complément d'adresse"),
+        ("code_postal", "Code postal"),
+        ("commune_nom", "Commune"),
+        ("code_insee", "Code INSEE de la commune"),
+        ("telephone", "Téléphone"),
+        ("email", "Courriel"),
+        ("site_web", "Site web"),
+        ("horaires", "Horaires"),
+    )
 }
 AUDIT_LABELS = {
     "partner.edit": "Modification d'un partenaire",
