@@ -100,6 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Durée, en secondes, de la fenêtre de comptage des échecs de connexion.",
     ),
     Setting(
+        "IMPORT_MAX_ARCHIVE_SHARE",
+        0.2,
+        "Part maximale des fiches d'une source qu'un import peut archiver sans confirmation "
+        "(à partir de 10 fiches) : au-delà, l'import est refusé (`relais import "
+        "--allow-mass-archive` ou la case de confirmation de l'administration pour forcer).",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         "Où sont comptées les limites de débit (signalements) : `memory://` compte par processus ; "

@@ -605,12 +605,14 @@ def merge_review(decision_id: int):
 def import_new():
     errors: list[tuple[str, str]] = []
     report: dict[str, Any] | None = None
-    form = {"source": "", "dry_run": True}
+    form = {"source": "", "dry_run": True, "partial": False, "mass_archive": False}
     if request.method == "POST":
         upload = request.files.get("fichier")
         form = {
             "source": (request.form.get("source") or "").strip()[:64],
             "dry_run": request.form.get("dry_run") == "1",
+            "partial": request.form.get("partiel") == "1",
+            "mass_archive": request.form.get("archivage_massif") == "1",
         }
         filename = _stored_filename(upload.filename or "") if upload else ""
         if not upload or not filename:
@@ -618,22 +620,38 @@ def import_new():
         elif Path(filename).suffix.lower() not in (".csv", ".json", ".txt", ".tsv", ".gz"):
             errors.append(("fichier", "Format non pris en charge : fichier CSV ou JSON attendu."))
         if not errors:
-            report = _run_import(upload, filename, form["source"] or None, form["dry_run"], errors)
+            report = _run_import(upload, filename, form, errors)
     return (
         render_template("admin/import_new.html", errors=errors, form=form, report=report),
         400 if errors else 200,
     )
 
 
-def _run_import(upload, filename: str, source: str | None, dry_run: bool, errors: list) -> Any:
-    from ..importers import run_import
+def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> Any:
+    from ..importers import MassArchiveRefused, run_import
 
     s = db.get_session()
+    dry_run = form["dry_run"]
     with tempfile.TemporaryDirectory(prefix="relais-import-") as tmp:
         path = Path(tmp) / filename
         upload.save(path)
         try:
-            result = run_import(s, path, source=source, dry_run=dry_run, user_id=current_user().id)
+            result = run_import(
+                s,
+                path,
+                source=form["source"] or None,
+                dry_run=dry_run,
+                archive_missing=not form["partial"],
+                max_archive_share=(
+                    None if form["mass_archive"] else current_app.config["IMPORT_MAX_ARCHIVE_SHARE"]
+                ),
+                user_id=current_user().id,
+            )
+        except MassArchiveRefused as exc:
+            s.rollback()
+            partial, force = "cochez « Import partiel »", "cochez « Confirmer l'archivage »"
+            errors.append(("partiel", exc.explain(partial, force)))
+            return None
         except RelaisError as exc:
             s.rollback()
             errors.append(("fichier", exc.message))

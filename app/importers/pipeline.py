@@ -157,6 +157,31 @@ def fetch(url: str) -> Path:
     return target
 
 
+# Below this many records to archive, an import is never refused as a mass archive.
+MASS_ARCHIVE_MIN = 10
+
+
+class MassArchiveRefused(ImportFailed):
+    """The import would archive more than the allowed share of its source (nothing written)."""
+
+    code = "archivage_massif"
+
+    def __init__(self, source: str, missing: int, total: int, share: float):
+        self.source, self.missing, self.total, self.share = source, missing, total, share
+        super().__init__(self.explain("--no-archive", "--allow-mass-archive"))
+
+    def explain(self, partial: str, force: str) -> str:
+        """The French message, naming how to import partially and how to force (CLI or form)."""
+        return (
+            f"L'import archiverait {self.missing} des {self.total} fiches de la source "
+            f"« {self.source} » ({self.missing / self.total:.0%}), plus que la part admise "
+            f"({self.share:.0%}, réglage IMPORT_MAX_ARCHIVE_SHARE) : rien n'a été enregistré. "
+            f"Si le fichier ne contient qu'une partie de la source, importez-le sans archivage "
+            f"({partial}) ; si ces fiches ont vraiment disparu de la source, confirmez "
+            f"l'archivage ({force})."
+        ).replace("%", " %")
+
+
 NUL_IN_ROW = "caractère nul (octet 0) dans la ligne : ligne rejetée, corrigez le fichier"
 
 
@@ -350,8 +375,13 @@ def run_import(
     commit: bool = True,
     address_geocoder: Any = None,
     workers: int = 1,
+    max_archive_share: float | None = None,
 ) -> ImportReport:
     """Import one file or http(s) URL into the database; see ``docs/import.md``.
+
+    ``max_archive_share`` (the ``IMPORT_MAX_ARCHIVE_SHARE`` setting; None: no limit) refuses,
+    with :class:`MassArchiveRefused`, an import that would archive more than that share of
+    its source's records (a partial file imported as a full one).
 
     The run is one transaction: committed at the end (unless ``commit`` is False), rolled
     back on any error and in ``dry_run`` (which still computes the full report). Raises
@@ -400,6 +430,7 @@ def run_import(
                     taxonomy,
                     address_geocoder,
                     workers,
+                    max_archive_share,
                 ).execute(archive_missing=archive_missing, progress=progress, user_id=user_id)
         except BaseException:
             session.rollback()
@@ -436,8 +467,10 @@ class _Run:
         taxonomy: Any,
         address_geocoder: Any = None,
         workers: int = 1,
+        max_archive_share: float | None = None,
     ):
         self.session = session
+        self.max_archive_share = max_archive_share
         self.fmt = fmt
         self.source = source
         self.path = path
@@ -912,6 +945,18 @@ class _Run:
             session.expunge(p)
         self._update(Partner, rows)
 
+    def _refuse_mass_archive(self, missing: int) -> None:
+        share = self.max_archive_share
+        if share is None or missing < MASS_ARCHIVE_MIN:
+            return
+        total = sum(
+            1
+            for (source, _), row in self.by_key.items()
+            if source == self.source and not row.archived
+        )
+        if missing > share * total:
+            raise MassArchiveRefused(self.source, missing, total, share)
+
     def _same_kind(self, rows: list[Any]) -> list[Any]:
         """data·inclusion publishes structures and services in separate files: a file of
         one kind only archives missing records of that kind."""
@@ -949,6 +994,7 @@ class _Run:
         missing = self._same_kind(missing)
         if not missing:
             return
+        self._refuse_mass_archive(len(missing))
         for chunk in _chunks([r.id for r in missing]):
             self.session.execute(
                 update(PartnerSource).where(PartnerSource.id.in_(chunk)).values(archived=True)
@@ -988,4 +1034,11 @@ def formats_help() -> str:
     return ", ".join(f.name for f in FORMATS)
 
 
-__all__ = ["ImportReport", "detect_format", "formats_help", "run_import", "source_from_stem"]
+__all__ = [
+    "ImportReport",
+    "MassArchiveRefused",
+    "detect_format",
+    "formats_help",
+    "run_import",
+    "source_from_stem",
+]
