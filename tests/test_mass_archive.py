@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import db
 from app.models import Partner
 
-from .pages_support import add_user, csrf_token, login
+from .pages_support import csrf_token, login
 
 HEADER = "id,nom,type,adresse,code_postal,commune,departement,lat,lon"
 
