@@ -30,10 +30,24 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import admin, api, backup, cli, engine, errors, pages, security, widget
+    from . import (
+        admin,
+        api,
+        backup,
+        cli,
+        engine,
+        errors,
+        logging_config,
+        pages,
+        ratelimit,
+        security,
+        widget,
+    )
     from .admin import commands as admin_commands
 
     security.init_app(app)
+    ratelimit.init_app(app)
+    logging_config.init_app(app)
     engine.init_app(app)
     errors.init_app(app)
     admin.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -41,10 +42,11 @@ def reindex_command() -> None:
 
 
 def _serve(host: str, port: int, threads: int) -> None:
-    from waitress import serve
+    from .server import create_server
 
+    logging.basicConfig()  # as waitress.serve does: warnings and errors to stderr
     click.echo(f"Relais sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    create_server(current_app._get_current_object(), host, port, threads).run()
 
 
 HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")

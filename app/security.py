@@ -1,7 +1,8 @@
 """Security headers on every response.
 
 Pages may only be framed by themselves, except the widget page, which partner
-sites embed (``WIDGET_FRAME_ANCESTORS``, every site by default).
+sites embed (``WIDGET_FRAME_ANCESTORS``, every site by default). Answers about a
+person (:data:`PROFILE_PATHS`) and admin pages are ``no-store``, errors included.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from flask import Flask, Response, request
 from recommender.errors import InvalidParameter
 
 TILES = "https://tile.openstreetmap.org"
+# Endpoints that receive a beneficiary's profile (see docs/rgpd.md): never cached, and
+# their query strings never logged (app.logging_config).
+PROFILE_PATHS = frozenset({"/api/v1/recommendations", "/api/v1/fit", "/orientation"})
+
+
+def is_private_path(path: str) -> bool:
+    """A profile answer or an admin page: no cache may keep it."""
+    return path.rstrip("/") in PROFILE_PATHS or path == "/admin" or path.startswith("/admin/")
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -51,4 +60,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if not widget_page:
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if is_private_path(request.path):
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -119,6 +119,25 @@ SETTINGS: tuple[Setting, ...] = (
         env=True,
     ),
     Setting(
+        "IMPORT_MAX_ARCHIVE_SHARE",
+        0.2,
+        "Part maximale des fiches d'une source qu'un import peut archiver sans confirmation "
+        "(à partir de 10 fiches) : au-delà, l'import est refusé (`relais import "
+        "--allow-mass-archive` ou la case de confirmation de l'administration pour forcer).",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Où sont comptées les limites de débit (signalements) : `memory://` compte par processus ; "
+        "plusieurs serveurs partagent leurs compteurs avec par exemple `redis://hôte:6379`.",
+        env=True,
+    ),
+    Setting(
+        "REPORT_RATE_LIMIT",
+        "5 per 10 minutes",
+        "Signalements d'erreur admis par client (adresse IP) : au-delà, réponse 429.",
+    ),
+    Setting(
         "RELAIS_SECURE_COOKIES",
         True,
         "Cookie de session réservé à HTTPS (`Secure`), sauf en test et en débogage. Les "

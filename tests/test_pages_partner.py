@@ -69,8 +69,9 @@ def test_report_an_error_creates_a_correction_request(app, client):
         },
     )
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/partenaires/mobil60#signaler")
-    html = client.get("/partenaires/mobil60").get_data(as_text=True)
+    location = response.headers["Location"]
+    assert location.endswith("/partenaires/mobil60?signalement=envoye#signalement-envoye")
+    html = client.get(location).get_data(as_text=True)
     assert "Merci : votre signalement a été transmis." in html
     with db.session_scope(app) as session:
         rows = session.scalars(select(CorrectionRequest)).all()

@@ -25,7 +25,10 @@ def test_widget_js_is_small_javascript_with_cache_and_cors_headers(client):
     assert "attachShadow" in source
     for attribute in ("data-freins", "data-departement", "data-commune", "data-limit"):
         assert attribute in source
-    assert "/api/v1/partners" in source and "/api/v1/communes" in source
+    assert "/api/v1/communes" in source
+    # The person's need and commune travel in a POST body, never in an address.
+    assert "/api/v1/recommendations" in source and 'init.method = "POST"' in source
+    assert "/api/v1/partners" not in source
 
 
 def test_widget_js_conditional_get(client):

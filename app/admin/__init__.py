@@ -18,8 +18,10 @@ __all__ = ["bp", "csrf", "init_app"]
 
 csrf = CSRFProtect()
 
-# Views that change nothing and must work without a session cookie (no CSRF token needed).
-CSRF_EXEMPT_VIEWS = ("pages.orientation",)
+# Views that must work without a session cookie: the read-only orientation form (no token
+# needed) and the public report form, which checks its own stateless token
+# (app.pages.report).
+CSRF_EXEMPT_VIEWS = ("pages.orientation", "pages.report_error")
 
 
 def init_app(app: Flask) -> None:

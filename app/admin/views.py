@@ -36,6 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..pages import formatting, vocab
+from ..text_limits import MAX_LENGTH
 from .auth import (
     ROLE_LABELS,
     TooManyAttempts,
@@ -65,18 +66,21 @@ ZONE_LABELS = {
     "france": "Toute la France",
 }
 TEXT_FIELDS = {
-    # name: (label, max length, required)
-    "nom": ("Nom", 300, True),
-    "description": ("Présentation", 5000, False),
-    "adresse": ("Adresse", 300, False),
-    "complement_adresse": ("Complément d'adresse", 300, False),
-    "code_postal": ("Code postal", 5, False),
-    "commune_nom": ("Commune", 100, False),
-    "code_insee": ("Code INSEE de la commune", 5, False),
-    "telephone": ("Téléphone", 100, False),
-    "email": ("Courriel", 200, False),
-    "site_web": ("Site web", 500, False),
-    "horaires": ("Horaires", 2000, False),
+    # name: (label, max length, required); the lengths are the imports' too.
+    name: (label, MAX_LENGTH[name], name == "nom")
+    for name, label in (
+        ("nom", "Nom"),
+        ("description", "Présentation"),
+        ("adresse", "Adresse"),
+        ("complement_adresse", "Complément d'adresse"),
+        ("code_postal", "Code postal"),
+        ("commune_nom", "Commune"),
+        ("code_insee", "Code INSEE de la commune"),
+        ("telephone", "Téléphone"),
+        ("email", "Courriel"),
+        ("site_web", "Site web"),
+        ("horaires", "Horaires"),
+    )
 }
 AUDIT_LABELS = {
     "partner.edit": "Modification d'un partenaire",
@@ -114,12 +118,29 @@ def data_changed() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local admin paths are valid after sign-in (no open redirect)."""
-    if target:
+    """Only local admin paths are valid after sign-in: no open redirect, and no control
+    character or backslash (a CR/LF cannot go in a ``Location`` header, browsers read
+    ``\\`` as ``/``)."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin"):
+        segments = parts.path.split("/")
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and (parts.path == "/admin" or parts.path.startswith("/admin/"))
+            and ".." not in segments
+        ):
             return target
     return url_for("admin.dashboard")
+
+
+def _stored_filename(name: str) -> str:
+    """An uploaded file's name made safe to save: ASCII, and short enough for any file
+    system (255 bytes), keeping its extension."""
+    name = secure_filename(name)
+    suffix = "".join(Path(name).suffixes[-2:])[:16]
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    return f"{stem[:100]}{suffix}" if stem else ""
 
 
 def _client_ip() -> str:
@@ -579,35 +600,53 @@ def merge_review(decision_id: int):
 def import_new():
     errors: list[tuple[str, str]] = []
     report: dict[str, Any] | None = None
-    form = {"source": "", "dry_run": True}
+    form = {"source": "", "dry_run": True, "partial": False, "mass_archive": False}
     if request.method == "POST":
         upload = request.files.get("fichier")
         form = {
             "source": (request.form.get("source") or "").strip()[:64],
             "dry_run": request.form.get("dry_run") == "1",
+            "partial": request.form.get("partiel") == "1",
+            "mass_archive": request.form.get("archivage_massif") == "1",
         }
-        filename = secure_filename(upload.filename or "") if upload else ""
+        filename = _stored_filename(upload.filename or "") if upload else ""
         if not upload or not filename:
             errors.append(("fichier", "Choisissez le fichier à importer."))
         elif Path(filename).suffix.lower() not in (".csv", ".json", ".txt", ".tsv", ".gz"):
             errors.append(("fichier", "Format non pris en charge : fichier CSV ou JSON attendu."))
         if not errors:
-            report = _run_import(upload, filename, form["source"] or None, form["dry_run"], errors)
+            report = _run_import(upload, filename, form, errors)
     return (
         render_template("admin/import_new.html", errors=errors, form=form, report=report),
         400 if errors else 200,
     )
 
 
-def _run_import(upload, filename: str, source: str | None, dry_run: bool, errors: list) -> Any:
-    from ..importers import run_import
+def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> Any:
+    from ..importers import MassArchiveRefused, run_import
 
     s = db.get_session()
+    dry_run = form["dry_run"]
     with tempfile.TemporaryDirectory(prefix="relais-import-") as tmp:
         path = Path(tmp) / filename
         upload.save(path)
         try:
-            result = run_import(s, path, source=source, dry_run=dry_run, user_id=current_user().id)
+            result = run_import(
+                s,
+                path,
+                source=form["source"] or None,
+                dry_run=dry_run,
+                archive_missing=not form["partial"],
+                max_archive_share=(
+                    None if form["mass_archive"] else current_app.config["IMPORT_MAX_ARCHIVE_SHARE"]
+                ),
+                user_id=current_user().id,
+            )
+        except MassArchiveRefused as exc:
+            s.rollback()
+            partial, force = "cochez « Import partiel »", "cochez « Confirmer l'archivage »"
+            errors.append(("partiel", exc.explain(partial, force)))
+            return None
         except RelaisError as exc:
             s.rollback()
             errors.append(("fichier", exc.message))

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from .commands import import_command, import_paths
 from .formats import FORMATS, by_name
-from .pipeline import detect_format, run_import, source_from_stem
+from .pipeline import MassArchiveRefused, detect_format, run_import, source_from_stem
 from .report import ImportReport
 
 __all__ = [
     "FORMATS",
     "ImportReport",
+    "MassArchiveRefused",
     "by_name",
     "detect_format",
     "import_command",

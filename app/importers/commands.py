@@ -20,6 +20,11 @@ from .pipeline import run_import
 log = logging.getLogger(__name__)
 
 
+def max_archive_share() -> float:
+    """The share of a source an import may archive without being told to (a setting)."""
+    return current_app.config["IMPORT_MAX_ARCHIVE_SHARE"]
+
+
 @click.command("import")
 @click.argument("path")
 @click.option(
@@ -41,6 +46,11 @@ log = logging.getLogger(__name__)
     help="N'archive pas les fiches de la source absentes du fichier (import partiel).",
 )
 @click.option(
+    "--allow-mass-archive",
+    is_flag=True,
+    help="Archive les fiches absentes même au-delà de IMPORT_MAX_ARCHIVE_SHARE de la source.",
+)
+@click.option(
     "--geocoder",
     type=click.Choice(["ban"]),
     default=None,
@@ -57,6 +67,7 @@ def import_command(
     source: str | None,
     dry_run: bool,
     no_archive: bool,
+    allow_mass_archive: bool,
     geocoder: str | None,
     as_json: bool,
     limit: int,
@@ -72,6 +83,7 @@ def import_command(
                 source=source,
                 dry_run=dry_run,
                 archive_missing=not no_archive,
+                max_archive_share=None if allow_mass_archive else max_archive_share(),
                 progress=True,
                 address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
                 workers=min(2, os.cpu_count() or 1),
@@ -111,7 +123,7 @@ def import_paths(paths, *, echo=click.echo) -> int:
     for path in files:
         try:
             with session_scope(current_app) as session:
-                report = run_import(session, path)
+                report = run_import(session, path, max_archive_share=max_archive_share())
         except ImportFailed as exc:
             failures += 1
             echo(f"Erreur : {path.name} : {exc.message}")

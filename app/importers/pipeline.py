@@ -45,7 +45,7 @@ from .formats.base import Context, Parsed, RowError, trimmed
 from .formats.csv_sources import FranceTravail
 from .normalize import date_from_filename, fold
 from .parallel import ordered_map
-from .reader import check_not_binary, detect_encoding, head, sniff_delimiter
+from .reader import check_not_binary, detect_encoding, excel_separator, head, sniff_delimiter
 from .report import ImportReport
 from .resolve import Resolver
 
@@ -157,6 +157,45 @@ def fetch(url: str) -> Path:
     return target
 
 
+# Below this many records to archive, an import is never refused as a mass archive.
+MASS_ARCHIVE_MIN = 10
+
+
+class MassArchiveRefused(ImportFailed):
+    """The import would archive more than the allowed share of its source (nothing written)."""
+
+    code = "archivage_massif"
+
+    def __init__(self, source: str, missing: int, total: int, share: float):
+        self.source, self.missing, self.total, self.share = source, missing, total, share
+        super().__init__(self.explain("--no-archive", "--allow-mass-archive"))
+
+    def explain(self, partial: str, force: str) -> str:
+        """The French message, naming how to import partially and how to force (CLI or form)."""
+        return (
+            f"L'import archiverait {self.missing} des {self.total} fiches de la source "
+            f"« {self.source} » ({self.missing / self.total:.0%}), plus que la part admise "
+            f"({self.share:.0%}, réglage IMPORT_MAX_ARCHIVE_SHARE) : rien n'a été enregistré. "
+            f"Si le fichier ne contient qu'une partie de la source, importez-le sans archivage "
+            f"({partial}) ; si ces fiches ont vraiment disparu de la source, confirmez "
+            f"l'archivage ({force})."
+        ).replace("%", " %")
+
+
+NUL_IN_ROW = "caractère nul (octet 0) dans la ligne : ligne rejetée, corrigez le fichier"
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a raw record holds a NUL character in any key or text, at any depth."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def detect_format(path: Path, display_name: str) -> Format:
     """The format of a file, from its first bytes (JSON keys or CSV headers)."""
     sample = head(path)
@@ -173,7 +212,8 @@ def detect_format(path: Path, display_name: str) -> Format:
             "(clé « service »), ni export data·inclusion (structures ou services). "
             "Précisez --format si besoin."
         )
-    delimiter = sniff_delimiter(text[:20000])
+    delimiter, text = excel_separator(text)
+    delimiter = delimiter or sniff_delimiter(text[:20000])
     try:
         headers = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (StopIteration, csv.Error):
@@ -335,8 +375,13 @@ def run_import(
     commit: bool = True,
     address_geocoder: Any = None,
     workers: int = 1,
+    max_archive_share: float | None = None,
 ) -> ImportReport:
     """Import one file or http(s) URL into the database; see ``docs/import.md``.
+
+    ``max_archive_share`` (the ``IMPORT_MAX_ARCHIVE_SHARE`` setting; None: no limit) refuses,
+    with :class:`MassArchiveRefused`, an import that would archive more than that share of
+    its source's records (a partial file imported as a full one).
 
     The run is one transaction: committed at the end (unless ``commit`` is False), rolled
     back on any error and in ``dry_run`` (which still computes the full report). Raises
@@ -385,6 +430,7 @@ def run_import(
                     taxonomy,
                     address_geocoder,
                     workers,
+                    max_archive_share,
                 ).execute(archive_missing=archive_missing, progress=progress, user_id=user_id)
         except BaseException:
             session.rollback()
@@ -421,8 +467,10 @@ class _Run:
         taxonomy: Any,
         address_geocoder: Any = None,
         workers: int = 1,
+        max_archive_share: float | None = None,
     ):
         self.session = session
+        self.max_archive_share = max_archive_share
         self.fmt = fmt
         self.source = source
         self.path = path
@@ -547,6 +595,9 @@ class _Run:
             return Prepared(error=str(exc))
         except Exception as exc:  # one bad row never stops the others
             return Prepared(error=_unexpected(line, exc), unexpected=True)
+        if _holds_nul(raw):  # PostgreSQL text cannot store it; SQLite would keep it silently
+            parsed.source_id = parsed.source_id.replace("\x00", "")
+            return Prepared(parsed=parsed, error=NUL_IN_ROW)
         if not parsed.source_id:
             return Prepared(parsed=parsed)
         try:
@@ -894,6 +945,18 @@ class _Run:
             session.expunge(p)
         self._update(Partner, rows)
 
+    def _refuse_mass_archive(self, missing: int) -> None:
+        share = self.max_archive_share
+        if share is None or missing < MASS_ARCHIVE_MIN:
+            return
+        total = sum(
+            1
+            for (source, _), row in self.by_key.items()
+            if source == self.source and not row.archived
+        )
+        if missing > share * total:
+            raise MassArchiveRefused(self.source, missing, total, share)
+
     def _same_kind(self, rows: list[Any]) -> list[Any]:
         """data·inclusion publishes structures and services in separate files: a file of
         one kind only archives missing records of that kind."""
@@ -931,6 +994,7 @@ class _Run:
         missing = self._same_kind(missing)
         if not missing:
             return
+        self._refuse_mass_archive(len(missing))
         for chunk in _chunks([r.id for r in missing]):
             self.session.execute(
                 update(PartnerSource).where(PartnerSource.id.in_(chunk)).values(archived=True)
@@ -970,4 +1034,11 @@ def formats_help() -> str:
     return ", ".join(f.name for f in FORMATS)
 
 
-__all__ = ["ImportReport", "detect_format", "formats_help", "run_import", "source_from_stem"]
+__all__ = [
+    "ImportReport",
+    "MassArchiveRefused",
+    "detect_format",
+    "formats_help",
+    "run_import",
+    "source_from_stem",
+]

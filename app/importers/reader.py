@@ -148,6 +148,14 @@ def sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+def excel_separator(text: str) -> tuple[str | None, str]:
+    """Excel's optional first line ``sep=;``: (its separator, the text after it), else
+    (None, the text)."""
+    if m := _EXCEL_SEP.match(text):
+        return m[1], text[m.end() :]
+    return None, text
+
+
 @dataclass
 class CsvTable:
     headers: list[str]
@@ -169,8 +177,8 @@ def read_csv(path: Path) -> CsvTable:
     lines = iter(stream)
     first = next(lines, "").lstrip("\ufeff")
     skipped = 0
-    if m := _EXCEL_SEP.match(start):  # Excel's "sep=;" first line
-        delimiter, skipped = m[1], 1
+    if sep := excel_separator(start)[0]:
+        delimiter, skipped = sep, 1
     else:
         delimiter = sniff_delimiter(start[:20000])
         if first:

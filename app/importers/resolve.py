@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..text_limits import MAX_LENGTH, capped
 from .formats.base import Format, Parsed, RowError
 from .normalize import (
     clean,
@@ -125,25 +126,27 @@ class Resolver:
             # A data·inclusion service without an address takes its structure's.
             loc = Location(None, "", "", None, None, None, None, None, False)
         out: dict[str, Any] = {
-            "nom": truncate(nom, 300),
+            "nom": truncate(nom, MAX_LENGTH["nom"]),
             "nom_quality": f.get("nom_quality", 1),
             "type_code": self.type_code(f, nom),
-            "adresse": truncate(clean(f.get("adresse")), 300),
-            "complement_adresse": truncate(clean(f.get("complement_adresse")), 300),
+            "adresse": truncate(clean(f.get("adresse")), MAX_LENGTH["adresse"]),
+            "complement_adresse": truncate(
+                clean(f.get("complement_adresse")), MAX_LENGTH["complement_adresse"]
+            ),
             "code_postal": loc.code_postal,
             "code_insee": loc.code_insee,
-            "commune_nom": truncate(loc.commune_nom, 100),
+            "commune_nom": truncate(loc.commune_nom, MAX_LENGTH["commune_nom"]),
             "departement": loc.departement,
             "region": loc.region,
             "epci": loc.epci,
             "lat": round(loc.lat, 6) if loc.lat is not None else None,
             "lon": round(loc.lon, 6) if loc.lon is not None else None,
             "coords_exact": loc.coords_exact,
-            "telephone": truncate(f.get("telephone") or "", 100),
-            "email": truncate(f.get("email") or "", 200),
-            "site_web": truncate(f.get("site_web") or "", 500),
-            "horaires": f.get("horaires") or "",
-            "description": f.get("description") or "",
+            "telephone": truncate(f.get("telephone") or "", MAX_LENGTH["telephone"]),
+            "email": truncate(f.get("email") or "", MAX_LENGTH["email"]),
+            "site_web": truncate(f.get("site_web") or "", MAX_LENGTH["site_web"]),
+            "horaires": capped("horaires", f.get("horaires") or "", parsed.warnings),
+            "description": capped("description", f.get("description") or "", parsed.warnings),
             "siret": f["siret"] if _is_siret(f.get("siret")) else None,
         }
         updated = f.get("source_updated_at")

@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -23,9 +22,9 @@ from werkzeug.datastructures import MultiDict
 
 from recommender.errors import RelaisError, UnknownCommune
 
-from .. import db, services
-from ..models import CorrectionRequest
+from .. import services
 from . import formatting, vocab
+from . import report as report_form
 
 bp = Blueprint("pages", __name__)
 bp.record_once(lambda state: formatting.install(state.app))
@@ -387,8 +386,7 @@ def orientation():
 # --------------------------------------------------------------------------- partner page
 
 
-@bp.get("/partenaires/<partner_id>")
-def partner(partner_id: str):
+def _partner_page(partner_id: str, report: dict[str, str], errors: list, sent: bool = False):
     data = services.get_partner(partner_id)
     row = services.get_partner_row(partner_id)
     return render_template(
@@ -399,15 +397,28 @@ def partner(partner_id: str):
         fresh=formatting.freshness(data),
         frein_labels=vocab.frein_labels(),
         public_labels=vocab.public_labels(),
-        report={"message": "", "contact": ""},
-        report_errors=[],
+        report=report,
+        report_errors=errors,
+        report_sent=sent,
+        report_token=report_form.form_token(row.id),
         points=map_points([data]),
     )
 
 
+@bp.get("/partenaires/<partner_id>")
+def partner(partner_id: str):
+    sent = request.args.get("signalement") == "envoye"
+    return _partner_page(partner_id, {"message": "", "contact": ""}, [], sent)
+
+
 @bp.post("/partenaires/<partner_id>/signaler")
 def report_error(partner_id: str):
+    """Record a report, then 303 to the page showing its confirmation (no session, no flash).
+
+    A double submit gets the same answer and records nothing more.
+    """
     row = services.get_partner_row(partner_id)
+    report_form.check_csrf(row.id)
     message = (request.form.get("message") or "").strip()
     contact = (request.form.get("contact") or "").strip()
     errors = []
@@ -418,32 +429,17 @@ def report_error(partner_id: str):
     if len(contact) > MAX_FIELD:
         errors.append(("contact", f"Le contact ne doit pas dépasser {MAX_FIELD} caractères."))
     if errors:
-        data = services.get_partner(partner_id)
-        return (
-            render_template(
-                "pages/partner.html",
-                p=data,
-                row=row,
-                sources=row.sources,
-                fresh=formatting.freshness(data),
-                frein_labels=vocab.frein_labels(),
-                public_labels=vocab.public_labels(),
-                report={"message": message[: MAX_REPORT * 2], "contact": contact[:MAX_FIELD]},
-                report_errors=errors,
-                points=map_points([data]),
-            ),
-            400,
-        )
-    session = db.get_session()
-    session.add(CorrectionRequest(partner_id=row.id, message=message, contact=contact))
-    session.commit()
-    current_app.logger.info("Signalement reçu pour le partenaire %s", row.id)
-    flash(
-        "Merci : votre signalement a été transmis. L'équipe vérifiera ces informations "
-        "et corrigera la fiche si nécessaire.",
-        "success",
+        kept = {"message": message[: MAX_REPORT * 2], "contact": contact[:MAX_FIELD]}
+        return _partner_page(partner_id, kept, errors), 400
+    report_form.check_rate_limit()
+    if report_form.record(row.id, message, contact):
+        current_app.logger.info("Signalement reçu pour le partenaire %s", row.id)
+    return redirect(
+        url_for(
+            "pages.partner", partner_id=row.id, signalement="envoye", _anchor="signalement-envoye"
+        ),
+        303,
     )
-    return redirect(url_for("pages.partner", partner_id=row.id, _anchor="signaler"), 303)
 
 
 @bp.get("/partenaires/")

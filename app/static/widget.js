@@ -62,10 +62,13 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
-  function api(path, params) {
+  // A person's need and commune go in a POST body (never in an address, which logs keep).
+  function api(path, params, body) {
     var url = new URL(base + path);
     Object.keys(params || {}).forEach(function (k) { if (params[k] !== "" && params[k] != null) url.searchParams.set(k, params[k]); });
-    return fetch(url.toString(), { headers: { Accept: "application/json" }, credentials: "omit" }).then(function (r) {
+    var init = { headers: { Accept: "application/json" }, credentials: "omit" };
+    if (body) { init.method = "POST"; init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(url.toString(), init).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) { var e = new Error((body.error && body.error.message) || "Le service Relais ne répond pas."); e.body = body; throw e; }
         return body;
@@ -222,8 +225,9 @@
     status.className = "st";
     if (!commune) { status.textContent = "Indiquez une commune pour voir les partenaires les plus proches."; input.focus(); return; }
     status.textContent = "Recherche en cours…";
-    api("/api/v1/partners", { frein: select.value, commune: commune, per_page: conf.limit }).then(function (b) {
-      var res = b.results || [];
+    api("/api/v1/recommendations", null, { freins: [select.value], commune: commune, limit: conf.limit }).then(function (b) {
+      var block = (b.freins || [])[0] || {};
+      var res = (block.results || []).map(function (r) { var p = r.partner || {}; p.distance_km = r.distance_km; return p; });
       var where = b.location ? " près de " + b.location.nom + " (" + b.location.departement + ")" : "";
       status.textContent = res.length ? res.length + (res.length > 1 ? " partenaires" : " partenaire") + where + "." : "Aucun partenaire trouvé" + where + ".";
       res.forEach(function (p) { list.appendChild(card(p)); });

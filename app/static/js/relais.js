@@ -267,8 +267,18 @@
     });
   }
 
+  /* ---------------------------------------------------------------- forms sent once */
+  function initSubmitOnce() {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("button[type='submit']").forEach(function (b) { b.disabled = true; });
+      });
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-autocomplete]").forEach(initAutocomplete);
+    initSubmitOnce();
     initMap(document);
     initSearch();
     initPrint();
