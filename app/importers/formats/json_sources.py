@@ -229,7 +229,10 @@ class DataInclusion(Format):
             ),
             "source_updated_at": date_maj,
         }
+        # v1 networks, then the v0 typology (``CCAS``, ``CHRS``…): one table reads both.
         reseaux = [clean(r) for r in raw.get("reseaux_porteurs") or [] if clean(r)]
+        if typologie := clean(raw.get("typologie")):
+            reseaux.append(typologie)
         if reseaux:
             fields["source_type"] = reseaux
         source = clean(raw.get("source"))
