@@ -10,7 +10,8 @@ import pytest
 
 from app import create_app, db
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from .shared_data import SHARED_DATA, partner_files
+
 _db_numbers = itertools.count()
 
 
@@ -86,17 +87,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-REAL_FILES = (
-    "france_services_2024-08.csv",
-    "france_travail_agences_2024-01.csv",
-    "siae_2021-11.csv",
-    "annuaire_services_publics_2016-02.csv",
-    "auto_ecoles_sociales_liste_manuelle.csv",
-    "dila_annuaire_extrait_2022.json",
-    "dila_annuaire_extrait_2023.json",
-)
-
-
 @pytest.fixture(scope="session")
 def real_app(tmp_path_factory, shared_data, postgres):
     """One app per test session with every shared partner file and the shipped mairies loaded.
@@ -127,7 +117,7 @@ def real_app(tmp_path_factory, shared_data, postgres):
     db.upgrade(app.extensions["relais.engine"])
     with app.app_context():
         files = [SHIPPED_PARTNERS / "mairies.csv.gz"]
-        files += [shared_data / "partners" / name for name in REAL_FILES]
+        files += partner_files(shared_data / "partners")
         for path in files:
             with db.session_scope() as session:
                 run_import(session, path)

@@ -10,6 +10,8 @@ import pytest
 from app.importers import by_name, detect_format, source_from_stem
 from app.importers.dedup import DedupIndex
 from app.importers.formats.base import Context
+from app.importers.formats.data_inclusion_services import thematiques_of
+from app.importers.formats.finess import finess_address, repair_commune_code, repair_finess
 from app.importers.formats.generic import (
     declared_freins,
     map_headers,
@@ -36,6 +38,8 @@ from app.importers.resolve import CHEFS_LIEUX, TypeGuesser
 from recommender.errors import ImportFailed
 from recommender.taxonomy import default_taxonomy
 from recommender.text import fold as reference_fold
+
+from .shared_data import partner_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "referentiels"
@@ -235,6 +239,9 @@ def test_broken_json_is_a_french_error(tmp_path):
         ("dila_mini.json", "dila-annuaire"),
         ("data_inclusion_structures.json", "data-inclusion"),
         ("data_inclusion_services.json", "data-inclusion"),
+        ("data_inclusion_services_api.json", "data-inclusion-services"),
+        ("data_inclusion_v0_mini.json", "data-inclusion"),
+        ("finess_mini.csv", "finess"),
     ],
 )
 def test_formats_are_detected(fixture, expected):
@@ -242,6 +249,8 @@ def test_formats_are_detected(fixture, expected):
 
 
 def test_shared_files_are_detected(shared_data):
+    """Every file of the folder is recognised by its content; those known here by name must
+    get their own format (a new file needs no entry to be tested)."""
     expected = {
         "france_services_2024-08.csv": "france-services",
         "france_travail_agences_2024-01.csv": "france-travail",
@@ -250,9 +259,15 @@ def test_shared_files_are_detected(shared_data):
         "auto_ecoles_sociales_liste_manuelle.csv": "generic-csv",
         "dila_annuaire_extrait_2022.json": "dila-annuaire",
         "dila_annuaire_extrait_2023.json": "dila-annuaire",
+        "data_inclusion_v0_structures_2023-01.json": "data-inclusion",
+        "data_inclusion_v1_services_lille_2026-04.json": "data-inclusion-services",
+        "esat_finess_2026.csv": "finess",
     }
-    for name, fmt in expected.items():
-        assert detect_format(shared_data / "partners" / name, name).name == fmt
+    files = partner_files(shared_data / "partners")
+    assert files
+    for path in files:
+        fmt = detect_format(path, path.name).name
+        assert fmt == expected.get(path.name, fmt), path.name
 
 
 def test_shipped_mairies_file_is_readable():
@@ -373,3 +388,30 @@ def test_declared_freins_cells():
         "sante",
         "garde-d-enfants",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "departement", "expected"),
+    [
+        ("1047", "01", "01047"),
+        ("20004", "2A", "2A004"),
+        ("2B033", "2B", "2B033"),
+        ("97411", "974", "97411"),
+    ],
+)
+def test_finess_commune_codes_are_repaired(value, departement, expected):
+    assert repair_commune_code(value, departement) == expected
+
+
+def test_finess_numbers_and_addresses():
+    assert repair_finess("10008951") == "010008951" and repair_finess("2A0002861") == "2A0002861"
+    assert finess_address("385   ALL DU PRUNNUS") == "385 allée du Prunnus"
+    assert finess_address("   ZA LES LAURONS") == "ZA les Laurons"
+    assert finess_address("    ") == ""
+
+
+def test_v1_thematiques_may_be_json_text():
+    assert thematiques_of('["numerique--acceder-a-une-connexion-internet"]') == [
+        "numerique--acceder-a-une-connexion-internet"
+    ]
+    assert thematiques_of(["a", " "]) == ["a"] and thematiques_of("[oops") == []

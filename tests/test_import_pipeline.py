@@ -306,6 +306,96 @@ def test_data_inclusion_structures_then_services(app):
     assert again.counts["unchanged"] == 2 and again.counts["archived"] == 0
 
 
+def test_finess_export_repairs_lost_zeros(app):
+    report = run(app, FIXTURES / "finess_mini.csv")
+    assert report.format == "finess" and report.source == "finess"
+    assert report.rows == 4 and balanced(report) and report.counts["created"] == 3
+    assert report.rejections == [
+        {
+            "line": 5,
+            "reason": "identifiant « 600000019 » en double (déjà vu ligne 4)",
+            "source_id": "600000019",
+        }
+    ]
+    ain = partner_of(app, "finess", "010000019")  # "10000019" in the file
+    assert (ain.code_postal, ain.code_insee, ain.departement) == ("01150", "01047", "01")
+    assert ain.nom == "ESAT les Exemples" and ain.type_code == "esat"
+    assert ain.adresse == "12 bis rue de la Gare" and ain.siret == "12345678900012"
+    assert not ain.coords_exact and ain.lat is not None  # the commune's centre
+    assert ain.publics == ["personnes-en-situation-de-handicap"] and "emploi" in ain.freins
+    assert "ASSOCIATION EXEMPLE DE L'AIN" in ain.description and "40 places" in ain.description
+    corse = partner_of(app, "finess", "2A0000019")  # commune "20004": Ajaccio's old number
+    assert (corse.code_insee, corse.commune_nom) == ("2A004", "Ajaccio")
+    assert corse.type_code == "esat" and "secondaire" in corse.description
+    assert run(app, FIXTURES / "finess_mini.csv").counts["unchanged"] == 3
+
+
+def test_data_inclusion_services_without_structures(app):
+    path = FIXTURES / "data_inclusion_services_api.json"
+    report = run(app, path)
+    assert report.format == "data-inclusion-services" and report.source == "data-inclusion"
+    assert report.rows == 4 and balanced(report) and report.counts["rejected"] == 0
+    # Two services of one structure at one point (to a few metres) make one partner.
+    assert report.counts["created"] == 3 and report.counts["merged"] == 1
+    with session_scope(app) as session:
+        partners = {
+            p.nom: p
+            for p in session.scalars(
+                select(Partner).join(PartnerSource).where(PartnerSource.source == "data-inclusion")
+            )
+        }
+        session.expunge_all()
+    assert set(partners) == {
+        "Langues en Oise",
+        "Multi-accueil Les Petits Pas",
+        "Association Toit Picard",
+    }
+    langues = partners["Langues en Oise"]
+    assert langues.type_code == "atelier-sociolinguistique"  # carif-oref's French courses
+    assert langues.freins == ["numerique", "maitrise-du-francais"]
+    assert langues.description.startswith(
+        "Services proposés :\n- Apprendre le français pour travailler\n- Ateliers de conversation"
+    )
+    assert langues.coords_exact and langues.code_insee == "60057"
+    assert partners["Multi-accueil Les Petits Pas"].type_code == "creche"
+    toit = partners["Association Toit Picard"]
+    assert toit.code_insee == "80021" and not toit.coords_exact
+    assert toit.freins == ["logement"]
+
+    again = run(app, path)
+    assert again.counts["unchanged"] == 4 and again.counts["archived"] == 0
+
+
+def test_data_inclusion_v0_ids_are_unique_within_their_source(app):
+    report = run(app, FIXTURES / "data_inclusion_v0_mini.json")
+    assert report.rows == 3 and balanced(report) and report.counts["created"] == 2
+    assert [r["reason"] for r in report.rejections] == [
+        "identifiant « Hinaura--1003 » en double (déjà vu ligne 2)"
+    ]
+    assert partner_of(app, "data-inclusion", "Hinaura--1003").code_insee == "60057"
+    fjt = partner_of(app, "data-inclusion", "siao--1003")
+    assert fjt.code_insee == "80021" and fjt.type_code == "fjt"  # v0 typologie RS_FJT
+
+
+def test_a_file_archives_only_in_the_departements_it_covers(app, tmp_path):
+    head = "id,nom,type,commune,code_postal\n"
+    oise = "O-1,CCAS de Beauvais,ccas,Beauvais,60000\nO-2,CCAS de Creil,ccas,Creil,60100\n"
+    somme = "S-1,CCAS d'Amiens,ccas,Amiens,80000\n"
+    path = tmp_path / "liste.csv"
+    path.write_text(head + oise + somme, encoding="utf-8")
+    assert run(app, path).counts["created"] == 3
+    # An extract of the Oise says nothing of the Somme …
+    path.write_text(head + oise, encoding="utf-8")
+    extract = run(app, path)
+    assert extract.counts["unchanged"] == 2 and extract.counts["archived"] == 0
+    assert any("archivage limité" in note for note in extract.notes)
+    assert partner_of(app, "liste", "S-1").status == "active"
+    # … but one of its records missing from a file of the Oise is archived.
+    path.write_text(head + oise.splitlines()[0] + "\n", encoding="utf-8")
+    assert run(app, path).counts["archived"] == 1
+    assert partner_of(app, "liste", "O-2").status == "archived"
+
+
 def test_a_generic_partner_gets_inferred_freins_after_its_import(app, tmp_path):
     path = tmp_path / "associations.csv"
     path.write_text(

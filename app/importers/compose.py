@@ -86,6 +86,8 @@ def compose(records: list[dict[str, Any]], taxonomy: Any) -> dict[str, Any]:
             out[key] = next((r[key] for r in ranked if r.get(key)), None)
     for key in ("telephone", "email", "site_web", "horaires", "description"):
         out[key] = out[key] or ""
+    if services := sorted({r["service_nom"] for r in ranked if r.get("service_nom")}):
+        out["description"] = _with_services(services, out["description"])
     for key in ("adresse", "complement_adresse", "code_postal", "commune_nom"):
         out[key] = out[key] or ""
     out["coords_exact"] = bool(out["coords_exact"])
@@ -133,6 +135,16 @@ def compose(records: list[dict[str, Any]], taxonomy: Any) -> dict[str, Any]:
     dates = [r["source_updated_at"] for r in ranked if r.get("source_updated_at")]
     out["source_updated_at"] = date.fromisoformat(max(dates)) if dates else None
     return out
+
+
+def _with_services(services: list[str], description: str) -> str:
+    """The services' names above the description: a partner made of services only (a
+    data·inclusion extract without structures) would otherwise show one service's text."""
+    if len(services) == 1:
+        head = f"Service : {services[0]}"
+    else:
+        head = "Services proposés :\n" + "\n".join(f"- {name}" for name in services)
+    return f"{head}\n\n{description}" if description else head
 
 
 _THEMATIQUES_CACHE: dict[tuple[int, tuple[str, ...]], list[str]] = {}

@@ -678,11 +678,14 @@ class _Run:
             Partner.siret,
             Partner.adresse,
             Partner.status,
+            Partner.departement,
         )
+        self.partner_departement: dict[str, str | None] = {}
         for p in self.session.execute(select(*pcols)):
             self.partner_ids.add(p.id)
             self.partner_names[p.id] = p.nom
             self.partner_status[p.id] = p.status
+            self.partner_departement[p.id] = p.departement
             if p.status != "active":
                 continue
             self.index.add(
@@ -717,6 +720,11 @@ class _Run:
         """Services join their structure; other new records merge into an existing partner
         of another source, or create one."""
         by_source_id = {item.source_id: item for item in self.items}
+        # Services whose structure is neither in the file nor known join the first service
+        # of the same structure (already imported, or new in this run).
+        siblings: dict[str, Item] = {
+            item.parent_id: item for item in self.items if item.parent_id and item.status
+        }
         proposals: list[tuple[int, list[Match]]] = []
         candidates: list[Item] = []
         for item in self.new_items:
@@ -730,6 +738,10 @@ class _Run:
                     item.status, item.partner_id = "merged", existing.partner_id
                     item.match = Match(existing.partner_id, "structure", 1.0, None)
                     continue
+                sibling = siblings.get(item.parent_id)
+                if sibling is not None:
+                    item.status, item.parent = "merged", sibling
+                    continue
             if not item.fields.get("code_insee") and item.fields.get("lat") is None:
                 item.status = "rejected"
                 self.report.reject(
@@ -738,6 +750,8 @@ class _Run:
                     item.source_id,
                 )
                 continue
+            if item.parent_id:
+                siblings[item.parent_id] = item
             rec = dict(item.fields)
             rec["_links"] = [
                 self.by_key[link].partner_id for link in item.links if link in self.by_key
@@ -961,7 +975,7 @@ class _Run:
         """data·inclusion publishes structures and services in separate files: a file of
         one kind only archives missing records of that kind."""
         kinds = {bool(i.fields.get("service")) for i in self.items}
-        if self.fmt.name != "data-inclusion" or len(kinds) != 1 or not rows:
+        if not self.fmt.archives_by_kind or len(kinds) != 1 or not rows:
             return rows
         kind = kinds.pop()
         kept = []
@@ -975,6 +989,21 @@ class _Run:
                 if bool(((row.raw or {}).get("fields") or {}).get("service")) == kind
             }
             kept.extend(r for r in chunk if r.id in same)
+        return kept
+
+    def _in_area(self, rows: list[Any]) -> list[Any]:
+        """A file only speaks for the départements it covers: an extract of one département
+        (or one record) does not archive the rest of France."""
+        covered = {i.fields.get("departement") for i in self.items}
+        kept = [r for r in rows if self.partner_departement.get(r.partner_id) in covered]
+        if len(kept) < len(rows):
+            shown = ", ".join(sorted(d for d in covered if d)[:10])
+            more = "…" if len(covered) > 10 else ""
+            self.report.notes.append(
+                f"archivage limité aux {len(covered)} département(s) du fichier "
+                f"({shown}{more}) : {len(rows) - len(kept)} fiche(s) absente(s) d'autres "
+                "départements conservée(s)"
+            )
         return kept
 
     def archive_missing(self) -> None:
@@ -991,7 +1020,7 @@ class _Run:
             for (source, source_id), row in self.by_key.items()
             if source == self.source and source_id not in self.seen_ids and not row.archived
         ]
-        missing = self._same_kind(missing)
+        missing = self._in_area(self._same_kind(missing))
         if not missing:
             return
         self._refuse_mass_archive(len(missing))

@@ -296,9 +296,10 @@ class _JsonStream:
                 raise ValueError(f"« , » ou « ] » attendu ligne {self.line}")
 
 
-def iter_json_records(path: Path, keys: tuple[str, ...]) -> Iterator[tuple[str, int, Any]]:
+def iter_json_records(path: Path, keys: tuple[str, ...] | None) -> Iterator[tuple[str, int, Any]]:
     """``(key, line, item)`` for each item of a top-level array, or of the arrays under ``keys``
-    of a top-level object (``key`` is "" for a top-level array). Streams: memory stays flat."""
+    of a top-level object (every array when ``keys`` is None; ``key`` is "" for a top-level
+    array). Streams: memory stays flat."""
     try:
         binary = open_binary(path)
     except OSError as exc:
@@ -326,7 +327,8 @@ def iter_json_records(path: Path, keys: tuple[str, ...]) -> Iterator[tuple[str, 
                 continue
             key = stream.value()
             stream.expect(":")
-            if isinstance(key, str) and key in keys and stream.peek() == "[":
+            wanted = isinstance(key, str) and (keys is None or key in keys)
+            if wanted and stream.peek() == "[":
                 for line, item in stream.array_items():
                     yield key, line, item
             else:

@@ -174,6 +174,8 @@ class Resolver:
             out["inactive"] = f["inactive"]
         if f.get("service"):
             out["service"] = True
+        if f.get("service_nom"):
+            out["service_nom"] = truncate(clean(f["service_nom"]), 300)
         return out
 
     def _zone_codes(self, f: dict[str, Any]) -> list[str]:

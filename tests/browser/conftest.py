@@ -24,10 +24,10 @@ from werkzeug.serving import make_server
 from app import db
 
 from ..pages_support import add_user, make_app, seed
+from ..shared_data import PARTNERS, partner_files
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "partners"
 DEPARTEMENTS = {"60", "80", "02"}
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -55,38 +55,48 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _subset(source: Path, target: Path, keep) -> None:
+# Columns that tell a CSV row's département (directly, or as the start of a code).
+_DEPARTEMENT_COLUMNS = ("insee_dep", "ET-Département Code", "departement", "department")
+_CODE_COLUMNS = ("code_insee", "insee_com", "ET-Commune Code", "code_postal", "post_code")
+
+
+def _departement(row: dict[str, str]) -> str | None:
+    """The row's département, repairing codes that lost their leading zero; None if unknown."""
+    for column in _DEPARTEMENT_COLUMNS:
+        value = (row.get(column) or "").strip().upper()
+        if (value.isdigit() and len(value) <= 3) or value in ("2A", "2B"):
+            return value.zfill(2)
+    for column in _CODE_COLUMNS:
+        if (value := (row.get(column) or "").strip()) and value[:1].isdigit():
+            return value.zfill(5)[:2]
+    return None
+
+
+def _subset(source: Path, target: Path) -> Path:
+    """The rows of ``source`` in DEPARTEMENTS (rows of no known département are kept)."""
     with (
-        source.open(newline="", encoding="utf-8") as src,
+        source.open(newline="", encoding="utf-8-sig") as src,
         target.open("w", newline="", encoding="utf-8") as dst,
     ):
         reader = csv.DictReader(src)
         writer = csv.DictWriter(dst, fieldnames=reader.fieldnames, quoting=csv.QUOTE_MINIMAL)
         writer.writeheader()
         for row in reader:
-            if keep(row):
+            if _departement(row) in (None, *DEPARTEMENTS):
                 writer.writerow(row)
+    return target
 
 
 def load_real_data(app, workdir: Path) -> list[str]:
-    """Import a few départements of the shared partner files; [] when they are absent."""
-    if not SHARED.is_dir():
-        return []
+    """Import every shared partner file (a new one is loaded the day it appears), CSV files
+    cut to a few départements to keep the session short; [] when the data is absent."""
     from app.importers import run_import
 
     workdir.mkdir(parents=True, exist_ok=True)
-    files = []
-    fs = SHARED / "france_services_2024-08.csv"
-    if fs.exists():
-        files.append(workdir / fs.name)
-        _subset(fs, files[-1], lambda r: r.get("insee_dep") in DEPARTEMENTS)
-    annuaire = SHARED / "annuaire_services_publics_2016-02.csv"
-    if annuaire.exists():
-        files.append(workdir / annuaire.name)
-        _subset(annuaire, files[-1], lambda r: (r.get("code_insee") or "")[:2] in DEPARTEMENTS)
-    auto = SHARED / "auto_ecoles_sociales_liste_manuelle.csv"
-    if auto.exists():
-        files.append(auto)
+    files = [
+        _subset(path, workdir / path.name) if path.suffix.lower() == ".csv" else path
+        for path in partner_files(PARTNERS)
+    ]
     with app.app_context():
         for path in files:
             with db.session_scope(app) as session:

@@ -6,6 +6,8 @@ from recommender.errors import ImportFailed
 
 from .base import Context, Format, Parsed, RowError
 from .csv_sources import AnnuaireServicePublic, FranceServices, FranceTravail, Mairies, Siae
+from .data_inclusion_services import DataInclusionServices
+from .finess import FinessEtablissements
 from .generic import GenericCsv
 from .json_sources import DataInclusion, DilaAnnuaire
 
@@ -15,7 +17,9 @@ FORMATS: tuple[Format, ...] = (
     Siae(),
     AnnuaireServicePublic(),
     Mairies(),
+    FinessEtablissements(),
     DilaAnnuaire(),
+    DataInclusionServices(),
     DataInclusion(),
     GenericCsv(),
 )

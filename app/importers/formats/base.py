@@ -65,6 +65,8 @@ class Format:
     kind: ClassVar[str] = "csv"
     # Full re-import by default: records missing from the file get archived.
     full_snapshot: ClassVar[bool] = True
+    # Structures and services come in separate files: a file archives its own kind only.
+    archives_by_kind: ClassVar[bool] = False
 
     def sniff_csv(self, headers: set[str]) -> bool:
         return False

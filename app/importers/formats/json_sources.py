@@ -158,6 +158,14 @@ def data_inclusion_zone(item: dict[str, Any]) -> tuple[str | None, list[str], li
     return None, [], []
 
 
+def data_inclusion_key(source: str, ident: str) -> str:
+    """A data·inclusion id is unique within its ``source`` only (schema v0 and v1): the key is
+    ``source--id``, the form v1 exports already use (``dora--s1`` stays as is)."""
+    if not source or not ident or ident.startswith(f"{source}--"):
+        return ident
+    return f"{source}--{ident}"
+
+
 class DataInclusion(Format):
     name = "data-inclusion"
     label = "data·inclusion v1 (structures et services)"
@@ -165,6 +173,7 @@ class DataInclusion(Format):
     taxonomy_source = "data-inclusion"
     duplicate_ids = "reject"
     kind = "json"
+    archives_by_kind = True
 
     def sniff_json(self, sample: str) -> bool:
         return '"date_maj"' in sample and ('"nom"' in sample or '"structure_id"' in sample)
@@ -211,16 +220,25 @@ class DataInclusion(Format):
             "telephone": normalize_phone(raw.get("telephone")),
             "email": email,
             "site_web": normalize_url(raw.get("site_web") or raw.get("lien_source")),
-            "horaires": osm_opening_hours(raw.get("horaires_accueil")),
-            "description": clean_multiline(raw.get("description")),
+            # Schema v0 names them ``horaires`` and ``presentation_detail/resume``.
+            "horaires": osm_opening_hours(raw.get("horaires_accueil") or raw.get("horaires")),
+            "description": clean_multiline(
+                raw.get("description")
+                or raw.get("presentation_detail")
+                or raw.get("presentation_resume")
+            ),
             "source_updated_at": date_maj,
         }
+        # v1 networks, then the v0 typology (``CCAS``, ``CHRS``…): one table reads both.
         reseaux = [clean(r) for r in raw.get("reseaux_porteurs") or [] if clean(r)]
+        if typologie := clean(raw.get("typologie")):
+            reseaux.append(typologie)
         if reseaux:
             fields["source_type"] = reseaux
+        source = clean(raw.get("source"))
         parent = None
         if is_service:
-            parent = clean(raw.get("structure_id"))
+            parent = data_inclusion_key(source, clean(raw.get("structure_id")))
             fields["service"] = True
             thematiques = [clean(t) for t in raw.get("thematiques") or [] if clean(t)]
             fields["thematiques"] = thematiques
@@ -249,4 +267,5 @@ class DataInclusion(Format):
             ]
             if extra := "\n".join(p for p in precisions if p):
                 fields["description"] = "\n".join(x for x in (fields["description"], extra) if x)
-        return Parsed(line, clean(raw.get("id")), trimmed(raw), fields, warnings, [], parent)
+        uid = data_inclusion_key(source, clean(raw.get("id")))
+        return Parsed(line, uid, trimmed(raw), fields, warnings, [], parent)
