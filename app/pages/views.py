@@ -251,6 +251,7 @@ def search():
         pages=pages_window(page, last_page),
         link=link,
         toggle_frein=toggle_frein,
+        active_filters=len(freins) + bool(form["type"]),
         points=map_points(result["results"]) if result else [],
     )
 
