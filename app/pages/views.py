@@ -471,4 +471,5 @@ def partners_index():
 
 @bp.get("/a-propos")
 def about():
-    return render_template("pages/about.html")
+    contact = (current_app.config.get("RELAIS_CONTACT_EMAIL") or "").strip()
+    return render_template("pages/about.html", contact_email=contact)
