@@ -156,6 +156,10 @@ class MergeDecision(Base):
     distance_km: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when an admin undid the merge: the record then has a partner of its own, and
+    # keeps it on later imports (an imported record is matched once, at its first import).
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_partner_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Base):
