@@ -120,6 +120,27 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    @property
+    def error(self) -> str | None:
+        """Why the import failed (French), ``None`` for a run that went through.
+
+        A failed run keeps ``report = {"statut": "echec", "erreur": reason}`` (no column
+        needed: the report is already the run's free-form record)."""
+        report = self.report or {}
+        return report.get("erreur") if report.get("statut") == IMPORT_FAILED else None
+
+    @property
+    def status(self) -> str:
+        """« Échec », « Simulation », « Enregistré » or « En cours », as the history shows it."""
+        if self.error is not None:
+            return "Échec"
+        if self.finished_at is None:
+            return "En cours"
+        return "Simulation" if self.dry_run else "Enregistré"
+
+
+IMPORT_FAILED = "echec"
+
 
 class MergeDecision(Base):
     """Why a source record was attached to an existing partner (reviewable by an admin)."""
@@ -136,6 +157,10 @@ class MergeDecision(Base):
     distance_km: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when an admin undid the merge: the record then has a partner of its own, and
+    # keeps it on later imports (an imported record is matched once, at its first import).
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_partner_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Base):

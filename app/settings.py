@@ -156,6 +156,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Durée de validité, en secondes, d'un jeton de formulaire.",
     ),
     Setting(
+        "RELAIS_CONTACT_EMAIL",
+        "",
+        "Adresse électronique de l'exploitant, affichée dans la déclaration d'accessibilité "
+        "(`/a-propos`) pour signaler un défaut d'accessibilité ; vide : la page le dit.",
+        env=True,
+    ),
+    Setting(
         "WIDGET_FRAME_ANCESTORS",
         "*",
         "Sites autorisés à intégrer `/widget` dans une iframe (directive CSP frame-ancestors).",

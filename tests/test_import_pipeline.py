@@ -43,6 +43,13 @@ def counts(app) -> tuple[int, int, int, int]:
         )
 
 
+def failed_runs(app) -> list[str]:
+    with session_scope(app) as session:
+        return [
+            r.error for r in session.scalars(select(ImportRun).order_by(ImportRun.id)) if r.error
+        ]
+
+
 def balanced(report) -> bool:
     c = report.counts
     return c["created"] + c["merged"] + c["rejected"] + c["unchanged"] + c["updated"] == report.rows
@@ -191,7 +198,12 @@ def test_a_crash_mid_run_leaves_the_database_unchanged(app, monkeypatch):
     monkeypatch.setattr(pipeline._Run, "_insert", boom)
     with pytest.raises(RuntimeError, match="panne simulée"):
         run(app, FIXTURES / "generic_cp1252_semicolon.csv")
-    assert counts(app) == before
+    # Nothing of the run is kept but its failure, in the history (its own transaction).
+    after = counts(app)
+    assert after[:2] == before[:2] and after[3] == before[3] and after[2] == before[2] + 1
+    assert failed_runs(app) == [
+        "Erreur inattendue pendant l'import (détail dans le journal du serveur)."
+    ]
 
 
 def test_an_empty_or_unknown_file_writes_nothing(app, tmp_path):
@@ -201,7 +213,9 @@ def test_an_empty_or_unknown_file_writes_nothing(app, tmp_path):
         run(app, empty)
     with pytest.raises(ImportFailed, match="introuvable"):
         run(app, tmp_path / "absent.csv")
-    assert counts(app) == (0, 0, 0, 0)
+    assert counts(app) == (0, 0, 2, 0)  # only the two failures, in the history
+    reasons = failed_runs(app)
+    assert "aucune ligne" in reasons[0] and "introuvable" in reasons[1]
 
 
 def test_import_run_keeps_the_report(app):
@@ -495,4 +509,6 @@ def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, mo
     before = counts(app)
     with pytest.raises(RuntimeError, match="plus de mémoire"):
         run(app, big_generic_csv, workers=2)
-    assert counts(app) == before
+    after = counts(app)
+    assert after[:2] == before[:2] and after[3] == before[3]
+    assert len(failed_runs(app)) == after[2] - before[2] == 1  # only the failure, kept

@@ -19,23 +19,27 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from werkzeug.utils import secure_filename
 
 from recommender.errors import NotFound, RelaisError
 from recommender.records import ZONE_KINDS
 
 from .. import db, services
+from ..importers.dedup import RULE_LABELS
+from ..importers.unmerge import UnmergeImpossible, undo_merge
 from ..models import (
     AuditLog,
     CorrectionRequest,
     ImportRun,
     MergeDecision,
     Partner,
+    PartnerSource,
     User,
     utcnow,
 )
 from ..pages import formatting, vocab
+from ..pages.views import pages_window
 from ..text_limits import MAX_LENGTH
 from .auth import (
     ROLE_LABELS,
@@ -555,18 +559,106 @@ def correction_treat(request_id: int):
     )
 
 
+MERGES_PER_PAGE = 100
+MERGE_FILTERS = {
+    "a-verifier": MergeDecision.reviewed.is_(False),
+    "verifiees": MergeDecision.reviewed.is_(True) & MergeDecision.undone_at.is_(None),
+    "annulees": MergeDecision.undone_at.is_not(None),
+}
+
+
 @bp.get("/fusions")
 @login_required
 def merges():
-    return _review_list(
-        MergeDecision,
-        {
-            "a-verifier": MergeDecision.reviewed.is_(False),
-            "verifiees": MergeDecision.reviewed.is_(True),
-        },
-        "a-verifier",
-        "admin/merges.html",
+    """Merge decisions of the user's départements, a page at a time, each with the name of
+    the record that was attached (read from its stored source row)."""
+    s = db.get_session()
+    statut = request.args.get("statut", "a-verifier")
+    query = current_scope().filter(
+        select(MergeDecision, Partner).join(Partner, Partner.id == MergeDecision.partner_id)
     )
+    if statut in MERGE_FILTERS:
+        query = query.where(MERGE_FILTERS[statut])
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    last_page = max(1, -(-total // MERGES_PER_PAGE))
+    try:
+        page = min(max(1, int(request.args.get("page", "1"))), last_page)
+    except ValueError:
+        page = 1
+    rows = s.execute(
+        query.order_by(MergeDecision.id.desc())
+        .offset((page - 1) * MERGES_PER_PAGE)
+        .limit(MERGES_PER_PAGE)
+    ).all()
+    incoming = _incoming_names([d for d, _p in rows])
+    return render_template(
+        "admin/merges.html",
+        rows=rows,
+        statut=statut,
+        incoming=incoming,
+        rule_labels=RULE_LABELS,
+        total=total,
+        page=page,
+        last_page=last_page,
+        first=(page - 1) * MERGES_PER_PAGE + 1,
+        last=(page - 1) * MERGES_PER_PAGE + len(rows),
+        pages=pages_window(page, last_page),
+    )
+
+
+def _incoming_names(decisions: list[MergeDecision]) -> dict[int, str]:
+    """The name each decision's record had in its source (its stored fields, or the raw
+    record's ``nom``), by decision id; missing when the source row is gone."""
+    if not decisions:
+        return {}
+    keys = {(d.source, d.source_id) for d in decisions}
+    rows = db.get_session().execute(
+        select(PartnerSource.source, PartnerSource.source_id, PartnerSource.raw).where(
+            tuple_(PartnerSource.source, PartnerSource.source_id).in_(list(keys))
+        )
+    )
+    names: dict[tuple[str, str], str] = {}
+    for source, source_id, raw in rows:
+        raw = raw if isinstance(raw, dict) else {}
+        fields = raw.get("fields") if isinstance(raw.get("fields"), dict) else {}
+        record = raw.get("record") if isinstance(raw.get("record"), dict) else {}
+        name = fields.get("nom") or record.get("nom") or ""
+        if name:
+            names[(source, source_id)] = str(name)
+    return {
+        d.id: names[(d.source, d.source_id)] for d in decisions if (d.source, d.source_id) in names
+    }
+
+
+@bp.post("/fusions/<int:decision_id>/annuler")
+@login_required
+def merge_undo(decision_id: int):
+    """Give the merged record its own partner again (see ``app.importers.unmerge``)."""
+    s = db.get_session()
+    decision = s.get(MergeDecision, decision_id)
+    if decision is None:
+        raise NotFound("Décision de fusion introuvable.")
+    require_edit(_partner(decision.partner_id))
+    try:
+        new = undo_merge(s, decision)
+    except UnmergeImpossible as exc:
+        s.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.merges", statut="toutes"), 303)
+    audit(
+        "merge.undo",
+        decision.partner_id,
+        {
+            "merge_decision": decision.id,
+            "source": decision.source,
+            "source_id": decision.source_id,
+            "new_partner": new.id,
+        },
+    )
+    s.commit()
+    data_changed()
+    flash(f"Fusion annulée : « {new.nom} » a de nouveau sa propre fiche.", "success")
+    return redirect(url_for("admin.merges", statut="annulees"), 303)
 
 
 def _mark_merge_reviewed(item: MergeDecision) -> str:

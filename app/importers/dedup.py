@@ -236,6 +236,15 @@ class DedupIndex:
 
 
 _RULE_RANK = {"identifiant": 5, "siret": 4, "nom": 3, "adresse": 2, "proximite": 1}
+# What each rule means, for the admin (the codes stay as stored in MergeDecision.rule).
+RULE_LABELS = {
+    "identifiant": "Identifiant de l'autre source",
+    "siret": "Même SIRET",
+    "nom": "Nom proche",
+    "adresse": "Même adresse",
+    "proximite": "Nom générique, même lieu",
+    "structure": "Service de la structure",
+}
 
 
 def _round(d: float | None) -> float | None:

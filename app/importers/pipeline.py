@@ -37,7 +37,15 @@ from sqlalchemy.sql import sqltypes
 
 from recommender.errors import ImportFailed
 
-from ..models import AuditLog, ImportRun, MergeDecision, Partner, PartnerSource, utcnow
+from ..models import (
+    IMPORT_FAILED,
+    AuditLog,
+    ImportRun,
+    MergeDecision,
+    Partner,
+    PartnerSource,
+    utcnow,
+)
 from .compose import OWNED_COLUMNS, compose, from_partner_row
 from .dedup import Candidate, DedupIndex, Match, assign
 from .formats import FORMATS, Format, by_name
@@ -389,16 +397,105 @@ def run_import(
     ``workers=2`` a big file is read on two cores (a forked helper process: for a command,
     not a multi-threaded server).
     """
-    started = time.perf_counter()
     text_path = str(path)
+    remote = bool(re.match(r"^https?://", text_path, re.I))
+    display = (Path(urlparse(text_path).path).name or text_path) if remote else Path(text_path).name
+    try:
+        return _import(
+            session,
+            text_path,
+            display,
+            format=format,
+            source=source,
+            dry_run=dry_run,
+            archive_missing=archive_missing,
+            progress=progress,
+            user_id=user_id,
+            gazetteer=gazetteer,
+            taxonomy=taxonomy,
+            commit=commit,
+            address_geocoder=address_geocoder,
+            workers=workers,
+            max_archive_share=max_archive_share,
+        )
+    except Exception as exc:
+        if not dry_run:
+            reason = exc.message if isinstance(exc, ImportFailed) else UNEXPECTED_FAILURE
+            record_failure(
+                session,
+                filename=display,
+                source=source,
+                format=format,
+                user_id=user_id,
+                reason=reason,
+            )
+        raise
+
+
+UNEXPECTED_FAILURE = "Erreur inattendue pendant l'import (détail dans le journal du serveur)."
+
+
+def record_failure(
+    session: Session,
+    *,
+    filename: str,
+    source: str | None,
+    format: str | None,
+    user_id: int | None,
+    reason: str,
+) -> None:
+    """Keep a failed import in the history (status « échec » and its French reason).
+
+    Written in its own session and transaction: the failed run's rollback, and the
+    caller's, must not erase it. A database that cannot take even this row (unreachable,
+    read-only) is logged, never raised over the import's own error.
+    """
+    session.rollback()
+    now = utcnow()
+    run = ImportRun(
+        source=(source or "")[:64],
+        filename=filename[:500],
+        format=(format or "")[:32],
+        dry_run=False,
+        user_id=user_id,
+        started_at=now,
+        finished_at=now,
+        counts={},
+        report={"statut": IMPORT_FAILED, "erreur": reason},
+    )
+    try:
+        with Session(bind=session.get_bind()) as own:
+            own.add(run)
+            own.commit()
+    except Exception:
+        log.exception("import: the failed run could not be recorded")
+
+
+def _import(
+    session: Session,
+    text_path: str,
+    display: str,
+    *,
+    format: str | None,
+    source: str | None,
+    dry_run: bool,
+    archive_missing: bool,
+    progress: bool,
+    user_id: int | None,
+    gazetteer: Any,
+    taxonomy: Any,
+    commit: bool,
+    address_geocoder: Any,
+    workers: int,
+    max_archive_share: float | None,
+) -> ImportReport:
+    started = time.perf_counter()
     downloaded: Path | None = None
     if re.match(r"^https?://", text_path, re.I):
         downloaded = fetch(text_path)
         local = downloaded
-        display = Path(urlparse(text_path).path).name or text_path
     else:
         local = Path(text_path)
-        display = local.name
         if not local.is_file():
             raise ImportFailed(f"Fichier introuvable : « {text_path} ».")
     try:

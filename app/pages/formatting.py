@@ -271,6 +271,36 @@ def labels(codes: list[str] | None, mapping: dict[str, str]) -> list[str]:
     return [mapping.get(c, c) for c in codes or []]
 
 
+ELIDING = frozenset("aeiouyhàâäéèêëîïôöùûüœæ")
+VOWELS = frozenset("aeiouàâäéèêëîïôöùûüœæ")
+
+
+def de_commune(nom: str | None) -> str:
+    """ "de" before a commune's name, as French writes it: elided before a vowel or an
+    h ("d'Amiens", "d'Hirson"), contracted with the articles "Le" and "Les" ("du Havre",
+    "des Mureaux"); "La" and "L'" stay ("de La Rochelle", "de L'Haÿ-les-Roses").
+
+    An h is taken as mute (most commune names); a y before a vowel is a consonant
+    ("de Yaucourt-Bussus", "d'Yvetot").
+
+    >>> [de_commune(n) for n in ("Beauvais", "Amiens", "Hirson", "Le Havre", "Les Mureaux")]
+    ['de Beauvais', "d'Amiens", "d'Hirson", 'du Havre', 'des Mureaux']
+    >>> de_commune("Yvetot"), de_commune("Yaucourt-Bussus"), de_commune("Évreux")
+    ("d'Yvetot", 'de Yaucourt-Bussus', "d'Évreux")
+    >>> de_commune("La Rochelle"), de_commune("Lens"), de_commune("")
+    ('de La Rochelle', 'de Lens', '')
+    """
+    nom = (nom or "").strip()
+    if not nom:
+        return ""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if nom.startswith(article) and len(nom) > len(article):
+            return contracted + nom[len(article) :]
+    first, second = nom[0].lower(), nom[1:2].lower()
+    elide = (second not in VOWELS) if first == "y" else (first in ELIDING)
+    return f"d'{nom}" if elide else f"de {nom}"
+
+
 def install(app: Flask) -> None:
     filters = {
         "distance": distance,
@@ -285,6 +315,7 @@ def install(app: Flask) -> None:
         "verdict_class": verdict_class,
         "fr_thousands": fr_thousands,
         "labels": labels,
+        "de_commune": de_commune,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(freshness=freshness, approximate=approximate, plural=plural)

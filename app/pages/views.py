@@ -21,6 +21,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from recommender.errors import RelaisError, UnknownCommune
+from recommender.text import fold
 
 from .. import services
 from . import formatting, vocab
@@ -107,9 +108,10 @@ def search_reasons(partner: dict, freins: list[str], form: dict, location: dict 
         elif code in inferred:
             reasons.append(f"Semble répondre au frein « {label} » (déduit de sa description).")
     if location and partner.get("distance_km") is not None:
-        reasons.append(
-            f"Situé {formatting.distance(partner['distance_km'])} de {location.get('nom', '')}."
-        )
+        where = formatting.distance(partner["distance_km"])
+        if where == "sur place":
+            where = "au centre"
+        reasons.append(f"Situé {where} {formatting.de_commune(location.get('nom'))}.")
     if form.get("q"):
         reasons.append(f"Correspond à votre recherche « {form['q']} ».")
     if form.get("public") and form["public"] in (partner.get("publics") or []):
@@ -118,6 +120,19 @@ def search_reasons(partner: dict, freins: list[str], form: dict, location: dict 
     if formatting.approximate(partner):
         reasons.append("Position approximative (centre de la commune) : distance indicative.")
     return reasons
+
+
+def split_alternatives(location: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    """The other communes a typed place could mean, in two groups: ``homonyms`` bear the
+    chosen commune's name (the several Sainte-Marie), ``near`` only resemble what was typed
+    (a typo, a postal code shared by several communes): they are not homonyms."""
+    groups: dict[str, list[dict[str, Any]]] = {"homonyms": [], "near": []}
+    if not location:
+        return groups
+    name = fold(location.get("nom") or "")
+    for alt in location.get("alternatives") or []:
+        groups["homonyms" if fold(alt.get("nom") or "") == name else "near"].append(alt)
+    return groups
 
 
 def map_points(partners: list[dict]) -> list[dict[str, Any]]:
@@ -224,6 +239,7 @@ def search():
         searched=searched,
         result=result,
         location=location,
+        alternatives=split_alternatives(location),
         error=error,
         error_field=error_field,
         suggestions=suggestions,
@@ -234,6 +250,7 @@ def search():
         pages=pages_window(page, last_page),
         link=link,
         toggle_frein=toggle_frein,
+        active_filters=len(freins) + bool(form["type"]),
         points=map_points(result["results"]) if result else [],
     )
 
@@ -368,6 +385,7 @@ def orientation():
         answer=answer,
         plan_summary=_plan_summary(answer) if answer else "",
         plan_ids=plan_ids,
+        alternatives=split_alternatives(answer["location"] if answer else None),
         proposed=proposed,
         fit=fit,
         fit_q=fit_q,
@@ -449,4 +467,5 @@ def partners_index():
 
 @bp.get("/a-propos")
 def about():
-    return render_template("pages/about.html")
+    contact = (current_app.config.get("RELAIS_CONTACT_EMAIL") or "").strip()
+    return render_template("pages/about.html", contact_email=contact)

@@ -117,7 +117,29 @@
         if (open) { e.preventDefault(); close(); }
       }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    // The list is in the page's flow: closing it moves what lies below. A pointer press
+    // elsewhere (the "Rechercher" button) closes it only once the click is done, so the
+    // button does not move between the press and the release.
+    var pressing = false;
+    document.addEventListener("mousedown", function () { pressing = true; }, true);
+    document.addEventListener("mouseup", function () {
+      if (!pressing) return;
+      pressing = false;
+      setTimeout(function () { if (document.activeElement !== input) close(); }, 0);
+    }, true);
+    input.addEventListener("blur", function () { if (!pressing) close(); });
+  }
+
+  /* ---------------------------------------------------------------- filters panel */
+  // "Filtres et carte" is a <details>: closed on a phone (it sits above the form), open on
+  // a wide screen (a side column); a search refreshed in place keeps the reader's choice.
+  var wide = window.matchMedia ? window.matchMedia("(min-width: 64em)") : { matches: true };
+  var filtersOpen = null;
+  function initFilters() {
+    var details = document.querySelector("[data-filters]");
+    if (!details) return;
+    details.open = filtersOpen === null ? wide.matches : filtersOpen;
+    details.addEventListener("toggle", function () { filtersOpen = details.open; });
   }
 
   /* ---------------------------------------------------------------- map */
@@ -127,6 +149,15 @@
     var data = root.querySelector("#carte-donnees");
     if (map) { map.remove(); map = null; }
     if (!block || !data || !window.L) return;
+    var holder = block.closest("details");
+    if (holder && !holder.open) { // Leaflet needs a visible box: draw the map when opened
+      holder.addEventListener("toggle", function opened() {
+        if (!holder.open) return;
+        holder.removeEventListener("toggle", opened);
+        initMap(root);
+      });
+      return;
+    }
     var payload;
     try { payload = JSON.parse(data.textContent); } catch (e) { return; }
     var points = payload.points || [];
@@ -210,7 +241,8 @@
           } else {
             announce.textContent = "";
           }
-          initMap(zone);
+          initFilters();
+          initMap(document);
         })
         .catch(function () {
           window.location.href = url; // fall back to a normal page load
@@ -226,7 +258,7 @@
       load(form.getAttribute("action") + (query ? "?" + query : ""), true);
     });
     document.addEventListener("click", function (e) {
-      var a = e.target.closest && e.target.closest("#zone-resultats .pagination a, #zone-resultats .facet-list a, #erreurs a[href^='/?'], #zone-resultats .notice a");
+      var a = e.target.closest && e.target.closest("#zone-resultats .pagination a, #filtres .facet-list a, #erreurs a[href^='/?'], #zone-resultats .notice a");
       if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
       e.preventDefault();
       load(a.getAttribute("href"), true);
@@ -279,6 +311,7 @@
   function init() {
     document.querySelectorAll("[data-autocomplete]").forEach(initAutocomplete);
     initSubmitOnce();
+    initFilters();
     initMap(document);
     initSearch();
     initPrint();

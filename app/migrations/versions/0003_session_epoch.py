@@ -1,6 +1,6 @@
 """user_account.session_epoch: bumped on logout and password change to revoke sessions
 
-Revision ID: 0003_h5
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24 10:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-24 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_h5"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
