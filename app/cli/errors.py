@@ -20,7 +20,7 @@ from recommender.errors import RelaisError
 
 from ..db import DatabaseUrlError
 
-VERBOSE_HINT = "relancez avec « relais --verbose … » pour voir le détail"
+VERBOSE_HINT = "Relancez avec « relais --verbose … » pour voir le détail."
 
 OS_REASONS = {
     errno.ENOENT: "fichier ou dossier introuvable",
@@ -41,7 +41,7 @@ def as_click_exception(exc: Exception, url: URL | None) -> click.ClickException:
     """``exc`` as a French :class:`click.ClickException` (printed ``Erreur : …``, exit 1)."""
     message = known_message(exc, url)
     if message is None:
-        message = f"erreur inattendue ({type(exc).__name__}) ; {VERBOSE_HINT}."
+        message = f"Problème inattendu ({type(exc).__name__}). {VERBOSE_HINT}"
     return click.ClickException(message)
 
 
@@ -93,10 +93,10 @@ def database_message(exc: SQLAlchemyError | sqlite3.Error, url: URL | None) -> s
         return "La base n'a pas de schéma : lancez « relais init-db »."
     backend = url.get_backend_name() if url is not None else ""
     if backend == "sqlite" or isinstance(orig, sqlite3.Error):
-        return _sqlite_message(text, url) or f"Erreur de la base SQLite ; {VERBOSE_HINT}."
+        return _sqlite_message(text, url) or f"Échec de la base SQLite. {VERBOSE_HINT}"
     if isinstance(exc, OperationalError) and url is not None and backend == "postgresql":
         return _postgres_message(text, url)
-    return f"Erreur de la base de données ({type(orig).__name__}) ; {VERBOSE_HINT}."
+    return f"Échec de la base de données ({type(orig).__name__}). {VERBOSE_HINT}"
 
 
 def _sqlite_message(text: str, url: URL | None) -> str | None:
