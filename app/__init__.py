@@ -12,7 +12,7 @@ from . import db, settings
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
-    """Application factory: configuration, database, blueprints, errors, CLI.
+    """Application factory: configuration, database, blueprints, errors.
 
     ``test_config`` overrides settings for a test; production passes nothing and reads
     :mod:`app.settings` (defaults, ``<instance>/config.py``, environment).
@@ -30,20 +30,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import (
-        admin,
-        api,
-        backup,
-        cli,
-        engine,
-        errors,
-        logging_config,
-        pages,
-        ratelimit,
-        security,
-        widget,
-    )
-    from .admin import commands as admin_commands
+    from . import admin, api, engine, errors, logging_config, pages, ratelimit, security, widget
+    from .cli import CliRunner
 
     security.init_app(app)
     ratelimit.init_app(app)
@@ -51,9 +39,9 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     engine.init_app(app)
     errors.init_app(app)
     admin.init_app(app)
-    cli.init_app(app)
-    backup.init_app(app)
-    admin_commands.init_app(app)
+    # The ``relais`` command lives in app.cli, not on ``app.cli`` (Flask's ``flask`` command);
+    # ``app.test_cli_runner()`` runs it.
+    app.test_cli_runner_class = CliRunner
     for blueprint in (api.bp, pages.bp, widget.bp, admin.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,4 +1,4 @@
-"""``relais backup`` and ``relais restore``: a consistent copy of the database, and back.
+"""A consistent copy of the database, and back (``relais backup`` / ``relais restore``).
 
 SQLite uses the online backup API (consistent while the app keeps serving);
 PostgreSQL uses ``pg_dump -Fc`` / ``pg_restore --clean --if-exists``. A restore
@@ -17,11 +17,7 @@ import subprocess
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
-from sqlalchemy.engine import URL, Engine
-
-from . import db
+from sqlalchemy.engine import URL
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 REQUIRED_TABLES = ("alembic_version", "partner")
@@ -34,15 +30,11 @@ class BackupError(click.ClickException):
 # --------------------------------------------------------------------------- helpers
 
 
-def _engine() -> Engine:
-    return current_app.extensions["relais.engine"]
-
-
-def _is_sqlite(url: URL) -> bool:
+def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def _sqlite_path(url: URL) -> Path:
+def sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
         raise BackupError("Base SQLite en mémoire : rien à sauvegarder ni à restaurer.")
     return Path(url.database)
@@ -186,61 +178,3 @@ def restore_postgres(source: Path, url: URL) -> None:
     )
     if done.returncode != 0:
         raise BackupError(f"pg_restore a échoué : {done.stderr.strip()}")
-
-
-# --------------------------------------------------------------------------- commands
-
-
-@click.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
-@with_appcontext
-def backup_command(path: Path, yes: bool) -> None:
-    """Sauvegarde la base de données dans le fichier PATH (cohérente même en service)."""
-    engine = _engine()
-    url = engine.url
-    if path.exists() and not yes:
-        click.confirm(f"Le fichier « {path} » existe déjà. Le remplacer ?", abort=True)
-    if not path.parent.is_dir():
-        raise BackupError(f"Dossier introuvable : « {path.parent} ».")
-    if _is_sqlite(url):
-        backup_sqlite(_sqlite_path(url), path)
-    else:
-        backup_postgres(url, path)
-    size = path.stat().st_size / 1e6
-    click.echo(f"Sauvegarde écrite dans « {path} » ({size:.1f} Mo).")
-
-
-@click.command("restore")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
-@with_appcontext
-def restore_command(path: Path, yes: bool) -> None:
-    """Restaure la base de données depuis la sauvegarde PATH (remplace les données actuelles)."""
-    engine = _engine()
-    url = engine.url
-    sqlite = _is_sqlite(url)
-    if sqlite:
-        check_sqlite_backup(path)
-    else:
-        check_postgres_backup(path)
-    if not yes:
-        click.confirm(
-            "Toutes les données actuelles seront remplacées par celles de la sauvegarde. "
-            "Continuer ?",
-            abort=True,
-        )
-    engine.dispose()
-    if sqlite:
-        restore_sqlite(path, _sqlite_path(url))
-    else:
-        restore_postgres(path, url)
-    engine.dispose()
-    db.upgrade(engine)
-    current_app.extensions["relais.engine_holder"].invalidate()
-    click.echo(f"Base restaurée depuis « {path} » et schéma mis à jour.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)

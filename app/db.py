@@ -12,13 +12,41 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class DatabaseUrlError(ValueError):
+    """``DATABASE_URL`` names no database this app can open (the message is in French)."""
+
+
+def _safe(url: str) -> str:
+    """``url`` without its password, for a message."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1] if "@" in url else url
+
+
 def make_engine(url: str) -> Engine:
+    try:
+        return _make_engine(url)
+    except ModuleNotFoundError as exc:
+        raise DatabaseUrlError(
+            f"Pilote de base de données absent ({exc.name}) pour « {_safe(url)} » : "
+            "installez-le, par exemple « pip install 'relais[postgres]' »."
+        ) from exc
+    except ArgumentError as exc:
+        raise DatabaseUrlError(
+            f"DATABASE_URL invalide : « {_safe(url)} ». Attendu : sqlite:///chemin/relais.sqlite3 "
+            "ou postgresql://utilisateur@hôte/base."
+        ) from exc
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 

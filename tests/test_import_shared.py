@@ -29,7 +29,7 @@ REJECTABLE = re.compile(r"localisation|commune introuvable|nom manquant|en doubl
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory, shared_data):
-    from app.cli import SHIPPED_PARTNERS
+    from app.cli.serve import SHIPPED_PARTNERS
 
     tmp = tmp_path_factory.mktemp("import-shared")
     with pytest.MonkeyPatch.context() as mp:

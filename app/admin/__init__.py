@@ -2,7 +2,7 @@
 
 The app factory registers :data:`bp` and calls :func:`init_app` (CSRF protection,
 session cookie settings, login rate limiter). ``relais user create`` lives in
-:mod:`app.admin.commands`.
+:mod:`app.cli.users`.
 """
 
 from __future__ import annotations

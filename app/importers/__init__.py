@@ -1,11 +1,11 @@
 """``relais import``: importers for every partner source, idempotent and deduplicated.
 
-``run_import`` is the one entry point (CLI and admin upload page); see ``docs/import.md``.
+``run_import`` is the one entry point (``relais import`` in :mod:`app.cli.imports` and the admin
+upload page); see ``docs/import.md``.
 """
 
 from __future__ import annotations
 
-from .commands import import_command, import_paths
 from .formats import FORMATS, by_name
 from .pipeline import MassArchiveRefused, detect_format, run_import, source_from_stem
 from .report import ImportReport
@@ -16,8 +16,6 @@ __all__ = [
     "MassArchiveRefused",
     "by_name",
     "detect_format",
-    "import_command",
-    "import_paths",
     "run_import",
     "source_from_stem",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,10 @@ RULE_LABELS = {
     "proximite": "nom générique, à proximité",
     "structure": "service de la structure",
 }
+# What varies from one rejected line to the next inside a reason: quoted values, and
+# parentheses that carry a number or a detail ("déjà vu ligne 3", "KeyError : 'x'").
+_QUOTED = re.compile(r"«[^»]*»")
+_VARYING_PARENTHESES = re.compile(r"\s*\([^)]*(?:\d| : )[^)]*\)")
 # Stored lists are capped so that an ImportRun row stays small; counts stay exact.
 MAX_STORED = 2000
 
@@ -60,6 +65,18 @@ class ImportReport:
             if source_id:
                 item["source_id"] = source_id
             self.warnings.append(item)
+
+    def rejection_groups(self) -> list[tuple[str, list[int]]]:
+        """Rejections grouped by kind of reason, most frequent first, with their lines.
+
+        The kind is the reason without what varies per line (quoted values, line
+        references, the value after « : »), so one bad column reads as one group.
+        """
+        groups: dict[str, list[int]] = {}
+        for item in self.rejections:
+            kind = _VARYING_PARENTHESES.sub("", _QUOTED.sub("« … »", item["reason"]))
+            groups.setdefault(kind.split(" : ", 1)[0], []).append(item["line"])
+        return sorted(groups.items(), key=lambda group: -len(group[1]))
 
     @property
     def balanced(self) -> bool:

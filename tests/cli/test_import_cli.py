@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.cli.imports import import_paths, rejection_lines
 from app.db import session_scope
+from app.importers.report import ImportReport
 from app.models import Partner
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
 
 
 def partner_count(app) -> int:
@@ -109,8 +111,6 @@ def test_import_from_a_url(app, runner, http_root):
 
 
 def test_import_paths_for_the_demo(app, tmp_path):
-    from app.importers import import_paths
-
     bad = tmp_path / "mauvais.csv"
     bad.write_text("a,b\n1,2\n")
     lines: list[str] = []
@@ -121,5 +121,31 @@ def test_import_paths_for_the_demo(app, tmp_path):
         )
     assert failures == 1
     assert lines[0].startswith("annuaire_mini.csv : 2 créés")
-    assert lines[2].startswith("Erreur : mauvais.csv")
+    assert lines[1].startswith("generic_bom_comma.csv : 3 créés") and "2 rejetés" in lines[1]
+    # the rejections explained under their file, and where to read every one
+    assert lines[2] == "  rejet : identifiant « … » en double — 1 ligne (4)"
+    assert lines[3].startswith("  rejet : 11 colonnes au lieu de 8") and "(5)" in lines[3]
+    assert lines[4].startswith("  Détail de chaque rejet : relais import --dry-run ")
+    assert lines[4].endswith("generic_bom_comma.csv")
+    assert lines[5].startswith("Erreur : mauvais.csv")
     assert partner_count(app) == 5
+
+
+def test_rejections_grouped_by_reason_with_three_example_lines():
+    report = ImportReport(source="s", format="generic-csv", filename="f.csv")
+    for line in (3, 5, 8, 13, 21):
+        report.reject(line, f"SIRET invalide : « {line}0 » (14 chiffres attendus)")
+    report.reject(9, "identifiant « AE-1 » en double (déjà vu ligne 2)")
+    report.reject(11, "erreur inattendue (KeyError : 'x')")
+    assert report.rejection_groups() == [
+        ("SIRET invalide", [3, 5, 8, 13, 21]),
+        ("identifiant « … » en double", [9]),
+        ("erreur inattendue", [11]),
+    ]
+    lines = rejection_lines(report, Path("/données/mon fichier.csv"))
+    assert lines == [
+        "  rejet : SIRET invalide — 5 lignes (3, 5, 8, …)",
+        "  rejet : identifiant « … » en double — 1 ligne (9)",
+        "  rejet : erreur inattendue — 1 ligne (11)",
+        "  Détail de chaque rejet : relais import --dry-run '/données/mon fichier.csv'",
+    ]

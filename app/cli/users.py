@@ -7,14 +7,14 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import db
+from ..admin.auth import MIN_PASSWORD, ROLES, change_password, hash_password, normalize_email
 from ..models import User
-from .auth import MIN_PASSWORD, ROLES, change_password, hash_password, normalize_email
+from .context import ensure_schema, with_app
 
-user_cli = AppGroup("user", help="Gère les comptes d'administration.")
+user_cli = click.Group("user", help="Gère les comptes d'administration.")
 DEPARTEMENT = re.compile(r"^(\d{2}|2A|2B|97\d)$")
 
 
@@ -49,6 +49,7 @@ def _check_password(password: str) -> str:
     is_flag=True,
     help="Lit le mot de passe sur l'entrée standard (première ligne) au lieu de le demander.",
 )
+@with_app
 def create_user(email: str, role: str, departements: tuple[str, ...], password_stdin: bool) -> None:
     """Crée un compte d'administration EMAIL."""
     email = normalize_email(email)
@@ -70,6 +71,7 @@ def create_user(email: str, role: str, departements: tuple[str, ...], password_s
             "Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
         )
     _check_password(password)
+    ensure_schema()
     with db.session_scope(current_app._get_current_object()) as session:
         if session.scalar(select(User).where(User.email == email)):
             raise click.ClickException(f"Un compte existe déjà pour {email}.")
@@ -86,8 +88,10 @@ def create_user(email: str, role: str, departements: tuple[str, ...], password_s
 
 
 @user_cli.command("list")
+@with_app
 def list_users() -> None:
     """Liste les comptes d'administration."""
+    ensure_schema()
     with db.session_scope(current_app._get_current_object()) as session:
         users = session.scalars(select(User).order_by(User.email)).all()
         if not users:
@@ -100,6 +104,7 @@ def list_users() -> None:
 @user_cli.command("set-password")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Lit le mot de passe sur l'entrée standard.")
+@with_app
 def set_password(email: str, password_stdin: bool) -> None:
     """Change le mot de passe du compte EMAIL."""
     email = normalize_email(email)
@@ -110,13 +115,10 @@ def set_password(email: str, password_stdin: bool) -> None:
             "Nouveau mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
         )
     _check_password(password)
+    ensure_schema()
     with db.session_scope(current_app._get_current_object()) as session:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             raise click.ClickException(f"Aucun compte pour {email}.")
         change_password(user, password)
     click.echo(f"Mot de passe modifié pour {email} ; ses sessions ouvertes sont fermées.")
-
-
-def init_app(app) -> None:
-    app.cli.add_command(user_cli)

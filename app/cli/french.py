@@ -12,6 +12,7 @@ import click.decorators
 import click.exceptions
 import click.formatting
 import click.parser
+import click.termui
 import click.types
 
 FRENCH = {
@@ -58,6 +59,22 @@ FRENCH = {
     "Options": "Options",
     "Commands": "Commandes",
     "Show this message and exit.": "Afficher cette aide et quitter.",
+    "Show the version and exit.": "Afficher la version et quitter.",
+    "%(prog)s, version %(version)s": "%(prog)s, version %(version)s",
+    "default: {default}": "défaut : {default}",
+    "required": "obligatoire",
+    "env var: {var}": "variable d'environnement : {var}",
+    "(dynamic)": "(dynamique)",
+    "deprecated": "obsolète",
+    "Positional arguments": "Arguments",
+    "Did you mean {possibility}?": "Vouliez-vous dire {possibility} ?",
+    "(Did you mean one of: {possibilities}?)": "(Vouliez-vous dire l'un de : {possibilities} ?)",
+    "Repeat for confirmation": "Confirmez",
+    "Error: The two entered values do not match.": (
+        "Erreur : les deux valeurs saisies sont différentes."
+    ),
+    "Error: invalid input": "Erreur : saisie invalide",
+    "Do you want to continue?": "Voulez-vous continuer ?",
 }
 
 
@@ -81,16 +98,19 @@ def install() -> None:
         click.exceptions,
         click.formatting,
         click.parser,
+        click.termui,
         click.types,
     ):
         if hasattr(module, "_"):
             module._ = french
         if hasattr(module, "ngettext"):
             module.ngettext = _french_ngettext
-    for number_type, name in (
+    for param_type, name in (
+        (click.types.StringParamType, "texte"),
+        (click.types.UnprocessedParamType, "texte"),
         (click.types.IntParamType, "nombre entier"),
         (click.types.IntRange, "nombre entier"),
         (click.types.FloatParamType, "nombre"),
         (click.types.FloatRange, "nombre"),
     ):
-        number_type.name = name
+        param_type.name = name

@@ -1,23 +1,24 @@
-"""The ``relais import`` command."""
+"""``relais import`` and ``relais reindex``: partner files into the database, then the indexes."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
+import shlex
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
 from recommender.errors import ImportFailed
 from recommender.geocoding import AddressGeocoder
 
 from ..db import session_scope
-from .formats import FORMATS
-from .pipeline import run_import
-
-log = logging.getLogger(__name__)
+from ..importers.formats import FORMATS
+from ..importers.pipeline import run_import
+from ..importers.report import ImportReport
+from .context import ensure_schema, with_app
 
 
 def max_archive_share() -> float:
@@ -26,7 +27,7 @@ def max_archive_share() -> float:
 
 
 @click.command("import")
-@click.argument("path")
+@click.argument("path", metavar="CHEMIN|URL")
 @click.option(
     "--format",
     "fmt",
@@ -60,7 +61,7 @@ def max_archive_share() -> float:
 @click.option(
     "--limit", default=20, show_default=True, help="Lignes détaillées par rubrique du rapport."
 )
-@with_appcontext
+@with_app
 def import_command(
     path: str,
     fmt: str | None,
@@ -73,45 +74,51 @@ def import_command(
     limit: int,
 ) -> None:
     """Importe un fichier (ou une URL http(s)) de partenaires : France Services, France
-    Travail, SIAE, annuaire DILA (CSV 2016 ou JSON), data·inclusion, mairies ou CSV générique."""
-    try:
-        with session_scope(current_app) as session:
-            report = run_import(
-                session,
-                path,
-                format=fmt,
-                source=source,
-                dry_run=dry_run,
-                archive_missing=not no_archive,
-                max_archive_share=None if allow_mass_archive else max_archive_share(),
-                progress=True,
-                address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
-                workers=min(2, os.cpu_count() or 1),
-            )
-    except ImportFailed as exc:
-        click.echo(f"Erreur : {exc.message}", err=True)
-        raise SystemExit(1) from None
-    except Exception as exc:  # never a traceback for the user; the log keeps it
-        log.exception("import failed")
-        click.echo(
-            f"Erreur inattendue pendant l'import : {exc}. Rien n'a été enregistré.", err=True
+    Travail, SIAE, annuaire DILA (CSV 2016 ou JSON), data·inclusion, mairies ou CSV générique.
+
+    Crée ou met à jour le schéma de la base au besoin. En cas d'erreur, rien n'est enregistré.
+    """
+    ensure_schema()
+    with session_scope(current_app) as session:
+        report = run_import(
+            session,
+            path,
+            format=fmt,
+            source=source,
+            dry_run=dry_run,
+            archive_missing=not no_archive,
+            max_archive_share=None if allow_mass_archive else max_archive_share(),
+            progress=True,
+            address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
+            workers=min(2, os.cpu_count() or 1),
         )
-        raise SystemExit(1) from None
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(report.format_text(limit=limit))
 
 
+@click.command("reindex")
+@with_app
+def reindex_command() -> None:
+    """Déduit les freins manquants et reconstruit les index de recherche et de recommandation."""
+    from ..engine import reindex
+
+    ensure_schema()
+    with session_scope() as session:
+        state = reindex(session)
+    click.echo(f"Index reconstruits en {state.built_in_s:.1f} s (version {state.version}).")
+
+
 IMPORTABLE_SUFFIXES = (".csv", ".json", ".gz", ".tsv", ".txt")
+REJECTION_EXAMPLES = 3
 
 
-def import_paths(paths, *, echo=click.echo) -> int:
+def import_paths(paths: Iterable[Path | str], *, echo: Callable[[str], object] = click.echo) -> int:
     """Import files (a folder: its importable files, sorted) one run each, in an app
-    context; prints one French line per file and returns how many could not be imported."""
-    from pathlib import Path
-
-    files = []
+    context; prints one French line per file, the reasons of its rejections under it, and
+    returns how many files could not be imported."""
+    files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             files.extend(
@@ -134,4 +141,21 @@ def import_paths(paths, *, echo=click.echo) -> int:
             f"jour, {c['unchanged']} inchangés, {c['rejected']} rejetés, {c['archived']} archivés "
             f"({report.duration_s:.1f} s)"
         )
+        for line in rejection_lines(report, path):
+            echo(line)
     return failures
+
+
+def rejection_lines(report: ImportReport, path: Path) -> list[str]:
+    """Under a file's summary: each kind of rejection, its count and a few line numbers."""
+    groups = report.rejection_groups()
+    if not groups:
+        return []
+    lines = []
+    for reason, numbers in groups:
+        shown = ", ".join(str(n) for n in numbers[:REJECTION_EXAMPLES])
+        more = ", …" if len(numbers) > REJECTION_EXAMPLES else ""
+        noun = "ligne" if len(numbers) == 1 else "lignes"
+        lines.append(f"  rejet : {reason} — {len(numbers)} {noun} ({shown}{more})")
+    lines.append(f"  Détail de chaque rejet : relais import --dry-run {shlex.quote(str(path))}")
+    return lines

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .fuzz_support import fuzz_app, fuzz_settings
+from ..fuzz_support import fuzz_app, fuzz_settings
 
 FUZZ = fuzz_settings(100)
 # Arguments as a shell passes them: no NUL, no lone surrogate.
@@ -58,7 +58,7 @@ def test_import_bad_arguments(cli):
         ["import"],
     ):
         output = failed_cleanly("import", runner.invoke(args=args), french=False)
-        assert "--format" in output or "--limit" in output or "PATH" in output
+        assert "--format" in output or "--limit" in output or "CHEMIN" in output
     bad_source = tmp / "liste.csv"
     bad_source.write_text("nom,commune\nAuto-école,Beauvais\n", encoding="utf-8")
     output = failed_cleanly(
