@@ -74,8 +74,13 @@ def _remove_if_empty(engine: Engine, path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+# Rows a failed command may leave in a database it created: the schema version, and the
+# record of its own failed import (history of a database that never held anything).
+NOT_DATA = ("alembic_version", "import_run")
+
+
 def _holds_rows(path: Path) -> bool:
-    """Whether any table but Alembic's holds a row (an unreadable file counts as data)."""
+    """Whether any table but :data:`NOT_DATA` holds a row (an unreadable file counts as data)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
@@ -84,7 +89,7 @@ def _holds_rows(path: Path) -> bool:
         tables = [
             name
             for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if name != "alembic_version"
+            if name not in NOT_DATA
         ]
         return any(conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() for name in tables)
     except sqlite3.Error:
