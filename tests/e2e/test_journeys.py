@@ -1,0 +1,166 @@
+"""The journeys a user makes, in Chromium, on the app served the README's way.
+
+Every page reached is checked by :func:`browser_checks.check` (reflow at 1280, 390 and 320 px,
+axe-core WCAG 2.1 AA, console errors, 5xx, English or traceback text); the test ends by the
+ledger's verdict, so one walk reports every defect it meets rather than the first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .browser_checks import check
+from .findings import body_findings
+from .http_client import Client
+
+SEARCH = {"frein": "mobilite", "label": "Mobilité", "commune": "Amiens"}
+
+
+def _journey(ledger, name: str) -> None:
+    ledger.count("journeys")
+    ledger.surfaces.add(f"parcours {name}")
+
+
+def test_search_results_partner_pages_and_report(page, base_url, ledger):
+    _journey(ledger, "recherche → fiches → signalement")
+    page.goto(base_url + "/")
+    check(page, ledger, "recherche")
+    page.get_by_text(SEARCH["label"], exact=True).click()
+    commune = page.get_by_role("combobox", name=re.compile("Commune"))
+    commune.press_sequentially(SEARCH["commune"], delay=30)
+    expect(page.get_by_role("option").first).to_be_visible()
+    commune.press("ArrowDown")
+    commune.press("Enter")
+    page.get_by_role("button", name="Rechercher").click()
+    heading = page.locator("#resultats-titre")
+    expect(heading).to_contain_text(re.compile(r"\d+ résultats? autour"))
+    check(page, ledger, "recherche avec résultats")
+    links = page.locator("#zone-resultats .card__title a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) >= 5, f"trop peu de résultats : {len(hrefs)}"
+    for href in hrefs:  # each result's partner page ("voir la fiche")
+        page.goto(base_url + href)
+        expect(page.locator("h1")).to_be_visible()
+        check(page, ledger, "fiche partenaire")
+    # The report form of the last one, submitted: a French confirmation, nothing else.
+    page.get_by_label(re.compile("Ce qui est inexact")).fill(
+        "Le numéro de téléphone ne répond plus (vérification de bout en bout)."
+    )
+    page.get_by_role("button", name="Envoyer le signalement").click()
+    expect(
+        page.get_by_text(re.compile("Merci : votre signalement a été transmis"))
+    ).to_be_attached()
+    check(page, ledger, "signalement envoyé")
+    ledger.verdict()
+
+
+def test_orientation_printed_sheet_and_fit(page, base_url, ledger):
+    _journey(ledger, "orientation → fiche imprimée → vérification")
+    page.add_init_script("window.print = function () { window.__printed = true; };")
+    page.goto(base_url + "/orientation")
+    check(page, ledger, "orientation")
+    page.fill("#commune", SEARCH["commune"])
+    page.locator("#commune").press("Escape")
+    page.locator("label[for='o-frein-mobilite']").click()
+    page.locator("label[for='o-frein-logement']").click()
+    page.get_by_role("button", name="Proposer des structures").click()
+    expect(page.locator("#propositions-titre")).to_contain_text("Propositions autour")
+    assert page.url.endswith("/orientation")  # a POST: nothing about the person in the URL
+    check(page, ledger, "orientation : propositions")
+    page.get_by_role("button", name="Imprimer / Enregistrer en PDF").click()
+    assert page.evaluate("window.__printed === true")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", name="Fiche d'orientation")).to_be_visible()
+    check(page, ledger, "fiche d'orientation imprimée")
+    page.emulate_media(media="screen")
+    page.locator("#verifier_id").select_option(index=1)
+    page.locator(".fit-form button[type=submit]").first.click()
+    expect(page.locator(".fit-result")).to_be_visible()
+    check(page, ledger, "vérification d'une orientation")
+    ledger.verdict()
+
+
+def test_widget_on_another_origin_and_widget_page(page, base_url, host_url, ledger):
+    _journey(ledger, "widget sur un autre site → /widget")
+    page.goto(f"{host_url}/widget-host.html?relais={base_url}")
+    widget = page.locator(".relais-widget")
+    expect(widget.locator("li.r").first).to_be_visible()
+    frame = page.frame_locator("#relais-iframe")
+    expect(frame.locator(".card").first).to_be_visible()
+    check(page, ledger, "widget sur un site partenaire", axe_scope=".relais-widget")
+    page.goto(base_url + "/widget?freins=mobilite&commune=Amiens&limit=3")
+    expect(page.locator(".card").first).to_be_visible()
+    check(page, ledger, "/widget")
+    ledger.verdict()
+
+
+ADMIN_PAGES = (
+    ("tableau de bord", "/admin/"),
+    ("partenaires", "/admin/partenaires"),
+    ("signalements", "/admin/signalements"),
+    ("fusions", "/admin/fusions"),
+    ("imports", "/admin/imports"),
+    ("nouvel import", "/admin/imports/nouveau"),
+    ("journal", "/admin/journal"),
+)
+
+
+def test_admin_with_the_cli_account(page, base_url, admin, ledger):
+    _journey(ledger, "administration")
+    page.goto(base_url + "/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/connexion"))
+    check(page, ledger, "admin : connexion")
+    email, password = admin
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    # The production cookie is Secure: Chromium must keep it on http://127.0.0.1.
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+    for name, path in ADMIN_PAGES:
+        page.goto(base_url + path)
+        expect(page).to_have_url(re.compile(re.escape(path) + r"(\?.*)?$"))
+        check(page, ledger, f"admin : {name}")
+        if path == "/admin/partenaires":
+            edit = page.locator("table a[href^='/admin/partenaires/']").first.get_attribute("href")
+        if path == "/admin/imports":
+            detail = page.locator("a[href^='/admin/imports/']:not([href$='nouveau'])")
+            run = detail.first.get_attribute("href")
+    for name, path in (("fiche en édition", edit), ("détail d'un import", run)):
+        page.goto(base_url + path)
+        check(page, ledger, f"admin : {name}")
+    ledger.verdict()
+
+
+def test_api_endpoints(base_url, ledger):
+    """Each endpoint of /api/v1, read as a client would, with a valid and an invalid call."""
+    _journey(ledger, "API")
+    client = Client(base_url)
+    partners = client.get("/api/v1/partners?frein=mobilite&commune=Amiens&per_page=5")
+    some_id = partners.json()["results"][0]["id"]
+    profile = {"commune": "Amiens", "freins": ["mobilite", "logement"]}
+    calls = [
+        ("GET", "/api/v1/freins", None, 200),
+        ("GET", "/api/v1/communes?q=Amiens", None, 200),
+        ("GET", "/api/v1/partners?frein=mobilite&commune=Amiens", None, 200),
+        ("GET", f"/api/v1/partners/{some_id}", None, 200),
+        ("GET", "/api/v1/recommendations?commune=Amiens&freins=mobilite,logement", None, 200),
+        ("POST", "/api/v1/recommendations", profile, 200),
+        ("POST", "/api/v1/fit", {**profile, "partner_id": some_id}, 200),
+        ("GET", "/api/v1/openapi.json", None, 200),
+        ("GET", "/api/v1/partners/inexistant", None, 404),
+        ("GET", "/api/v1/partners?per_page=abc", None, 400),
+        ("POST", "/api/v1/recommendations", {"freins": "x"}, 400),
+        ("DELETE", "/api/v1/freins", None, 405),
+    ]
+    for method, path, body, expected in calls:
+        answer = client.request(method, path, body=body)
+        ledger.surfaces.add(f"API {method} {path.split('?')[0]}")
+        ledger.count("api_calls")
+        ledger.add(body_findings(answer.url, answer.status, answer.body))
+        assert answer.status == expected, f"{method} {path} : {answer.status} {answer.body[:300]}"
+        assert answer.content_type.startswith("application/json"), (path, answer.content_type)
+        if expected >= 400:
+            assert set(answer.json()["error"]) == {"code", "message", "details"}
+    ledger.verdict()
