@@ -28,6 +28,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from .findings import ENGLISH, TRACEBACK
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BIN = ROOT / ".venv" / "bin"
@@ -99,9 +101,10 @@ def create_admin(env: dict[str, str]) -> str:
         text=True,
         check=False,
     )
-    say(f"relais user create : {(done.stdout + done.stderr).strip()}")
-    if done.returncode != 0:
-        raise RuntimeError("relais user create a échoué")
+    output = (done.stdout + done.stderr).strip()
+    say(f"relais user create : {output}")
+    if done.returncode != 0 or ENGLISH.search(output) or TRACEBACK.search(output):
+        raise RuntimeError("relais user create a échoué ou n'a pas répondu en français")
     return password
 
 
@@ -149,7 +152,7 @@ def _known_failures(st: dict) -> list[dict[str, str]]:
     return [e for e in json.loads(BASELINE.read_text())["entries"] if e["id"] in known]
 
 
-def summary_table(pytest_code: int, st_code: int, st: dict, tracebacks: int, wall_s: float) -> str:
+def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wall_s: float) -> str:
     path = ARTIFACTS / "e2e-summary.json"
     lane = json.loads(path.read_text()) if path.exists() else {"counts": {}, "surfaces": []}
     counts = lane["counts"]
@@ -170,7 +173,7 @@ def summary_table(pytest_code: int, st_code: int, st: dict, tracebacks: int, wal
         ("5xx", tally("5xx")),
         ("liens internes cassés (4xx)", tally("4xx")),
         ("anglais", tally("english")),
-        ("traceback (pages / journal du serveur)", f"{tally('traceback')} / {tracebacks}"),
+        ("traceback (pages) / anglais ou trace (journal)", f"{tally('traceback')} / {log_defects}"),
         ("débordements à 390 et 320 px", tally("reflow")),
         ("violations axe WCAG 2.1 AA", tally("axe")),
         ("erreurs de console", tally("console")),
@@ -190,7 +193,7 @@ def summary_table(pytest_code: int, st_code: int, st: dict, tracebacks: int, wal
         "exit_code": st_code,
         **{k: st.get(k) for k in ("test_cases", "operations", "failures", "baseline")},
     }
-    lane["server_log_tracebacks"] = tracebacks
+    lane["server_log_defects"] = log_defects
     lane["wall_time_s"] = round(wall_s, 1)
     path.write_text(json.dumps(lane, ensure_ascii=False, indent=2))
     width = max(len(name) for name, _ in rows)
@@ -253,12 +256,19 @@ def main() -> int:
         if server is not None:
             stop(server)
         shutil.rmtree(instance, ignore_errors=True)
-    server_log = log_path.read_text(errors="replace")
-    tracebacks = server_log.count("Traceback (most recent call last)")
+    # make's own lines ("make[1]: … Terminated") aside, the server speaks French, never a trace.
+    bad_lines = [
+        line
+        for line in log_path.read_text(errors="replace").splitlines()
+        if not line.startswith("make") and (ENGLISH.search(line) or TRACEBACK.search(line))
+    ]
+    for line in bad_lines[:20]:
+        say(f"journal du serveur : {line[:200]}")
+    log_defects = len(bad_lines)
     wall = time.monotonic() - started
-    table = summary_table(pytest_code, st_code, st, tracebacks, wall)
+    table = summary_table(pytest_code, st_code, st, log_defects, wall)
     print("\nVoie de bout en bout — résumé\n" + table)
-    ok = pytest_code == 0 and st_code == 0 and tracebacks == 0
+    ok = pytest_code == 0 and st_code == 0 and log_defects == 0
     say(("réussie" if ok else "ÉCHEC") + f" en {wall:.0f} s (journal du serveur : {log_path})")
     return 0 if ok else 1
 

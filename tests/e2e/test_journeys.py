@@ -7,12 +7,14 @@ ledger's verdict, so one walk reports every defect it meets rather than the firs
 
 from __future__ import annotations
 
+import contextlib
 import re
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .browser_checks import check
-from .findings import body_findings
+from .findings import body_findings, expectation
 from .http_client import Client
 
 SEARCH = {"frein": "mobilite", "label": "Mobilité", "commune": "Amiens"}
@@ -44,7 +46,8 @@ def test_search_results_partner_pages_and_report(page, base_url, ledger):
         page.goto(base_url + href)
         expect(page.locator("h1")).to_be_visible()
         check(page, ledger, "fiche partenaire")
-    # The report form of the last one, submitted: a French confirmation, nothing else.
+    # The report form of the last one, submitted from a phone: a French confirmation, in view.
+    page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_label(re.compile("Ce qui est inexact")).fill(
         "Le numéro de téléphone ne répond plus (vérification de bout en bout)."
     )
@@ -53,6 +56,29 @@ def test_search_results_partner_pages_and_report(page, base_url, ledger):
         page.get_by_text(re.compile("Merci : votre signalement a été transmis"))
     ).to_be_attached()
     check(page, ledger, "signalement envoyé")
+    ledger.verdict()
+
+
+def test_search_button_searches_while_suggestions_are_open(page, base_url, ledger):
+    """Type a commune, click « Rechercher »: it searches (the suggestions must not cover it)."""
+    _journey(ledger, "recherche au clic, suggestions ouvertes")
+    page.goto(base_url + "/")
+    page.get_by_role("combobox", name=re.compile("Commune")).press_sequentially("St Quentin")
+    expect(page.get_by_role("option").first).to_be_visible()
+    # Where a user's pointer goes: the button's place, whatever lies on top of it.
+    box = page.get_by_role("button", name="Rechercher").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    searched = page.locator("#resultats-titre")
+    with contextlib.suppress(PlaywrightTimeout):
+        searched.wait_for(state="visible", timeout=5_000)
+    ledger.add(
+        expectation(
+            page.url,
+            searched.count() == 1 and "commune=" in page.url,
+            "clic sur « Rechercher » avec les suggestions ouvertes : pas de recherche",
+        )
+    )
+    check(page, ledger, "recherche au clic")
     ledger.verdict()
 
 
