@@ -30,7 +30,9 @@ def watch(page) -> None:
         where = message.location.get("url", "") if message.location else ""
         # Requests we abort ourselves (map tiles, anything not 127.0.0.1) are not defects.
         aborted_by_us = bool(where) and not _local(where)
-        if message.type == "error" and not aborted_by_us:
+        # Chromium logs the status of an error page itself; the page is judged on its own.
+        error_page = where == page.url and message.text.startswith("Failed to load resource")
+        if message.type == "error" and not aborted_by_us and not error_page:
             page.problems.append(Finding("console", page.url, message.text[:300]))
 
     def response(resp) -> None:
@@ -73,6 +75,14 @@ def check(page, ledger: Ledger, surface: str, *, axe_scope: str | None = None) -
     for violation in results["violations"]:
         targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
         found.append(Finding("axe", url, f"{violation['id']} ({violation['impact']}) : {targets}"))
+    ledger.audit.append(
+        {
+            "surface": surface,
+            "url": url,
+            "axe": [f.detail for f in found if f.kind == "axe"],
+            "reflow": [f.detail for f in found if f.kind == "reflow"],
+        }
+    )
     found.extend(page.problems)
     page.problems.clear()
     ledger.add(found)

@@ -91,6 +91,7 @@ class Ledger:
     findings: list[Finding] = field(default_factory=list)
     surfaces: set[str] = field(default_factory=set)
     owned: list[dict[str, str]] = field(default_factory=list)
+    audit: list[dict[str, object]] = field(default_factory=list)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] += n
@@ -120,6 +121,7 @@ class Ledger:
             "counts": {kind: self.counts.get(kind, 0) for kind in KINDS}
             | {k: v for k, v in sorted(self.counts.items()) if k not in KINDS},
             "owned_elsewhere": self.owned,
+            "audit": self.audit,
         }
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         SUMMARY.write_text(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -177,6 +177,7 @@ def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wa
         ("débordements à 390 et 320 px", tally("reflow")),
         ("violations axe WCAG 2.1 AA", tally("axe")),
         ("erreurs de console", tally("console")),
+        ("étapes de parcours non tenues", tally("journey")),
         ("pytest tests/e2e", "ok" if pytest_code == 0 else f"ÉCHEC ({pytest_code})"),
         (
             "schemathesis : opérations × exemples",

@@ -17,7 +17,7 @@ from .browser_checks import check
 from .findings import body_findings, expectation
 from .http_client import Client
 
-SEARCH = {"frein": "mobilite", "label": "Mobilité", "commune": "Amiens"}
+SEARCH = {"label": "Mobilité", "commune": "Amiens"}
 
 
 def _journey(ledger, name: str) -> None:
@@ -42,8 +42,11 @@ def test_search_results_partner_pages_and_report(page, base_url, ledger):
     links = page.locator("#zone-resultats .card__title a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert len(hrefs) >= 5, f"trop peu de résultats : {len(hrefs)}"
-    for href in hrefs:  # each result's partner page ("voir la fiche")
-        page.goto(base_url + href)
+    links.first.click()  # "voir la fiche", as a user does; then every other result's page
+    expect(page).to_have_url(re.compile(re.escape(hrefs[0]) + "$"))
+    for href in hrefs:
+        if not page.url.endswith(href):
+            page.goto(base_url + href)
         expect(page.locator("h1")).to_be_visible()
         check(page, ledger, "fiche partenaire")
     # The report form of the last one, submitted from a phone: a French confirmation, in view.
@@ -52,9 +55,14 @@ def test_search_results_partner_pages_and_report(page, base_url, ledger):
         "Le numéro de téléphone ne répond plus (vérification de bout en bout)."
     )
     page.get_by_role("button", name="Envoyer le signalement").click()
-    expect(
-        page.get_by_text(re.compile("Merci : votre signalement a été transmis"))
-    ).to_be_attached()
+    thanks = page.get_by_text(re.compile("Merci : votre signalement a été transmis"))
+    expect(thanks).to_be_attached()
+    page.wait_for_load_state("load")  # the jump to the fragment is done by then
+    in_view = thanks.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight }"
+    )
+    ledger.add(expectation(page.url, in_view, "confirmation du signalement hors de l'écran"))
+    page.set_viewport_size({"width": 1280, "height": 900})
     check(page, ledger, "signalement envoyé")
     ledger.verdict()
 
@@ -119,6 +127,25 @@ def test_widget_on_another_origin_and_widget_page(page, base_url, host_url, ledg
     page.goto(base_url + "/widget?freins=mobilite&commune=Amiens&limit=3")
     expect(page.locator(".card").first).to_be_visible()
     check(page, ledger, "/widget")
+    ledger.verdict()
+
+
+CONTENT_PAGES = (
+    ("à propos et accessibilité", "/a-propos"),
+    ("liste des partenaires", "/partenaires/"),
+    ("recherche sans résultat", "/?q=zzqxwv"),
+    ("commune inconnue", "/?commune=Zzqxwvville"),
+    ("page introuvable", "/page-inexistante"),
+)
+
+
+def test_content_and_error_pages(page, base_url, ledger):
+    """The pages outside the journeys, audited the same way (the accessibility statement's base)."""
+    _journey(ledger, "pages de contenu et d'erreur")
+    for name, path in CONTENT_PAGES:
+        page.goto(base_url + path)
+        expect(page.locator("h1")).to_be_visible()
+        check(page, ledger, name)
     ledger.verdict()
 
 
