@@ -38,6 +38,8 @@ def test_search_results_partner_pages_and_report(page, base_url, ledger):
     page.get_by_role("button", name="Rechercher").click()
     heading = page.locator("#resultats-titre")
     expect(heading).to_contain_text(re.compile(r"\d+ résultats? autour"))
+    elision = re.search(r"\b[dD]e [AEIOUYÉÈÊÂÎÔ]", heading.inner_text()) is None
+    ledger.add(expectation(page.url, elision, f"élision : « {heading.inner_text().strip()} »"))
     check(page, ledger, "recherche avec résultats")
     links = page.locator("#zone-resultats .card__title a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
