@@ -103,7 +103,9 @@ def test_orientation_printed_sheet_and_fit(page, base_url, ledger):
     page.locator("label[for='o-frein-mobilite']").click()
     page.get_by_role("button", name="Proposer des structures").click()
     page.wait_for_load_state("load")
-    named = set(re.findall(r"Sainte-Marie \(([^)]+)\)", page.locator("main").inner_text()))
+    # Communes are named "Nom (département)", as on the search page.
+    text = page.locator("main").inner_text()
+    named = set(re.findall(r"Sainte-Marie \((\d[\dAB]\d?)\)", text))
     ledger.add(expectation(page.url, len(named) >= 2, "communes homonymes non proposées"))
     check(page, ledger, "orientation : commune homonyme")
     page.goto(base_url + "/orientation")
