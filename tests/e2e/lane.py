@@ -194,7 +194,7 @@ def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wa
         "exit_code": st_code,
         **{k: st.get(k) for k in ("test_cases", "operations", "failures", "baseline")},
     }
-    lane["server_log_defects"] = log_defects
+    lane["server_log_bad_lines"] = log_defects
     lane["wall_time_s"] = round(wall_s, 1)
     path.write_text(json.dumps(lane, ensure_ascii=False, indent=2))
     width = max(len(name) for name, _ in rows)
@@ -204,6 +204,7 @@ def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wa
 def main() -> int:
     started = time.monotonic()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "e2e-summary.json").unlink(missing_ok=True)  # never report a previous run
     if answering(URL + "/"):
         say(f"{URL} répond déjà : arrêtez ce serveur avant de lancer la voie de bout en bout.")
         return 2
