@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-pg lint format evaluate bench bench-quick time-import referentials clean
+.PHONY: install demo serve test test-fast test-pg e2e lint format evaluate bench bench-quick time-import referentials clean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ test-fast: install
 ## The same suite on a throwaway PostgreSQL 15 cluster (initdb/pg_ctl, started by the tests)
 test-pg: install
 	RELAIS_TEST_POSTGRES=1 $(BIN)/pytest -m "not browser"
+
+## The README's `make demo` in a fresh instance, walked end to end (tests/e2e/lane.py)
+e2e: install
+	$(BIN)/python -m tests.e2e.lane
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from recommender.errors import RelaisError
@@ -45,11 +45,9 @@ def handle_relais_error(exc: RelaisError):
 def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
     code, message = HTTP_MESSAGES.get(status, ("erreur_http", "Erreur."))
-    response = error_response(status, code, message)
-    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-        body, status = response
-        body.headers["Allow"] = ", ".join(exc.valid_methods)
-        return body, status
+    response = make_response(error_response(status, code, message))
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response
 
 

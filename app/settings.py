@@ -141,8 +141,8 @@ SETTINGS: tuple[Setting, ...] = (
         "RELAIS_SECURE_COOKIES",
         True,
         "Cookie de session réservé à HTTPS (`Secure`), sauf en test et en débogage. Les "
-        "navigateurs l'acceptent aussi de http://localhost ; mettre `False` pour servir en "
-        "HTTP ailleurs.",
+        "navigateurs l'acceptent aussi de http://127.0.0.1 et http://localhost (l'adresse de "
+        "`make demo`, vérifié par `make e2e`) ; mettre `False` pour servir en HTTP ailleurs.",
         env=True,
     ),
     Setting(

@@ -59,6 +59,19 @@ def test_post_without_csrf_token_is_refused(client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("POST", "/a-propos", 405), ("DELETE", "/", 405), ("POST", "/page-inexistante", 404)],
+)
+def test_wrong_method_or_address_is_not_an_expired_form(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert "Le formulaire a expiré" not in response.get_data(as_text=True)
+    if status == 405:
+        assert "Méthode HTTP non autorisée" in response.get_data(as_text=True)
+        assert "GET" in response.headers["Allow"]
+
+
 def test_json_api_is_not_csrf_protected(client):
     response = client.post(
         "/api/v1/fit", json={"partner_id": "mobil60", "commune": "60057", "freins": ["mobilite"]}

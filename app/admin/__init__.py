@@ -53,7 +53,9 @@ def init_app(app: Flask) -> None:
             request.max_content_length = app.config["FORM_MAX_BYTES"]
         if not app.config.get("WTF_CSRF_ENABLED", True) or not check_default:
             return
-        if request.endpoint in CSRF_EXEMPT_VIEWS:
+        # An unrouted request (404, 405) changes nothing: let it say so rather than
+        # "formulaire expiré".
+        if request.routing_exception is not None or request.endpoint in CSRF_EXEMPT_VIEWS:
             return
         csrf.protect()
 

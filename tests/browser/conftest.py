@@ -9,35 +9,22 @@ database loaded with a subset of the real shared data through the importer. Noth
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
 
 from app import db
 
+from ..chromium_support import chromium_path as find_chromium
+from ..chromium_support import examples_origin, launched, local_only
 from ..pages_support import add_user, make_app, seed
 from ..shared_data import PARTNERS, partner_files
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEPARTEMENTS = {"60", "80", "02"}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN_EMAIL = "admin@relais.test"
 
 
@@ -106,7 +93,7 @@ def load_real_data(app, workdir: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    path = shutil.which("chromium")
+    path = find_chromium()
     if path is None:
         pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
     return path
@@ -147,49 +134,23 @@ def base_url(live_app) -> Iterator[str]:
     yield from _serve(live_app)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
 @pytest.fixture(scope="session")
 def host_url() -> Iterator[str]:
     """A second origin (another port) serving ``examples/``, like a partner's site."""
-    handler = functools.partial(_QuietHandler, directory=str(EXAMPLES))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+    with examples_origin() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+    with launched(chromium_path) as browser:
         yield browser
-        browser.close()
-
-
-def _local_only(route):
-    host = urlsplit(route.request.url).hostname
-    if host == "127.0.0.1":
-        route.continue_()
-    else:
-        route.abort()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    context.route("**/*", _local_only)
+    context.route("**/*", local_only)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
