@@ -78,7 +78,9 @@ def site(tmp_path_factory):
     with fuzz_app(tmp_path_factory, "fuzz-pages", WTF_CSRF_ENABLED=False) as (app, _, mp):
         # Password hashing (scrypt, ~0.1 s) is not what is fuzzed here; the limiter neither.
         mp.setattr(admin_views, "verify_password", lambda user, pw: user is not None and pw == "ok")
-        app.extensions["relais.login_limiter"] = LoginLimiter(max_failures=10**9, per_ip=10**9)
+        app.extensions["relais.login_limiter"] = LoginLimiter(
+            app.extensions["relais.rate_limiter"], max_failures=10**9, per_ip=10**9
+        )
         seed(app)
         add_user(app, "national@relais.test", role="global", departements=())
         admin = app.test_client()

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.extensions["relais.login_limiter"] = LoginLimiter(
+        app.extensions["relais.rate_limiter"],
         max_failures=app.config["ADMIN_LOGIN_MAX_FAILURES"],
         window_s=app.config["ADMIN_LOGIN_WINDOW_SECONDS"],
     )

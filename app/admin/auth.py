@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +14,7 @@ from recommender.errors import RelaisError
 
 from .. import db
 from ..models import Partner, User
+from ..ratelimit import RateLimiter
 from .scope import Scope
 
 ROLES = ("admin", "global")
@@ -147,41 +146,38 @@ def require_edit(partner: Partner) -> None:
 
 
 class LoginLimiter:
-    """In-memory failed-login counter per (IP, e-mail) and per IP, over a sliding window."""
+    """Failed sign-ins per (client, e-mail), and a looser cap per client across accounts.
 
-    def __init__(self, max_failures: int = 5, window_s: float = 15 * 60, per_ip: int = 50):
+    Counted by the app's :class:`~app.ratelimit.RateLimiter` (one mechanism for every limit;
+    shared by several servers when ``RATELIMIT_STORAGE_URI`` points at a shared store).
+    """
+
+    def __init__(
+        self, counter: RateLimiter, max_failures: int = 5, window_s: int = 15 * 60, per_ip: int = 50
+    ):
+        self.counter = counter
         self.max_failures = max_failures
         self.window_s = window_s
         self.per_ip = per_ip
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        stamps = self._failures.setdefault(key, deque())
-        while stamps and now - stamps[0] > self.window_s:
-            stamps.popleft()
-        return stamps
+    def _limits(self) -> tuple[str, str]:
+        window = f"per {int(self.window_s)} seconds"
+        return f"{self.max_failures} {window}", f"{self.per_ip} {window}"
 
     def blocked(self, ip: str, email: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return (
-                len(self._recent((ip, email), now)) >= self.max_failures
-                or len(self._recent((ip, ""), now)) >= self.per_ip
-            )
+        per_account, per_client = self._limits()
+        return not (
+            self.counter.allowed(per_account, "login", ip, email)
+            and self.counter.allowed(per_client, "login", ip)
+        )
 
     def failed(self, ip: str, email: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent((ip, email), now).append(now)
-            self._recent((ip, ""), now).append(now)
-            if len(self._failures) > 10_000:  # bounded memory: forget idle keys
-                for key in [k for k, v in self._failures.items() if not v]:
-                    del self._failures[key]
+        per_account, per_client = self._limits()
+        self.counter.hit(per_account, "login", ip, email)
+        self.counter.hit(per_client, "login", ip)
 
     def succeeded(self, ip: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop((ip, email), None)
+        self.counter.clear(self._limits()[0], "login", ip, email)
 
 
 def limiter() -> LoginLimiter:

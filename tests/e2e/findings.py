@@ -56,18 +56,7 @@ class Known:
         )
 
 
-KNOWN: tuple[Known, ...] = (
-    # Issue 10, item 5: the partner page's layout at phone widths is being redone elsewhere.
-    Known("partner page layout", "reflow", r"/partenaires/[^/?#]+(#signaler)?$", r"^(390|320) px"),
-    # Issue 10, item 5: the report form's confirmation lands off screen.
-    Known("report form", "journey", r"/partenaires/", r"^confirmation du signalement hors"),
-    # Issue 10, item 5: "autour de Amiens" → "autour d'Amiens".
-    Known("French wording", "journey", r"/\?", r"^élision : « .* autour de [AEIOUYÉÈÊÂÎÔ]"),
-    # Issue 10, item 5: /orientation picks one "Sainte-Marie" without showing the others.
-    Known("orientation alternatives", "journey", r"/orientation$", r"^communes homonymes"),
-    # Issue 10, item 5: the commune suggestion list covers the "Rechercher" button.
-    Known("commune suggestions", "journey", r"/", r"^clic sur « Rechercher »"),
-)
+KNOWN: tuple[Known, ...] = ()
 
 
 def expectation(url: str, met: bool, detail: str) -> list[Finding]:
