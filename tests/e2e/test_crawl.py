@@ -26,7 +26,7 @@ PROBES = (
     ("GET", "/page-inexistante", 404),
     ("GET", "/partenaires/inexistant", 404),
     ("POST", "/a-propos", 405),
-    ("POST", "/partenaires/inexistant/signaler", 400),
+    ("POST", "/partenaires/inexistant/signaler", 404),
     ("GET", "/?commune=%00", 400),
     ("GET", "/api/v1/inexistant", 404),
 )

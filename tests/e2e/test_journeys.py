@@ -75,8 +75,11 @@ def test_search_button_searches_while_suggestions_are_open(page, base_url, ledge
     page.goto(base_url + "/")
     page.get_by_role("combobox", name=re.compile("Commune")).press_sequentially("St Quentin")
     expect(page.get_by_role("option").first).to_be_visible()
-    # Where a user's pointer goes: the button's place, whatever lies on top of it.
-    box = page.get_by_role("button", name="Rechercher").bounding_box()
+    # Where a user's pointer goes: the button's place (scrolled to, as a user would when the
+    # open list pushes it down), whatever lies on top of it.
+    button = page.get_by_role("button", name="Rechercher")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     searched = page.locator("#resultats-titre")
     with contextlib.suppress(PlaywrightTimeout):
