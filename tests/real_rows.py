@@ -204,6 +204,43 @@ def mairies_file(directory: Path, beside: Row) -> Sample:
     return Sample(path, rows={"same_place": same_place, "doubtful": doubtful})
 
 
+def mairies_beside_other_sources(directory: Path) -> Sample:
+    """Shipped mairies another shared file also places: one a few metres from a France
+    Services of its commune (role ``at_france_services``, the France Services row in
+    ``extra``), and the mairie a DILA extract holds (role ``in_dila``)."""
+    header, rows = mairies_rows()
+    _, services = read_csv_rows("france_services_2024-08.csv")
+    by_insee = {r["code_insee"]: r for r in rows}
+
+    def metres(mairie: Row, service: Row) -> float:
+        lat = float(mairie["lat"]) - float(service["latitude"])
+        lon = (float(mairie["lon"]) - float(service["longitude"])) * 0.66  # at 49°N
+        return (lat * lat + lon * lon) ** 0.5 * 111_000
+
+    def beside(service: Row) -> bool:
+        mairie = by_insee.get(service["insee_com"])
+        return (
+            bool(mairie and mairie["coord_ok"] == "1" and service["latitude"])
+            and metres(mairie, service) < 15
+        )
+
+    service = first(services, beside, "mairie à quelques mètres d'une France services")
+    dila = first(
+        _dila_records(),
+        lambda r: any(p.get("type_service_local") == "mairie" for p in r.get("pivot") or []),
+        "mairie d'un extrait DILA",
+    )
+    in_dila = first(rows, lambda r: r["code_insee"] == dila["code_insee_commune"], "sa mairie")
+    at_service = by_insee[service["insee_com"]]
+    path = directory / "mairies_extrait.csv"
+    _write_csv(path, header, [[r[h] for h in header] for r in (at_service, in_dila)], "utf-8")
+    return Sample(
+        path,
+        rows={"at_france_services": at_service, "in_dila": in_dila},
+        extra={"france_services": service},
+    )
+
+
 # --------------------------------------------------------------------------- generic CSV
 
 
