@@ -4,7 +4,6 @@ reason whether they came from the CLI or from the upload page."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +12,9 @@ from app import db
 from app.models import ImportRun
 
 from .pages_support import csrf_token, login
+from .real_rows import generic_cp1252_file
 
 pytestmark = [pytest.mark.seeded, pytest.mark.admins]
-
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
 
 def runs(app) -> list[ImportRun]:
@@ -24,8 +22,8 @@ def runs(app) -> list[ImportRun]:
         return session.scalars(select(ImportRun).order_by(ImportRun.id)).all()
 
 
-def test_history_has_an_unchanged_column(app, client, runner):
-    path = FIXTURES / "generic_cp1252_semicolon.csv"
+def test_history_has_an_unchanged_column(app, client, runner, shared_data, tmp_path):
+    path = generic_cp1252_file(tmp_path).path
     assert runner.invoke(args=["import", str(path)]).exit_code == 0
     assert runner.invoke(args=["import", str(path)]).exit_code == 0  # same file: unchanged
     second = runs(app)[-1]

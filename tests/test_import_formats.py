@@ -39,9 +39,18 @@ from recommender.errors import ImportFailed
 from recommender.taxonomy import default_taxonomy
 from recommender.text import fold as reference_fold
 
+from .real_rows import (
+    annuaire_and_dila_files,
+    data_inclusion_api_file,
+    data_inclusion_export,
+    data_inclusion_v0_file,
+    finess_file,
+    generic_bom_file,
+    generic_cp1252_file,
+    mairies_file,
+)
 from .shared_data import partner_files
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "referentiels"
 SCHEMA = SCHEMA / "data-inclusion-schema" / "v1"
 
@@ -186,16 +195,19 @@ def test_dedup_core_names_drop_generic_words():
 # --------------------------------------------------------------------------- reading
 
 
-def test_csv_reader_detects_cp1252_semicolons_and_lines():
-    table = read_csv(FIXTURES / "generic_cp1252_semicolon.csv")
+def test_csv_reader_detects_cp1252_semicolons_and_lines(shared_data, tmp_path):
+    sample = generic_cp1252_file(tmp_path)
+    table = read_csv(sample.path)
     assert table.encoding == "cp1252" and table.delimiter == ";"
     assert table.headers[0] == "Nom" and table.headers[5] == "Département"
     lines = [line for line, _cells in table.rows]
-    assert lines == [2, 3, 4, 5, 6, 7, 8, 10, 11]  # the quoted name spans lines 8-9
+    assert lines == list(sample.lines.values())
+    spanning = lines.index(sample.lines["unknown_commune"])
+    assert lines[spanning + 1] - lines[spanning] > 1  # its quoted comment spans lines
 
 
-def test_csv_reader_strips_the_bom():
-    table = read_csv(FIXTURES / "generic_bom_comma.csv")
+def test_csv_reader_strips_the_bom(shared_data, tmp_path):
+    table = read_csv(generic_bom_file(tmp_path).path)
     assert table.encoding == "utf-8-sig" and table.delimiter == ","
     assert table.headers[0] == "identifiant"
 
@@ -229,23 +241,23 @@ def test_broken_json_is_a_french_error(tmp_path):
 # --------------------------------------------------------------------------- detection
 
 
-@pytest.mark.parametrize(
-    ("fixture", "expected"),
-    [
-        ("generic_cp1252_semicolon.csv", "generic-csv"),
-        ("generic_bom_comma.csv", "generic-csv"),
-        ("mairies_mini.csv", "mairies"),
-        ("annuaire_mini.csv", "annuaire-service-public"),
-        ("dila_mini.json", "dila-annuaire"),
-        ("data_inclusion_structures.json", "data-inclusion"),
-        ("data_inclusion_services.json", "data-inclusion"),
-        ("data_inclusion_services_api.json", "data-inclusion-services"),
-        ("data_inclusion_v0_mini.json", "data-inclusion"),
-        ("finess_mini.csv", "finess"),
-    ],
-)
-def test_formats_are_detected(fixture, expected):
-    assert detect_format(FIXTURES / fixture, fixture).name == expected
+def test_formats_are_detected(shared_data, tmp_path):
+    annuaire, dila = annuaire_and_dila_files(tmp_path)
+    structures, services = data_inclusion_export(tmp_path)
+    expected = {
+        generic_cp1252_file(tmp_path).path: "generic-csv",
+        generic_bom_file(tmp_path).path: "generic-csv",
+        mairies_file(tmp_path, annuaire.rows["cidf"]).path: "mairies",
+        annuaire.path: "annuaire-service-public",
+        dila.path: "dila-annuaire",
+        structures.path: "data-inclusion",
+        services.path: "data-inclusion",
+        data_inclusion_api_file(tmp_path).path: "data-inclusion-services",
+        data_inclusion_v0_file(tmp_path).path: "data-inclusion",
+        finess_file(tmp_path).path: "finess",
+    }
+    for path, name in expected.items():
+        assert detect_format(path, path.name).name == name, path.name
 
 
 def test_shared_files_are_detected(shared_data):
@@ -317,7 +329,7 @@ def _schema(name: str) -> dict:
 
 
 def _check(item: dict, schema: dict) -> None:
-    """The parts of JSON Schema our fixtures rely on: required keys and enumerations."""
+    """The parts of JSON Schema our samples rely on: required keys and enumerations."""
     for key in schema["required"]:
         assert item.get(key) not in (None, ""), key
     defs = schema["$defs"]
@@ -332,11 +344,12 @@ def _check(item: dict, schema: dict) -> None:
                 assert set(values) <= set(definition["enum"]), (key, values)
 
 
-def test_data_inclusion_fixtures_follow_the_schema():
+def test_data_inclusion_samples_follow_the_schema(shared_data, tmp_path):
     structure, service = _schema("structure.json"), _schema("service.json")
-    for item in json.loads((FIXTURES / "data_inclusion_structures.json").read_text()):
+    structures, services = data_inclusion_export(tmp_path)
+    for item in json.loads(structures.path.read_text()):
         _check(item, structure)
-    items = json.loads((FIXTURES / "data_inclusion_services.json").read_text())["items"]
+    items = json.loads(services.path.read_text())["items"]
     for item in items[:-1]:  # the last one is invalid on purpose (no description)
         _check(item, service)
 

@@ -1,20 +1,47 @@
-"""``run_import`` on small hand-made files: edge cases, idempotence, updates, archiving,
-dry runs, atomicity, data·inclusion, DILA and cross-source merges."""
+"""``run_import`` on small files of real rows (written at test time from the shared data, see
+``tests/real_rows.py``): edge cases, idempotence, updates, archiving, dry runs, atomicity,
+data·inclusion, DILA and cross-source merges."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+import json
 
 import pytest
 from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.importers import run_import
+from app.importers.formats.finess import finess_address, repair_finess
+from app.importers.formats.generic import split_inactive_note
+from app.importers.normalize import (
+    ages_from_text,
+    dila_opening_hours,
+    fold,
+    is_upper_label,
+    normalize_phone,
+    normalize_url,
+    osm_opening_hours,
+    parse_date,
+    publics_from_text,
+    smart_title,
+)
+from app.importers.resolve import CHEFS_LIEUX
 from app.models import ImportRun, MergeDecision, Partner, PartnerSource
 from recommender.errors import ImportFailed
+from recommender.taxonomy import default_taxonomy
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import"
+from .real_rows import (
+    annuaire_and_dila_files,
+    data_inclusion_api_file,
+    data_inclusion_export,
+    data_inclusion_v0_file,
+    finess_file,
+    generic_bom_file,
+    generic_cp1252_file,
+    mairies_file,
+)
+
+pytestmark = pytest.mark.usefixtures("shared_data")
 
 
 def run(app, path, **kwargs):
@@ -58,73 +85,95 @@ def balanced(report) -> bool:
 # --------------------------------------------------------------------------- generic CSV
 
 
-def test_generic_csv_cp1252_semicolons(app):
-    report = run(app, FIXTURES / "generic_cp1252_semicolon.csv")
+def partners_named(app) -> dict[str, list[Partner]]:
+    with session_scope(app) as session:
+        found: dict[str, list[Partner]] = {}
+        for partner in session.scalars(select(Partner).order_by(Partner.id)):
+            found.setdefault(partner.nom, []).append(partner)
+        session.expunge_all()
+        return found
+
+
+def test_generic_csv_cp1252_semicolons(app, tmp_path):
+    sample = generic_cp1252_file(tmp_path)
+    lines, rows = sample.lines, sample.rows
+    report = run(app, sample.path)
     assert report.format == "generic-csv" and report.source == "generic-cp1252-semicolon"
     assert (report.encoding, report.delimiter) == ("cp1252", ";")
-    assert report.rows == 9 and balanced(report)
-    assert report.counts["created"] == 7 and report.counts["rejected"] == 2
+    assert report.rows == len(lines) and balanced(report)
+    assert report.counts["created"] == len(lines) - 2 and report.counts["rejected"] == 2
     rejected = {r["line"]: r["reason"] for r in report.rejections}
-    assert rejected[3] == "nom manquant"
-    assert rejected[8].startswith("commune introuvable") and "Xyzville" in rejected[8]
+    assert rejected[lines["no_name"]] == "nom manquant"
+    unknown = rejected[lines["unknown_commune"]]
+    assert unknown.startswith("commune introuvable") and "Xyzville" in unknown
     warnings = [(w["line"], w["message"]) for w in report.warnings]
-    assert any(line == 5 and "inversées" in m for line, m in warnings)
-    assert any(line == 5 and "courriel" in m for line, m in warnings)
-    assert any(line == 6 and "chef-lieu" in m for line, m in warnings)
-    assert any(line == 7 and "code postal « ABCDE »" in m for line, m in warnings)
-    assert any(line == 10 and "doublon" in m for line, m in warnings)
+    assert any(line == lines["swapped"] and "inversées" in m for line, m in warnings)
+    assert any(line == lines["bad_email"] and "courriel" in m for line, m in warnings)
+    assert any(line == lines["departement_only"] and "chef-lieu" in m for line, m in warnings)
+    assert any(line == lines["bad_postal"] and "code postal « ABCDE »" in m for line, m in warnings)
+    assert any(line == lines["repeated"] and "doublon" in m for line, m in warnings)
 
     first = report.rejections  # line numbers are file lines (header = 1)
-    assert [r["line"] for r in first] == [3, 8]
+    assert [r["line"] for r in first] == [lines["no_name"], lines["unknown_commune"]]
 
-    with session_scope(app) as session:
-        partners = list(session.scalars(select(Partner)))
-    rows = {p.nom: p for p in partners}
-    epicerie = next(p for p in partners if p.nom == "Épicerie sociale Les Amis" and p.telephone)
-    assert epicerie.type_code == "epicerie-sociale" and epicerie.coords_exact is False
-    assert epicerie.code_insee == "60057" and epicerie.commune_nom == "Beauvais"
-    assert epicerie.telephone == "03 44 00 00 00"
-    assert "familles" in epicerie.publics
-    pcb = rows["Point conseil budget de Creil"]
-    assert pcb.coords_exact and abs(pcb.lat - 49.2603) < 1e-6 and pcb.code_insee == "60175"
-    assert pcb.telephone == "03 44 11 22 33"
-    centre = rows["Centre social Saint-Jean"]
-    assert centre.type_code == "centre-social" and centre.lat > 49 and centre.email == ""
-    auto = rows["Auto-école solidaire de l'Oise"]
-    assert auto.type_code == "auto-ecole-sociale" and auto.code_insee == "60057"
-    assert not auto.coords_exact and (auto.age_min, auto.age_max) == (16, 25)
-    garage = rows["Garage solidaire du Clermontois"]
-    assert garage.code_insee == "60157" and garage.code_postal == "60600"
-    closed = rows["Ressourcerie fermée de Beauvais"]
+    named = partners_named(app)
+    full = rows["full"]
+    service = named[full["lib_fs"]][0]  # the repeated row is kept beside it
+    assert service.type_code == "france-service"  # the Type column
+    assert service.coords_exact and abs(service.lat - float(full["latitude"])) < 1e-6
+    assert service.code_insee == full["insee_com"] and service.commune_nom == full["lib_com"]
+    assert service.telephone == normalize_phone(full["telephone"]) != ""
+    swapped = named[rows["swapped"]["lib_fs"]][0]
+    assert swapped.coords_exact and abs(swapped.lat - float(rows["swapped"]["latitude"])) < 1e-6
+    assert named[rows["bad_email"]["lib_fs"]][0].email == ""
+    ecole = rows["departement_only"]
+    auto = named[ecole["nom"]][0]
+    assert auto.type_code == "auto-ecole-sociale"  # from its name
+    assert auto.code_insee == CHEFS_LIEUX[ecole["departement"]] and not auto.coords_exact
+    assert (auto.age_min, auto.age_max) == ages_from_text(ecole["public"])
+    assert set(publics_from_text(ecole["public"], default_taxonomy().publics)) <= set(auto.publics)
+    garage = named[rows["bad_postal"]["lib_fs"]][0]
+    assert garage.code_insee == rows["bad_postal"]["insee_com"]
+    assert garage.code_postal == rows["bad_postal"]["code_postal"]
+    closed = named[split_inactive_note(rows["closed"]["nom"])[0]][0]
     assert closed.status == "archived" and "Attention" in closed.description
 
 
-def test_generic_csv_bom_ids_and_broken_rows(app):
-    report = run(app, FIXTURES / "generic_bom_comma.csv", source="liste-cip")
+def test_generic_csv_bom_ids_and_broken_rows(app, tmp_path):
+    sample = generic_bom_file(tmp_path)
+    lines, rows = sample.lines, sample.rows
+    report = run(app, sample.path, source="liste-cip")
     assert report.source == "liste-cip" and report.encoding == "utf-8-sig"
-    assert report.rows == 5 and balanced(report)
+    assert report.rows == len(lines) and balanced(report)
     rejected = {r["line"]: r["reason"] for r in report.rejections}
-    assert set(rejected) == {4, 5}
-    assert "en double" in rejected[4] and "déjà vu ligne 2" in rejected[4]
-    assert "colonnes au lieu de" in rejected[5]
+    assert set(rejected) == {lines["repeated"], lines["wide"]}
+    repeated = rejected[lines["repeated"]]
+    assert "en double" in repeated and f"déjà vu ligne {lines['ml']}" in repeated
+    assert "colonnes au lieu de" in rejected[lines["wide"]]
     assert any("frein « inconnu »" in w["message"] for w in report.warnings)
-    ml = partner_of(app, "liste-cip", "AE-1")
+    ml = partner_of(app, "liste-cip", rows["ml"]["id"])
     assert ml.type_code == "mission-locale" and ml.freins == ["mobilite", "emploi"]
-    assert ml.site_web == "https://www.ml-beauvaisis.example"
-    assert ml.telephone == "03 44 00 11 22"
-    ccas = partner_of(app, "liste-cip", "AE-2")
+    assert ml.site_web == normalize_url(rows["ml"]["url"]) and ml.site_web.startswith("https://")
+    assert ml.telephone == normalize_phone(rows["ml"]["telephone"]) != ""
+    ccas = partner_of(app, "liste-cip", rows["ccas"]["id"])
     assert ccas.type_code == "ccas-cias"
+    assert ccas.code_insee == rows["ccas"]["zonage_communes"].split()[0]
     assert ccas.zone_kind == "communes" and ccas.zone_codes == [ccas.code_insee]
-    paris = partner_of(app, "liste-cip", "AE-4")
-    assert paris.departement == "75"
+    neighbour = partner_of(app, "liste-cip", rows["neighbour"]["id"])
+    assert neighbour.departement == rows["neighbour"]["code_postal"][:2] == ccas.departement
 
 
 # --------------------------------------------------------------------------- idempotence
 
 
+def other_phone(phone: str) -> str:
+    """The same number with its last two digits changed: the source's update."""
+    return phone[:-2] + ("11" if not phone.endswith("11") else "22")
+
+
 def test_second_run_changes_nothing_then_updates_and_archives(app, tmp_path):
-    path = tmp_path / "liste.csv"
-    shutil.copy(FIXTURES / "generic_bom_comma.csv", path)
+    sample = generic_bom_file(tmp_path, "liste.csv")
+    path, ccas = sample.path, sample.rows["ccas"]
     first = run(app, path)
     assert first.counts["created"] == 3
     before = counts(app)
@@ -135,60 +184,67 @@ def test_second_run_changes_nothing_then_updates_and_archives(app, tmp_path):
     assert counts(app)[:2] == before[:2]
 
     text = path.read_text(encoding="utf-8-sig")
-    path.write_text(text.replace("03 44 40 00 00", "03 44 40 99 99"), encoding="utf-8")
+    new_phone = other_phone(ccas["telephone"])
+    path.write_text(text.replace(ccas["telephone"], new_phone), encoding="utf-8")
     changed = run(app, path)
     assert changed.counts["updated"] == 1 and changed.counts["unchanged"] == 2
-    assert partner_of(app, "liste", "AE-2").telephone == "03 44 40 99 99"
+    assert partner_of(app, "liste", ccas["id"]).telephone == normalize_phone(new_phone)
 
     lines = path.read_text().splitlines()
-    path.write_text("\n".join(line for line in lines if not line.startswith("AE-2")) + "\n")
+    path.write_text(
+        "\n".join(line for line in lines if not line.startswith(ccas["id"] + ",")) + "\n"
+    )
     partial = run(app, path, archive_missing=False)
     assert partial.counts["archived"] == 0
-    assert partner_of(app, "liste", "AE-2").status == "active"
+    assert partner_of(app, "liste", ccas["id"]).status == "active"
     full = run(app, path)
     assert full.counts["archived"] == 1
-    assert partner_of(app, "liste", "AE-2").status == "archived"
+    assert partner_of(app, "liste", ccas["id"]).status == "archived"
     assert counts(app)[0] == before[0]  # archived, never deleted
 
     path.write_text("\n".join(lines) + "\n")
     back = run(app, path)
     assert back.counts["updated"] == 1
-    assert partner_of(app, "liste", "AE-2").status == "active"
+    assert partner_of(app, "liste", ccas["id"]).status == "active"
 
 
 def test_admin_edits_are_kept(app, tmp_path):
     from app.models import AuditLog
 
-    path = tmp_path / "liste.csv"
-    shutil.copy(FIXTURES / "generic_bom_comma.csv", path)
+    sample = generic_bom_file(tmp_path, "liste.csv")
+    path, ccas = sample.path, sample.rows["ccas"]
     run(app, path)
-    pid = partner_of(app, "liste", "AE-2").id
+    pid = partner_of(app, "liste", ccas["id"]).id
     with session_scope(app) as session:
         partner = session.get(Partner, pid)
         partner.telephone = "01 02 03 04 05"
         session.add(
             AuditLog(action="partner.edit", target=f"partner:{pid}", changes={"telephone": "x"})
         )
-    text = path.read_text(encoding="utf-8-sig").replace("03 44 40 00 00", "03 44 40 99 99")
-    path.write_text(text.replace("CCAS de Compiègne", "CCAS de la ville de Compiègne"))
+    # The source then changes the phone the admin edited, and the name.
+    text = path.read_text(encoding="utf-8-sig")
+    text = text.replace(ccas["telephone"], other_phone(ccas["telephone"]))
+    path.write_text(text.replace(ccas["nom"], ccas["nom"] + " (siège)"))
     report = run(app, path)
     assert report.counts["updated"] == 1
-    partner = partner_of(app, "liste", "AE-2")
-    assert partner.telephone == "01 02 03 04 05" and partner.nom == "CCAS de la ville de Compiègne"
+    partner = partner_of(app, "liste", ccas["id"])
+    assert partner.telephone == "01 02 03 04 05" and partner.nom == ccas["nom"] + " (siège)"
 
 
 # --------------------------------------------------------------------------- transactions
 
 
-def test_dry_run_writes_nothing(app):
-    report = run(app, FIXTURES / "generic_cp1252_semicolon.csv", dry_run=True)
-    assert report.dry_run and report.counts["created"] == 7 and report.import_run_id is None
+def test_dry_run_writes_nothing(app, tmp_path):
+    sample = generic_cp1252_file(tmp_path)
+    report = run(app, sample.path, dry_run=True)
+    assert report.dry_run and report.counts["created"] == len(sample.lines) - 2
+    assert report.import_run_id is None
     assert "Simulation" in report.format_text()
     assert counts(app) == (0, 0, 0, 0)
 
 
-def test_a_crash_mid_run_leaves_the_database_unchanged(app, monkeypatch):
-    run(app, FIXTURES / "generic_bom_comma.csv")
+def test_a_crash_mid_run_leaves_the_database_unchanged(app, monkeypatch, tmp_path):
+    run(app, generic_bom_file(tmp_path).path)
     before = counts(app)
     from app.importers import pipeline
 
@@ -197,7 +253,7 @@ def test_a_crash_mid_run_leaves_the_database_unchanged(app, monkeypatch):
 
     monkeypatch.setattr(pipeline._Run, "_insert", boom)
     with pytest.raises(RuntimeError, match="panne simulée"):
-        run(app, FIXTURES / "generic_cp1252_semicolon.csv")
+        run(app, generic_cp1252_file(tmp_path).path)
     # Nothing of the run is kept but its failure, in the history (its own transaction).
     after = counts(app)
     assert after[:2] == before[:2] and after[3] == before[3] and after[2] == before[2] + 1
@@ -218,12 +274,14 @@ def test_an_empty_or_unknown_file_writes_nothing(app, tmp_path):
     assert "aucune ligne" in reasons[0] and "introuvable" in reasons[1]
 
 
-def test_import_run_keeps_the_report(app):
-    report = run(app, FIXTURES / "generic_cp1252_semicolon.csv", user_id=None)
+def test_import_run_keeps_the_report(app, tmp_path):
+    sample = generic_cp1252_file(tmp_path)
+    report = run(app, sample.path, user_id=None)
     with session_scope(app) as session:
         stored = session.get(ImportRun, report.import_run_id)
-        assert stored.counts["created"] == 7 and stored.counts["rows"] == 9
-        assert stored.report["rejections"][0]["line"] == 3
+        assert stored.counts["created"] == len(sample.lines) - 2
+        assert stored.counts["rows"] == len(sample.lines)
+        assert stored.report["rejections"][0]["line"] == sample.lines["no_name"]
         assert stored.finished_at is not None and stored.format == "generic-csv"
     assert report.to_dict()["counts"]["rejected"] == 2
 
@@ -231,10 +289,12 @@ def test_import_run_keeps_the_report(app):
 # --------------------------------------------------------------------------- DILA, merges
 
 
-def test_dila_export_merges_through_its_old_pivot_id(app):
-    first = run(app, FIXTURES / "annuaire_mini.csv")
+def test_dila_export_merges_through_its_old_pivot_id(app, tmp_path):
+    annuaire, dila = annuaire_and_dila_files(tmp_path)
+    old, linked, other = annuaire.rows["linked"], dila.rows["linked"], dila.rows["other"]
+    first = run(app, annuaire.path)
     assert first.counts["created"] == 2
-    report = run(app, FIXTURES / "dila_mini.json")
+    report = run(app, dila.path)
     assert report.rows == 3 and balanced(report)
     assert report.counts == {
         "created": 1,
@@ -244,24 +304,30 @@ def test_dila_export_merges_through_its_old_pivot_id(app):
         "archived": 0,
         "rejected": 1,
     }
+    assert report.rejections[0]["reason"] == "champ obligatoire vide : nom"
     assert report.merges[0]["rule"] == "identifiant"
-    partner = partner_of(app, "dila-annuaire", "5b1a4c1e-0000-4000-8000-000000000001")
-    assert partner.id == partner_of(app, "annuaire-service-public", "cidf-60057-01").id
+    partner = partner_of(app, "dila-annuaire", linked["id"])
+    assert partner.id == partner_of(app, "annuaire-service-public", old["id"]).id
     assert {s.source for s in partner_of_sources(app, partner.id)} == {
         "annuaire-service-public",
         "dila-annuaire",
     }
     # The fresher DILA record fills the partner.
-    assert partner.email == "contact@cidff60.example"
-    assert partner.horaires == "Du lundi au vendredi : 09:00–12:30 / 13:30–17:00"
-    assert partner.source_updated_at.isoformat() == "2024-02-14"
-    pcb = partner_of(app, "dila-annuaire", "5b1a4c1e-0000-4000-8000-000000000003")
-    assert pcb.type_code == "points-conseil-budget" and pcb.code_insee == "60175"
+    hours = dila_opening_hours(linked.get("plage_ouverture"))
+    assert hours and partner.horaires == hours
+    assert partner.source_updated_at == parse_date(linked["date_modification"])
+    created = partner_of(app, "dila-annuaire", other["id"])
+    pivot = other["pivot"][0]
+    assert created.code_insee == other["code_insee_commune"]
+    tax = default_taxonomy()
+    assert created.type_code == tax.source_type("dila-annuaire", pivot["type_service_local"])
+    # A pivot code of the current export only (Point conseil budget) has its partner type.
+    assert tax.source_type("dila-annuaire", "pcb") == "points-conseil-budget"
     with session_scope(app) as session:
         decision = session.scalar(select(MergeDecision))
         assert decision.rule == "identifiant" and decision.partner_id == partner.id
 
-    again = run(app, FIXTURES / "dila_mini.json")
+    again = run(app, dila.path)
     assert again.counts["unchanged"] == 2 and again.counts["merged"] == 0
 
 
@@ -274,83 +340,135 @@ def partner_of_sources(app, partner_id):
         return rows
 
 
-def test_same_source_records_never_merge_and_types_never_mix(app):
-    run(app, FIXTURES / "annuaire_mini.csv")
-    report = run(app, FIXTURES / "mairies_mini.csv")
+def test_same_source_records_never_merge_and_types_never_mix(app, tmp_path):
+    annuaire, _ = annuaire_and_dila_files(tmp_path)
+    cidf = annuaire.rows["cidf"]
+    mairies = mairies_file(tmp_path, beside=cidf)
+    run(app, annuaire.path)
+    report = run(app, mairies.path)
     assert report.counts["created"] == 2 and report.counts["merged"] == 0
-    breux = partner_of(app, "mairies", "27115")
-    assert breux.type_code == "mairie" and not breux.coords_exact
-    assert breux.zone_kind == "communes" and breux.zone_codes == ["27115"]
+    same_place = partner_of(app, "mairies", mairies.rows["same_place"]["code_insee"])
+    assert same_place.id != partner_of(app, "annuaire-service-public", cidf["id"]).id
+    code = mairies.rows["doubtful"]["code_insee"]
+    doubtful = partner_of(app, "mairies", code)
+    assert doubtful.type_code == "mairie" and not doubtful.coords_exact
+    assert doubtful.zone_kind == "communes" and doubtful.zone_codes == [code]
 
 
 # --------------------------------------------------------------------------- data·inclusion
 
 
-def test_data_inclusion_structures_then_services(app):
-    structures = run(app, FIXTURES / "data_inclusion_structures.json")
-    assert structures.counts["created"] == 2 and structures.source == "data-inclusion"
-    wimoov = partner_of(app, "data-inclusion", "dora--s1")
-    assert wimoov.type_code == "plateforme-mobilite" and wimoov.siret == "12345678900012"
-    assert wimoov.horaires.startswith("Du lundi au vendredi : 09:00–12:30 / 13:30–17:00")
-    assert wimoov.telephone == "03 44 55 66 77"
+def test_data_inclusion_structures_then_services(app, tmp_path):
+    structures_file, services_file = data_inclusion_export(tmp_path)
+    first_key, second_key = structures_file.extra["keys"]
+    first, second = structures_file.rows["first"], structures_file.rows["second"]
+    items = services_file.extra["items"]
+    # The API extract carries no publics, modes, fees nor zone: set on one real service of
+    # each structure, to check that they reach it.
+    items[0] |= {
+        "publics": ["demandeurs-emploi", "jeunes"],
+        "publics_precisions": "Jeunes de 18 à 30 ans",
+        "modes_accueil": ["en-presentiel"],
+        "frais": "payant",
+        "zone_eligibilite": ["59", "62"],
+    }
+    second_item = next(i for i in items if i["structure_id"] == second["id"])
+    second_item |= {"publics": ["tous-publics"], "zone_eligibilite": [second["code_insee"]]}
+    services_file.path.write_text(json.dumps({"items": items}, ensure_ascii=False))
 
-    services = run(app, FIXTURES / "data_inclusion_services.json")
-    assert services.rows == 4 and balanced(services)
-    assert services.counts["merged"] == 2 and services.counts["created"] == 1
+    structures = run(app, structures_file.path)
+    count = structures_file.extra["count"]
+    assert structures.counts["created"] == count and structures.source == "data-inclusion"
+    hours = structures_file.rows["hours"]
+    partner = partner_of(app, "data-inclusion", f"{hours['source']}--{hours['id']}")
+    assert partner.siret == hours["pivot"]
+    assert partner.horaires == osm_opening_hours(hours["horaires"]) != hours["horaires"]
+    assert partner.telephone == normalize_phone(hours["telephone"])
+    assert partner.telephone.startswith("0")
+
+    services = run(app, services_file.path)
+    named = len(items) - 2  # all but the service of an unknown structure and the bare one
+    assert services.rows == len(items) and balanced(services)
+    assert services.counts["merged"] == named and services.counts["created"] == 1
     assert services.counts["rejected"] == 1 and services.counts["archived"] == 0
     assert "description" in services.rejections[0]["reason"]
     assert {m["rule"] for m in services.merges} == {"structure"}
 
-    wimoov = partner_of(app, "data-inclusion", "dora--s1")
-    assert wimoov.nom == "Wimoov Oise" and wimoov.freins == ["mobilite"]
-    assert "mobilite--acceder-a-un-vehicule" in wimoov.thematiques
-    assert wimoov.publics == ["demandeurs-emploi", "jeunes"]
-    assert (wimoov.age_min, wimoov.age_max) == (18, 30)
-    assert wimoov.modes_accueil == ["en-presentiel"] and wimoov.frais == ["payant"]
-    assert wimoov.zone_kind == "departement" and wimoov.zone_codes == ["60", "80"]
-    lire = partner_of(app, "data-inclusion", "dora--s2")
-    assert lire.freins == ["maitrise-du-francais"] and lire.publics == []
-    assert lire.zone_kind == "communes" and lire.zone_codes == ["60159"]
-    alone = partner_of(app, "data-inclusion", "dora--v3")
-    assert alone.code_insee == "60471" and alone.freins == ["numerique"]
+    tax = default_taxonomy()
+    partner = partner_of(app, "data-inclusion", first_key)
+    own = [i for i in items[:-2] if i["structure_id"] == first["id"]]
+    assert partner.nom == first["nom"]
+    themes = {t for i in own for t in i["thematiques"]}
+    assert set(partner.freins) >= tax.freins_of_thematiques(themes)
+    assert set(items[0]["thematiques"]) <= set(partner.thematiques)
+    assert partner.publics == ["demandeurs-emploi", "jeunes"]
+    assert (partner.age_min, partner.age_max) == (18, 30)
+    assert partner.modes_accueil == ["en-presentiel"] and partner.frais == ["payant"]
+    assert partner.zone_kind == "departement" and partner.zone_codes == ["59", "62"]
+    other = partner_of(app, "data-inclusion", second_key)
+    assert other.publics == []
+    assert other.zone_kind == "communes" and other.zone_codes == [second["code_insee"]]
+    alone_item = services_file.rows["alone"]
+    alone = partner_of(app, "data-inclusion", alone_item["id"])
+    assert alone.code_insee[:2] == alone_item["code_postal"][:2]
+    assert set(alone.freins) == tax.freins_of_thematiques(alone_item["thematiques"])
 
     # Still there after a services-only re-import (structures are another file).
-    assert partner_of(app, "data-inclusion", "dora--s1").status == "active"
-    again = run(app, FIXTURES / "data_inclusion_structures.json")
-    assert again.counts["unchanged"] == 2 and again.counts["archived"] == 0
+    assert partner_of(app, "data-inclusion", first_key).status == "active"
+    again = run(app, structures_file.path)
+    assert again.counts["unchanged"] == count and again.counts["archived"] == 0
 
 
-def test_finess_export_repairs_lost_zeros(app):
-    report = run(app, FIXTURES / "finess_mini.csv")
+def test_finess_export_repairs_lost_zeros(app, tmp_path):
+    sample = finess_file(tmp_path)
+    lz, corse_row, repeated = (sample.rows[k] for k in ("lost_zero", "corse", "repeated"))
+    report = run(app, sample.path)
     assert report.format == "finess" and report.source == "finess"
     assert report.rows == 4 and balanced(report) and report.counts["created"] == 3
+    repeated_id = repair_finess(repeated["ET-N°FINESS"])
     assert report.rejections == [
         {
-            "line": 5,
-            "reason": "identifiant « 600000019 » en double (déjà vu ligne 4)",
-            "source_id": "600000019",
+            "line": sample.lines["repeated"],
+            "reason": f"identifiant « {repeated_id} » en double "
+            f"(déjà vu ligne {sample.lines['first']})",
+            "source_id": repeated_id,
         }
     ]
-    ain = partner_of(app, "finess", "010000019")  # "10000019" in the file
-    assert (ain.code_postal, ain.code_insee, ain.departement) == ("01150", "01047", "01")
-    assert ain.nom == "ESAT les Exemples" and ain.type_code == "esat"
-    assert ain.adresse == "12 bis rue de la Gare" and ain.siret == "12345678900012"
+    finess = lz["ET-N°FINESS"]
+    ain = partner_of(app, "finess", "0" + finess)  # the file lost the leading zero
+    assert (ain.code_postal, ain.code_insee, ain.departement) == (
+        "0" + lz["ET-Code Postal"],
+        "0" + lz["ET-Commune Code"],
+        "0" + lz["ET-Département Code"],
+    )
+    assert fold(ain.nom) == fold(lz["ET-Raison sociale"]) and not is_upper_label(ain.nom)
+    assert ain.type_code == "esat"
+    assert ain.adresse == finess_address(lz["ET-Adresse"]) and ain.siret == lz["ET-SIRET"]
     assert not ain.coords_exact and ain.lat is not None  # the commune's centre
     assert ain.publics == ["personnes-en-situation-de-handicap"] and "emploi" in ain.freins
-    assert "ASSOCIATION EXEMPLE DE L'AIN" in ain.description and "40 places" in ain.description
-    corse = partner_of(app, "finess", "2A0000019")  # commune "20004": Ajaccio's old number
-    assert (corse.code_insee, corse.commune_nom) == ("2A004", "Ajaccio")
+    assert lz["EJ-Raison sociale"] in ain.description
+    assert f"{lz['Capacité autorisée agrégée']} places" in ain.description
+    corse = partner_of(app, "finess", corse_row["ET-N°FINESS"])
+    assert corse.code_insee == corse_row["ET-Commune Code"]
+    assert corse.commune_nom == corse_row["ET-Commune Libellé"]
     assert corse.type_code == "esat" and "secondaire" in corse.description
-    assert run(app, FIXTURES / "finess_mini.csv").counts["unchanged"] == 3
+    assert run(app, sample.path).counts["unchanged"] == 3
 
 
-def test_data_inclusion_services_without_structures(app):
-    path = FIXTURES / "data_inclusion_services_api.json"
-    report = run(app, path)
+def structure_label(name: str) -> str:
+    """A structure's name as the services importer writes it (capitals are softened)."""
+    return smart_title(name) if is_upper_label(name) else name
+
+
+def test_data_inclusion_services_without_structures(app, tmp_path):
+    sample = data_inclusion_api_file(tmp_path)
+    course, creche_row, dora_row = sample.extra["course"], *sample.rows.values()
+    report = run(app, sample.path)
     assert report.format == "data-inclusion-services" and report.source == "data-inclusion"
-    assert report.rows == 4 and balanced(report) and report.counts["rejected"] == 0
-    # Two services of one structure at one point (to a few metres) make one partner.
-    assert report.counts["created"] == 3 and report.counts["merged"] == 1
+    assert report.rows == sample.extra["count"] and balanced(report)
+    assert report.counts["rejected"] == 0
+    # Services of one structure at one point (to a few metres) make one partner.
+    assert report.counts["created"] == 3 and report.counts["merged"] == len(course) - 1
     with session_scope(app) as session:
         partners = {
             p.nom: p
@@ -359,36 +477,41 @@ def test_data_inclusion_services_without_structures(app):
             )
         }
         session.expunge_all()
-    assert set(partners) == {
-        "Langues en Oise",
-        "Multi-accueil Les Petits Pas",
-        "Association Toit Picard",
-    }
-    langues = partners["Langues en Oise"]
+    names = [structure_label(r["structure_name"]) for r in (course[0], creche_row, dora_row)]
+    assert set(partners) == set(names)
+    tax = default_taxonomy()
+    langues = partners[names[0]]
     assert langues.type_code == "atelier-sociolinguistique"  # carif-oref's French courses
-    assert langues.freins == ["numerique", "maitrise-du-francais"]
-    assert langues.description.startswith(
-        "Services proposés :\n- Apprendre le français pour travailler\n- Ateliers de conversation"
-    )
-    assert langues.coords_exact and langues.code_insee == "60057"
-    assert partners["Multi-accueil Les Petits Pas"].type_code == "creche"
-    toit = partners["Association Toit Picard"]
-    assert toit.code_insee == "80021" and not toit.coords_exact
-    assert toit.freins == ["logement"]
+    themes = {t for s in course for t in json.loads(s["thematiques"])}
+    assert set(langues.freins) == tax.freins_of_thematiques(themes)
+    assert "maitrise-du-francais" in langues.freins
+    assert langues.description.startswith("Services proposés :\n- ")
+    assert all(f"- {s['nom']}" in langues.description for s in course)
+    assert langues.coords_exact and langues.code_insee[:2] == course[0]["code_postal"][:2]
+    creche = partners[names[1]]
+    assert creche.type_code == "creche" and not creche.coords_exact
+    assert creche.code_insee[:2] == creche_row["code_postal"][:2]
+    dora = partners[names[2]]
+    assert set(dora.freins) == tax.freins_of_thematiques(json.loads(dora_row["thematiques"]))
 
-    again = run(app, path)
-    assert again.counts["unchanged"] == 4 and again.counts["archived"] == 0
+    again = run(app, sample.path)
+    assert again.counts["unchanged"] == sample.extra["count"] and again.counts["archived"] == 0
 
 
-def test_data_inclusion_v0_ids_are_unique_within_their_source(app):
-    report = run(app, FIXTURES / "data_inclusion_v0_mini.json")
+def test_data_inclusion_v0_ids_are_unique_within_their_source(app, tmp_path):
+    sample = data_inclusion_v0_file(tmp_path)
+    untyped, typed = sample.rows["untyped"], sample.rows["typed"]
+    report = run(app, sample.path)
     assert report.rows == 3 and balanced(report) and report.counts["created"] == 2
+    key = f"{untyped['source']}--{untyped['id']}"
     assert [r["reason"] for r in report.rejections] == [
-        "identifiant « Hinaura--1003 » en double (déjà vu ligne 2)"
+        f"identifiant « {key} » en double (déjà vu ligne 2)"
     ]
-    assert partner_of(app, "data-inclusion", "Hinaura--1003").code_insee == "60057"
-    fjt = partner_of(app, "data-inclusion", "siao--1003")
-    assert fjt.code_insee == "80021" and fjt.type_code == "fjt"  # v0 typologie RS_FJT
+    assert partner_of(app, "data-inclusion", key).code_insee == untyped["code_insee"]
+    other = partner_of(app, "data-inclusion", f"{typed['source']}--{typed['id']}")
+    assert other.code_insee == typed["code_insee"]
+    tax = default_taxonomy()
+    assert other.type_code == tax.source_type("data-inclusion", typed["typologie"])  # v0 typology
 
 
 def test_a_file_archives_only_in_the_departements_it_covers(app, tmp_path):

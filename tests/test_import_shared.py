@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.importers import run_import
 from app.models import MergeDecision, Partner, PartnerSource
 
+from .real_rows import mairies_beside_other_sources
 from .shared_data import count_rows, partner_files
 
 pytestmark = pytest.mark.slow
@@ -196,21 +197,23 @@ def test_france_travail_agency_merges_with_the_2016_pole_emploi(imported):
 
 
 def test_a_france_services_in_a_mairie_stays_separate(imported, tmp_path):
-    from pathlib import Path
-
     app, _reports = imported
-    fixture = Path(__file__).parent / "fixtures" / "import" / "mairies_mini.csv"
+    sample = mairies_beside_other_sources(tmp_path)
+    at_service, in_dila = sample.rows["at_france_services"], sample.rows["in_dila"]
     with app.app_context(), session_scope(app) as session:
-        report = run_import(session, fixture, source="mairies-test", dry_run=True)
+        report = run_import(session, sample.path, source="mairies-test", dry_run=True)
     merged = {m["source_id"]: m for m in report.merges}
-    assert set(merged) >= {"08025", "27115"}  # the shipped mairies hold both
+    # the shipped mairies hold both
+    assert set(merged) >= {at_service["code_insee"], in_dila["code_insee"]}
     with session_scope(app) as session:
-        france_services = _partner_of(session, "france-services", "34").id  # Attigny
-    # Attigny's mairie, at the France Services' very address, stays out of it (it joins
-    # the shipped mairie) …
-    assert merged["08025"]["partner_id"] != france_services
-    # … while Breux-sur-Avre's joins the DILA record of the same mairie.
-    assert merged["27115"]["rule"] in ("adresse", "proximite", "nom", "identifiant")
+        france_services = _partner_of(
+            session, "france-services", sample.extra["france_services"]["id_fs"]
+        ).id
+    # A mairie a few metres from a France Services stays out of it (it joins the shipped
+    # mairie) …
+    assert merged[at_service["code_insee"]]["partner_id"] != france_services
+    # … while the mairie of a DILA record joins it.
+    assert merged[in_dila["code_insee"]]["rule"] in ("adresse", "proximite", "nom", "identifiant")
 
 
 def test_auto_ecoles_list(imported):

@@ -16,7 +16,7 @@ from app.db import session_scope
 from app.importers.report import ImportReport
 from app.models import Partner
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
+from ..real_rows import annuaire_and_dila_files, generic_bom_file, generic_cp1252_file
 
 
 def partner_count(app) -> int:
@@ -24,28 +24,29 @@ def partner_count(app) -> int:
         return session.scalar(select(func.count()).select_from(Partner))
 
 
-def test_import_prints_a_french_report(app, runner):
-    result = runner.invoke(args=["import", str(FIXTURES / "generic_cp1252_semicolon.csv")])
+def test_import_prints_a_french_report(app, runner, shared_data, tmp_path):
+    sample = generic_cp1252_file(tmp_path)
+    result = runner.invoke(args=["import", str(sample.path)])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "format generic-csv" in out and "créés" in out and "rejetés" in out
-    assert "ligne 3 : nom manquant" in out
+    assert f"ligne {sample.lines['no_name']} : nom manquant" in out
     assert "Traceback" not in out
-    assert partner_count(app) == 7
+    assert partner_count(app) == len(sample.lines) - 2
 
 
-def test_dry_run_and_json_output(app, runner):
-    result = runner.invoke(
-        args=["import", str(FIXTURES / "generic_bom_comma.csv"), "--dry-run", "--json"]
-    )
+def test_dry_run_and_json_output(app, runner, shared_data, tmp_path):
+    path = generic_bom_file(tmp_path).path
+    result = runner.invoke(args=["import", str(path), "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["dry_run"] is True and data["counts"]["created"] == 3
     assert partner_count(app) == 0
 
 
-def test_format_and_source_options(app, runner):
-    args = ["import", str(FIXTURES / "annuaire_mini.csv"), "--format", "annuaire-service-public"]
+def test_format_and_source_options(app, runner, shared_data, tmp_path):
+    annuaire, _ = annuaire_and_dila_files(tmp_path)
+    args = ["import", str(annuaire.path), "--format", "annuaire-service-public"]
     result = runner.invoke(args=[*args, "--source", "annuaire-oise", "--no-archive"])
     assert result.exit_code == 0, result.output
     assert "source « annuaire-oise »" in result.output
@@ -69,8 +70,10 @@ def test_bad_files_exit_1_with_a_french_message(app, runner, tmp_path, content, 
     assert partner_count(app) == 0
 
 
-def test_wrong_format_name_is_refused(runner):
-    result = runner.invoke(args=["import", str(FIXTURES / "mairies_mini.csv"), "--format", "xls"])
+def test_wrong_format_name_is_refused(runner, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_text("nom,commune\n", encoding="utf-8")  # never read: the option is refused first
+    result = runner.invoke(args=["import", str(path), "--format", "xls"])
     assert result.exit_code == 2 and "xls" in result.output
 
 
@@ -100,9 +103,9 @@ def http_root(tmp_path):
         thread.join(timeout=5)
 
 
-def test_import_from_a_url(app, runner, http_root):
+def test_import_from_a_url(app, runner, http_root, shared_data):
     root, base = http_root
-    (root / "liste_cip.csv").write_bytes((FIXTURES / "generic_bom_comma.csv").read_bytes())
+    generic_bom_file(root, "liste_cip.csv")
     result = runner.invoke(args=["import", f"{base}/liste_cip.csv"])
     assert result.exit_code == 0, result.output
     assert "source « liste-cip »" in result.output and partner_count(app) == 3
@@ -110,21 +113,21 @@ def test_import_from_a_url(app, runner, http_root):
     assert missing.exit_code == 1 and "Téléchargement impossible" in missing.output
 
 
-def test_import_paths_for_the_demo(app, tmp_path):
+def test_import_paths_for_the_demo(app, tmp_path, shared_data):
     bad = tmp_path / "mauvais.csv"
     bad.write_text("a,b\n1,2\n")
+    annuaire, _ = annuaire_and_dila_files(tmp_path)
+    liste = generic_bom_file(tmp_path)
     lines: list[str] = []
     with app.app_context():
-        failures = import_paths(
-            [FIXTURES / "annuaire_mini.csv", FIXTURES / "generic_bom_comma.csv", bad],
-            echo=lines.append,
-        )
+        failures = import_paths([annuaire.path, liste.path, bad], echo=lines.append)
     assert failures == 1
-    assert lines[0].startswith("annuaire_mini.csv : 2 créés")
+    assert lines[0].startswith(f"{annuaire.path.name} : 2 créés")
     assert lines[1].startswith("generic_bom_comma.csv : 3 créés") and "2 rejetés" in lines[1]
     # the rejections explained under their file, and where to read every one
-    assert lines[2] == "  rejet : identifiant « … » en double — 1 ligne (4)"
-    assert lines[3].startswith("  rejet : 11 colonnes au lieu de 8") and "(5)" in lines[3]
+    repeated, wide = liste.lines["repeated"], liste.lines["wide"]
+    assert lines[2] == f"  rejet : identifiant « … » en double — 1 ligne ({repeated})"
+    assert lines[3].startswith("  rejet : 11 colonnes au lieu de 8") and f"({wide})" in lines[3]
     assert lines[4].startswith("  Détail de chaque rejet : relais import --dry-run ")
     assert lines[4].endswith("generic_bom_comma.csv")
     assert lines[5].startswith("Erreur : mauvais.csv")
