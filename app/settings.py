@@ -108,6 +108,14 @@ SETTINGS: tuple[Setting, ...] = (
         env=True,
     ),
     Setting(
+        "RELAIS_PUBLIC_URL",
+        "",
+        "Adresse publique du site (`https://relais.example.org`), reprise dans le document "
+        "OpenAPI (`servers`). Vide : adresse relative `/api/v1` — jamais l'en-tête Host de la "
+        "requête, que le document soit mis en cache ou non.",
+        env=True,
+    ),
+    Setting(
         "SESSION_COOKIE_SAMESITE",
         "Lax",
         "Attribut SameSite du cookie de session.",

@@ -1,19 +1,89 @@
-"""A small registry of the API's routes and parameters, from which the OpenAPI
-document is generated: each endpoint is described once, next to its code."""
+"""The OpenAPI document, generated from a small registry of the API's routes: each endpoint is
+described once, next to its code, with the bounds of :mod:`recommender.params` (the parser that
+enforces them) and the codes of the taxonomy, so the document cannot drift from the server.
+``tests/test_api_contract.py`` holds the server to it with schemathesis."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypeVar
+
+from recommender import params as P
+from recommender.taxonomy import Taxonomy
+
+Schema = dict[str, object]
+View = TypeVar("View", bound=Callable[..., object])
+
+NO_NUL = "^[^\\u0000]*$"  # a NUL byte in the address is refused (400)
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+LOCATION_RULE = (
+    "Le lieu : `commune` (code INSEE, code postal, nom avec ou sans accents, fautes tolérées) "
+    "ou `lat` et `lon` ensemble (WGS 84). `lat` sans `lon` (ou l'inverse) : 400."
+)
+
+
+def text(max_length: int = P.MAX_STRING, *, required: bool = False) -> Schema:
+    """A query string value: blank means absent, unless ``required``."""
+    return {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK if required else NO_NUL}
+
+
+def integer(minimum: int, maximum: int) -> Schema:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+def number(minimum: float, maximum: float, *, exclusive: bool = False) -> Schema:
+    low = "exclusiveMinimum" if exclusive else "minimum"
+    return {"type": "number", low: minimum, "maximum": maximum}
+
+
+def code_list(codes: Sequence[str], max_items: int, *, min_items: int = 0) -> Schema:
+    return {
+        "type": "array",
+        "items": {"type": "string", "enum": list(codes)},
+        "minItems": min_items,
+        "maxItems": max_items,
+    }
+
+
+def comma_list(codes: Sequence[str], max_items: int) -> Schema:
+    """The same list as one comma-separated string (JSON bodies accept both)."""
+    one = "(" + "|".join(codes) + ")"
+    return {"type": "string", "pattern": f"^{one}(,{one}){{0,{max_items - 1}}}$"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
     description: str
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    schema: Schema = field(default_factory=text)
     required: bool = False
-    location: str = "query"
+    location: Literal["query", "path"] = "query"
+    style: str | None = None  # "form" + explode False: a comma-separated list
+    explode: bool | None = None
+
+    def to_dict(self) -> Schema:
+        out: Schema = {
+            "name": self.name,
+            "in": self.location,
+            "required": self.required or self.location == "path",
+            "description": self.description,
+            "schema": self.schema,
+        }
+        if self.style is not None:
+            out["style"] = self.style
+        if self.explode is not None:
+            out["explode"] = self.explode
+        return out
+
+
+# A schema that depends on the taxonomy: built when the document is served.
+SchemaFactory = Callable[[Taxonomy], Schema]
+ParamFactory = Callable[[Taxonomy], Sequence[Param]]
 
 
 @dataclass
@@ -21,131 +91,411 @@ class Operation:
     path: str
     method: str
     summary: str
-    params: tuple[Param, ...] = ()
-    body: dict[str, Any] | None = None
-    response: str = "object"
+    response: str
+    params: ParamFactory = lambda taxonomy: ()
+    body: SchemaFactory | None = None
     errors: tuple[int, ...] = (400,)
+    description: str = ""
+    conditional: bool = False  # ETag / If-None-Match → 304
 
 
 OPERATIONS: list[Operation] = []
 
 
-def document(path: str, method: str, summary: str, **kwargs: Any):
+def document(
+    path: str,
+    method: str,
+    summary: str,
+    *,
+    response: str,
+    params: ParamFactory = lambda taxonomy: (),
+    body: SchemaFactory | None = None,
+    errors: tuple[int, ...] = (400,),
+    description: str = "",
+    conditional: bool = False,
+) -> Callable[[View], View]:
     """Register an operation for the OpenAPI document; returns the view unchanged."""
 
-    def decorator(view):
-        OPERATIONS.append(Operation(path, method, summary, **kwargs))
+    def decorator(view: View) -> View:
+        OPERATIONS.append(
+            Operation(
+                path, method, summary, response, params, body, errors, description, conditional
+            )
+        )
         return view
 
     return decorator
 
 
-def _schemas(frein_codes: list[str]) -> dict[str, Any]:
-    string, number = {"type": "string"}, {"type": "number"}
-    nullable_str = {"type": ["string", "null"]}
+# --------------------------------------------------------------------------- parameters
+
+
+def location_param(*, required: bool, with_radius: bool = False) -> Param:
+    """``commune`` | ``lat`` + ``lon`` (and ``radius_km``) as one exploded object, so the
+    rule between them is in the schema: each property is its own query parameter."""
+    props: dict[str, Schema] = {
+        "commune": text(),
+        "lat": number(-90.0, 90.0),
+        "lon": number(-180.0, 180.0),
+    }
+    by_commune: Schema = {"required": ["commune"], "properties": {"commune": text(required=True)}}
+    by_point: Schema = {"required": ["lat", "lon"]}
+    pairs: Schema = {"dependentRequired": {"lat": ["lon"], "lon": ["lat"]}}
+    description = LOCATION_RULE
+    if with_radius:
+        props["radius_km"] = number(0.0, P.MAX_KM, exclusive=True)
+        description += " `radius_km` (en km) demande un lieu."
+    if required:
+        rule: Schema = {"allOf": [pairs, {"anyOf": [by_commune, by_point]}]}
+    else:  # no place at all (a blank commune is no place)
+        nothing = {
+            "not": {"anyOf": [{"required": [name]} for name in props if name != "commune"]},
+            "properties": {"commune": {"type": "string", "pattern": "^\\s*$"}},
+        }
+        rule = {"allOf": [pairs, {"anyOf": [by_commune, by_point, nothing]}]}
+    schema: Schema = {"type": "object", "properties": props, **rule}
+    return Param("lieu", description, schema, required=required, style="form", explode=True)
+
+
+def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
+    min_items = 1 if kw.get("required") else 0
+    schema = code_list(codes, max_items, min_items=min_items)
+    return Param(name, description, schema, style="form", explode=False, **kw)
+
+
+def profile_params(taxonomy: Taxonomy) -> list[Param]:
+    return [
+        location_param(required=True),
+        codes_param(
+            "freins",
+            "Codes de freins séparés par des virgules (casse, accents et libellés tolérés : "
+            "« Mobilité »). Alias : `frein`.",
+            list(taxonomy.freins),
+            P.MAX_FREINS,
+            required=True,
+        ),
+        Param("age", "Âge de la personne.", integer(P.AGE_MIN, P.AGE_MAX)),
+        codes_param(
+            "publics",
+            "Codes de publics data·inclusion séparés par des virgules. Alias : `public`.",
+            list(taxonomy.publics),
+            P.MAX_PUBLICS,
+        ),
+        Param(
+            "vehicule",
+            "La personne dispose-t-elle d'un véhicule ? (casse indifférente ; `nsp` : ne sait pas)",
+            {"type": "string", "enum": [*P.TRUE_WORDS, *P.FALSE_WORDS, *P.UNKNOWN_WORDS]},
+        ),
+        Param("max_km", "Distance maximale en km.", number(0.0, P.MAX_KM, exclusive=True)),
+        Param("limit", "Résultats par frein (5 par défaut).", integer(1, P.LIMIT_MAX)),
+    ]
+
+
+def search_params(taxonomy: Taxonomy) -> list[Param]:
+    return [
+        Param("q", "Texte libre (accents, pluriels et fautes tolérés).", text()),
+        codes_param(
+            "frein",
+            "Code(s) de frein séparés par des virgules (casse, accents et libellés tolérés). "
+            "Alias : `freins`.",
+            list(taxonomy.freins),
+            P.MAX_FREINS,
+        ),
+        codes_param("type", "Code(s) de type de partenaire.", list(taxonomy.partner_types), 50),
+        location_param(required=False, with_radius=True),
+        codes_param("public", "Code(s) de public. Alias : `publics`.", list(taxonomy.publics), 20),
+        Param("page", "Page (à partir de 1).", integer(1, P.PAGE_MAX)),
+        Param("per_page", "Résultats par page.", integer(1, P.PER_PAGE_MAX)),
+    ]
+
+
+def profile_body(taxonomy: Taxonomy, *, require_freins: bool) -> Schema:
+    """A person's situation as a JSON object: JSON types, ``null`` = absent."""
+    freins = list(taxonomy.freins)
+    publics = list(taxonomy.publics)
+    frein_list = {
+        "anyOf": [code_list(freins, P.MAX_FREINS, min_items=1), comma_list(freins, P.MAX_FREINS)]
+    }
+    properties: dict[str, Schema] = {
+        "commune": nullable({"type": "string", "maxLength": P.MAX_STRING}),
+        "lat": nullable(number(-90.0, 90.0)),
+        "lon": nullable(number(-180.0, 180.0)),
+        "freins": frein_list if require_freins else nullable(frein_list),
+        "age": nullable(integer(P.AGE_MIN, P.AGE_MAX)),
+        "publics": nullable(
+            {"anyOf": [code_list(publics, P.MAX_PUBLICS), comma_list(publics, P.MAX_PUBLICS)]}
+        ),
+        "vehicule": {"type": ["boolean", "null"]},
+        "max_km": nullable(number(0.0, P.MAX_KM, exclusive=True)),
+        "limit": nullable(integer(1, P.LIMIT_MAX)),
+    }
+    given = {"not": {"type": "null"}}
+    by_commune = {
+        "required": ["commune"],
+        "properties": {"commune": {"type": "string", "pattern": "\\S"}},
+    }
+    by_point = {"required": ["lat", "lon"], "properties": {"lat": given, "lon": given}}
+    point_pairs = [
+        {
+            "if": {"required": [a], "properties": {a: given}},
+            "then": {"required": [b], "properties": {b: given}},
+        }
+        for a, b in (("lat", "lon"), ("lon", "lat"))
+    ]
     return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["code", "message", "details"],
-                    "properties": {
-                        "code": string,
-                        "message": string,
-                        "details": {"type": "object"},
-                    },
-                }
-            },
-        },
-        "Commune": {
-            "type": "object",
-            "properties": {
-                "code_insee": string,
-                "nom": string,
-                "codes_postaux": {"type": "array", "items": string},
-                "departement": string,
-                "lat": {"type": ["number", "null"]},
-                "lon": {"type": ["number", "null"]},
-            },
-        },
-        "Partner": {
-            "type": "object",
-            "required": ["id", "nom", "type", "commune", "freins", "zone", "sources"],
-            "properties": {
-                "id": string,
-                "nom": string,
-                "type": {"type": "object", "properties": {"code": string, "label": string}},
-                "adresse": string,
-                "code_postal": string,
-                "commune": {"type": "object"},
-                "departement": nullable_str,
-                "lat": {"type": ["number", "null"]},
-                "lon": {"type": ["number", "null"]},
-                "telephone": string,
-                "email": string,
-                "site_web": string,
-                "horaires": string,
-                "freins": {"type": "array", "items": {"type": "string", "enum": frein_codes}},
-                "thematiques": {"type": "array", "items": string},
-                "publics": {"type": "array", "items": string},
-                "zone": {"type": "object"},
-                "sources": {"type": "array", "items": {"type": "object"}},
-                "updated_at": nullable_str,
-                "distance_km": {"type": ["number", "null"]},
-            },
-        },
-        "Result": {
-            "type": "object",
-            "properties": {
-                "partner": {"$ref": "#/components/schemas/Partner"},
-                "score": number,
-                "distance_km": {"type": ["number", "null"]},
-                "verdict": {"type": "string", "enum": ["compatible", "a_verifier"]},
-                "reasons": {"type": "array", "items": string},
-                "warnings": {"type": "array", "items": string},
-            },
-        },
+        "type": "object",
+        "description": LOCATION_RULE + " Les autres propriétés sont ignorées.",
+        "properties": properties,
+        "required": ["freins"] if require_freins else [],
+        "allOf": [{"anyOf": [by_commune, by_point]}, *point_pairs],
     }
 
 
-def openapi_document(frein_codes: list[str], server_url: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    error_ref = {"$ref": "#/components/schemas/Error"}
+def fit_body(taxonomy: Taxonomy) -> Schema:
+    body = profile_body(taxonomy, require_freins=False)
+    body["properties"] = {
+        **body["properties"],  # type: ignore[dict-item]
+        "partner_id": {"type": "string", "maxLength": 1000, "pattern": "\\S"},
+        "frein": {
+            "anyOf": [
+                {"type": "string", "enum": list(taxonomy.freins)},
+                {"type": "string", "pattern": "^\\s*$"},
+                {"type": "null"},
+            ],
+            "description": "Le frein dont on vérifie la prise en charge (facultatif).",
+        },
+    }
+    body["required"] = ["partner_id"]
+    return body
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def _object(required: Sequence[str], properties: dict[str, Schema]) -> Schema:
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+def components(taxonomy: Taxonomy) -> dict[str, Schema]:
+    string: Schema = {"type": "string"}
+    opt_str: Schema = {"type": ["string", "null"]}
+    opt_num: Schema = {"type": ["number", "null"]}
+    opt_int: Schema = {"type": ["integer", "null"]}
+    strings = _array(string)
+    freins = _array({"type": "string", "enum": list(taxonomy.freins)})
+    commune = _object(
+        ["code_insee", "nom"],
+        {
+            "code_insee": string,
+            "nom": string,
+            "codes_postaux": strings,
+            "departement": opt_str,
+            "lat": opt_num,
+            "lon": opt_num,
+        },
+    )
+    location = _object(
+        ["code_insee", "nom", "departement", "lat", "lon", "alternatives"],
+        {
+            "code_insee": opt_str,
+            "nom": opt_str,
+            "departement": opt_str,
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "alternatives": _array(_ref("Commune")),
+        },
+    )
+    partner = _object(
+        ["id", "nom", "type", "commune", "freins", "publics", "zone", "sources"],
+        {
+            "id": string,
+            "nom": string,
+            "type": _object(
+                ["code", "label"],
+                {"code": {"type": "string", "enum": list(taxonomy.partner_types)}, "label": string},
+            ),
+            "adresse": opt_str,
+            "code_postal": opt_str,
+            "commune": _object(["code_insee", "nom"], {"code_insee": opt_str, "nom": opt_str}),
+            "departement": opt_str,
+            "lat": opt_num,
+            "lon": opt_num,
+            "coordonnees_exactes": {"type": ["boolean", "null"]},
+            "telephone": opt_str,
+            "email": opt_str,
+            "site_web": opt_str,
+            "horaires": opt_str,
+            "description": opt_str,
+            "freins": freins,
+            "freins_deduits": freins,
+            "thematiques": strings,
+            "publics": strings,
+            "age_min": opt_int,
+            "age_max": opt_int,
+            "zone": _object(
+                ["kind", "codes"],
+                {
+                    "kind": {
+                        "type": "string",
+                        "enum": ["rayon", "communes", "departement", "region", "france"],
+                    },
+                    "codes": strings,
+                    "radius_km": opt_num,
+                },
+            ),
+            "statut": opt_str,
+            "sources": _array(
+                _object(
+                    ["source", "source_id"],
+                    {"source": string, "source_id": string, "updated_at": opt_str},
+                )
+            ),
+            "updated_at": opt_str,
+        },
+    )
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    return {
+        "Error": _object(
+            ["error"],
+            {
+                "error": _object(
+                    ["code", "message", "details"],
+                    {"code": string, "message": string, "details": {"type": "object"}},
+                )
+            },
+        ),
+        "Commune": commune,
+        "Location": location,
+        "Partner": partner,
+        "SearchPage": _object(
+            ["total", "page", "per_page", "results", "facets"],
+            {
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "results": _array(
+                    {"allOf": [_ref("Partner"), {"properties": {"distance_km": opt_num}}]}
+                ),
+                "facets": _object(["type", "frein"], {"type": counts, "frein": counts}),
+                "location": _ref("Location"),
+            },
+        ),
+        "Result": _object(
+            ["partner", "score", "distance_km", "verdict", "reasons", "warnings"],
+            {
+                "partner": _ref("Partner"),
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "distance_km": opt_num,
+                "verdict": {"type": "string", "enum": ["compatible", "a_verifier"]},
+                "reasons": strings,
+                "warnings": strings,
+            },
+        ),
+        "Recommendation": _object(
+            ["location", "freins", "plan"],
+            {
+                "location": _ref("Location"),
+                "freins": _array(
+                    _object(
+                        ["frein", "label", "results"],
+                        {
+                            "frein": {"type": "string", "enum": list(taxonomy.freins)},
+                            "label": string,
+                            "results": _array(_ref("Result")),
+                        },
+                    )
+                ),
+                "plan": _object(
+                    ["partners", "covers", "uncovered"],
+                    {
+                        "partners": strings,
+                        "covers": {"type": "object", "additionalProperties": freins},
+                        "uncovered": freins,
+                    },
+                ),
+            },
+        ),
+        "FitCheck": _object(
+            ["verdict", "score", "reasons", "blockers", "distance_km", "partner"],
+            {
+                "verdict": {"type": "string", "enum": ["compatible", "a_verifier", "incompatible"]},
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "reasons": strings,
+                "blockers": strings,
+                "warnings": strings,
+                "distance_km": opt_num,
+                "frein": opt_str,
+                "freins_traites": freins,
+                "freins_non_traites": freins,
+                "partner": _ref("Partner"),
+            },
+        ),
+        "Freins": _object(
+            ["freins"],
+            {
+                "freins": _array(
+                    _object(
+                        ["code", "label", "description", "thematiques", "partner_types"],
+                        {
+                            "code": {"type": "string", "enum": list(taxonomy.freins)},
+                            "label": string,
+                            "description": string,
+                            "thematiques": strings,
+                            "partner_types": _array(
+                                {"type": "string", "enum": list(taxonomy.partner_types)}
+                            ),
+                        },
+                    )
+                )
+            },
+        ),
+        "Communes": _object(["results"], {"results": _array(_ref("Commune"))}),
+    }
+
+
+ERROR_TEXT = {
+    400: "Paramètre invalide, manquant ou trop long, caractère nul (%00) dans l'adresse, "
+    "corps JSON invalide ou trop imbriqué.",
+    404: "Introuvable (partenaire, commune : `details.suggestions`).",
+}
+
+
+def openapi_document(taxonomy: Taxonomy, server_url: str) -> Schema:
+    paths: dict[str, dict[str, Schema]] = {}
     for op in OPERATIONS:
-        responses: dict[str, Any] = {
-            "200": {
-                "description": "Succès",
-                "content": {"application/json": {"schema": {"type": op.response}}},
+        json_of = {"application/json": {"schema": _ref(op.response)}}
+        responses: dict[str, Schema] = {"200": {"description": "Succès", "content": json_of}}
+        if op.conditional:
+            responses["304"] = {
+                "description": "Inchangé depuis l'ETag envoyé dans `If-None-Match`."
             }
-        }
         for status in op.errors:
             responses[str(status)] = {
-                "description": "Erreur",
-                "content": {"application/json": {"schema": error_ref}},
+                "description": ERROR_TEXT.get(status, "Erreur"),
+                "content": {"application/json": {"schema": _ref("Error")}},
             }
-        entry: dict[str, Any] = {
+        entry: Schema = {
             "summary": op.summary,
             "operationId": f"{op.method}_{op.path}".replace("/", "_")
             .replace("{", "")
             .replace("}", ""),
-            "parameters": [
-                {
-                    "name": p.name,
-                    "in": p.location,
-                    "required": p.required or p.location == "path",
-                    "description": p.description,
-                    "schema": p.schema,
-                }
-                for p in op.params
-            ],
+            "parameters": [p.to_dict() for p in op.params(taxonomy)],
             "responses": responses,
         }
+        if op.description:
+            entry["description"] = op.description
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": op.body}},
+                "content": {"application/json": {"schema": op.body(taxonomy)}},
             }
         paths.setdefault(op.path, {})[op.method] = entry
     return {
@@ -153,9 +503,10 @@ def openapi_document(frein_codes: list[str], server_url: str) -> dict[str, Any]:
         "info": {
             "title": "Relais — API v1",
             "version": "1.0.0",
-            "description": "Annuaire des partenaires de l'insertion et moteur d'orientation.",
+            "description": "Annuaire des partenaires de l'insertion et moteur d'orientation. "
+            'Erreurs : toujours `{"error": {"code", "message", "details"}}`.',
         },
         "servers": [{"url": server_url}],
         "paths": paths,
-        "components": {"schemas": _schemas(frein_codes)},
+        "components": {"schemas": components(taxonomy)},
     }
