@@ -27,11 +27,11 @@ from typing import Protocol
 from .errors import InvalidParameter, MissingParameter
 from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
-from .text import fold
 
 MAX_STRING = 200  # one value (a commune, a code, a search text)
 MAX_LIST_STRING = 1000  # a comma-separated list of codes
 MAX_NUMBER_STRING = 40
+MAX_WORD = 10  # a yes/no word, spaces included
 MAX_FREINS = 13
 MAX_PUBLICS = 20
 MAX_TYPES = 50
@@ -134,18 +134,20 @@ def _items(params: Params, name: str) -> list[object] | None:
 
 
 def parse_string(params: Params, name: str, *, max_len: int = MAX_STRING) -> str | None:
-    """A trimmed text of at most ``max_len`` characters; None when absent or blank."""
-    value = _raw(params, name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidParameter(name, f"Le paramètre « {name} » doit être une chaîne de caractères.")
-    if len(value) > max_len:
+    """A trimmed text of at most ``max_len`` characters (spaces count: the limit is on what
+    is sent); None when absent or blank."""
+    value = params.get(name)
+    if isinstance(value, str) and len(value) > max_len:
         raise InvalidParameter(
             name,
             f"Le paramètre « {name} » est trop long ({max_len} caractères au plus).",
             max_length=max_len,
         )
+    value = _raw(params, name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(name, f"Le paramètre « {name} » doit être une chaîne de caractères.")
     return value.strip()
 
 
@@ -250,18 +252,22 @@ def parse_bool(params: Params, name: str) -> bool | None:
     >>> parse_bool({"vehicule": True}, "vehicule")
     True
     """
+    value = params.get(name)
+    if isinstance(value, str) and len(value) > MAX_WORD:
+        raise InvalidParameter(name, f"« {name} » doit valoir true ou false (oui / non).")
     value = _raw(params, name)
     if value is None:
         return None
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and is_query(params) and len(value) <= 10:
-        folded = fold(value)
-        if folded in TRUE_WORDS:
+    if isinstance(value, str) and is_query(params):
+        # case only: fold() would drop punctuation and read "\x06¤1" as "1"
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
             return True
-        if folded in FALSE_WORDS:
+        if word in FALSE_WORDS:
             return False
-        if folded in UNKNOWN_WORDS:
+        if word in UNKNOWN_WORDS:
             return None
     raise InvalidParameter(name, f"« {name} » doit valoir true ou false (oui / non).")
 

@@ -37,6 +37,11 @@ BAD_GETS = [
     ("/api/v1/recommendations?commune=60057&freins=justice&age=-1", 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&age=deux", 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=peut-etre", 400, None),
+    # punctuation around a word is not a yes/no (fold() used to read "\x06¤1" as "1")
+    ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=%06%C2%A41", 400, None),
+    # a blank value is absent, but its length is what was sent: 11 spaces are too long
+    ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=" + "+" * 11, 400, None),
+    ("/api/v1/partners?q=" + "+" * 201, 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&max_km=0", 400, None),
     ("/api/v1/recommendations?commune=60057&freins=justice&limit=1000", 400, None),
     ("/api/v1/recommendations?commune=60057&freins=justice&publics=x", 400, "public_inconnu"),
@@ -95,6 +100,12 @@ BAD_POSTS = [
     (
         "/api/v1/recommendations",
         '{"lat": "a", "lon": 2, "freins": ["justice"]}',
+        "application/json",
+        400,
+    ),
+    (
+        "/api/v1/recommendations",
+        '{"lat": 49.4, "lon": 2.1, "freins": ["justice"], "commune": "' + " " * 201 + '"}',
         "application/json",
         400,
     ),

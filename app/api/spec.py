@@ -17,6 +17,7 @@ View = TypeVar("View", bound=Callable[..., object])
 
 NO_NUL = "^[^\\u0000]*$"  # a NUL byte in the address is refused (400)
 NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+BLANK = "^\\s*$"
 LOCATION_RULE = (
     "Le lieu : `commune` (code INSEE, code postal, nom avec ou sans accents, fautes tolérées) "
     "ou `lat` et `lon` ensemble (WGS 84). `lat` sans `lon` (ou l'inverse) : 400."
@@ -26,6 +27,15 @@ LOCATION_RULE = (
 def text(max_length: int = P.MAX_STRING, *, required: bool = False) -> Schema:
     """A query string value: blank means absent, unless ``required``."""
     return {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK if required else NO_NUL}
+
+
+def caseless(words: Sequence[str]) -> Schema:
+    """One of ``words`` in any case, spaces around allowed; blank means absent. A pattern,
+    not an enum: an enum would call "OUI" invalid while the server takes it."""
+    spelled = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in w) for w in words
+    )
+    return {"type": "string", "maxLength": P.MAX_WORD, "pattern": f"^\\s*({spelled})?\\s*$"}
 
 
 def integer(minimum: int, maximum: int) -> Schema:
@@ -46,10 +56,23 @@ def code_list(codes: Sequence[str], max_items: int, *, min_items: int = 0) -> Sc
     }
 
 
-def comma_list(codes: Sequence[str], max_items: int) -> Schema:
-    """The same list as one comma-separated string (JSON bodies accept both)."""
+def comma_list(codes: Sequence[str], max_items: int, *, required: bool = False) -> Schema:
+    """The same list as one comma-separated string (JSON bodies accept both); a blank
+    string is an absent list, refused only where the list is ``required``."""
     one = "(" + "|".join(codes) + ")"
-    return {"type": "string", "pattern": f"^{one}(,{one}){{0,{max_items - 1}}}$"}
+    listed = f"^{one}(,{one}){{0,{max_items - 1}}}$"
+    return {"type": "string", "pattern": listed if required else f"{listed}|{BLANK}"}
+
+
+def query_list(codes: Sequence[str], max_items: int, *, required: bool = False) -> Schema:
+    """A comma-separated query list: given blank (``type=``) it is absent, which only a
+    ``required`` list refuses; a blank item among others (``type=spip,``) is refused."""
+    listed = code_list(codes, max_items, min_items=1)
+    if required:
+        return listed
+    absent = {"maxItems": 1, "items": {"type": "string", "pattern": BLANK}}
+    # "type" stays at the top: it is what tells clients to join the items with commas
+    return {"type": "array", "anyOf": [listed, absent]}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -158,8 +181,7 @@ def location_param(*, required: bool, with_radius: bool = False) -> Param:
 
 
 def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
-    min_items = 1 if kw.get("required") else 0
-    schema = code_list(codes, max_items, min_items=min_items)
+    schema = query_list(codes, max_items, required=kw.get("required", False))
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 
@@ -183,8 +205,10 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
         ),
         Param(
             "vehicule",
-            "La personne dispose-t-elle d'un véhicule ? (casse indifférente ; `nsp` : ne sait pas)",
-            {"type": "string", "enum": [*P.TRUE_WORDS, *P.FALSE_WORDS, *P.UNKNOWN_WORDS]},
+            "La personne dispose-t-elle d'un véhicule ? "
+            f"Oui : {', '.join(P.TRUE_WORDS)} ; non : {', '.join(P.FALSE_WORDS)} ; "
+            "`nsp` : ne sait pas (casse indifférente).",
+            caseless([*P.TRUE_WORDS, *P.FALSE_WORDS, *P.UNKNOWN_WORDS]),
         ),
         Param("max_km", "Distance maximale en km.", number(0.0, P.MAX_KM, exclusive=True)),
         Param("limit", "Résultats par frein (5 par défaut).", integer(1, P.LIMIT_MAX)),
@@ -214,7 +238,10 @@ def profile_body(taxonomy: Taxonomy, *, require_freins: bool) -> Schema:
     freins = list(taxonomy.freins)
     publics = list(taxonomy.publics)
     frein_list = {
-        "anyOf": [code_list(freins, P.MAX_FREINS, min_items=1), comma_list(freins, P.MAX_FREINS)]
+        "anyOf": [
+            code_list(freins, P.MAX_FREINS, min_items=1),
+            comma_list(freins, P.MAX_FREINS, required=True),
+        ]
     }
     properties: dict[str, Schema] = {
         "commune": nullable({"type": "string", "maxLength": P.MAX_STRING}),
