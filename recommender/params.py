@@ -29,7 +29,7 @@ from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
 
 MAX_STRING = 200  # one value (a commune, a code, a search text)
-MAX_LIST_STRING = 1000  # a comma-separated list of codes
+MAX_LIST_STRING = 2000  # a comma-separated list of codes: 50 partner types fit
 MAX_NUMBER_STRING = 40
 MAX_WORD = 10  # a yes/no word, spaces included
 MAX_FREINS = 13
@@ -41,6 +41,7 @@ LIMIT_MAX = 50
 PAGE_MAX = 10_000
 PER_PAGE_MAX = 100
 COMMUNES_LIMIT_MAX = 50
+_WHOLE = re.compile(r"[0-9]+\.0*")
 PARTNER_ID = re.compile(r"[\w.-]{1,64}")
 
 TRUE_WORDS = ("true", "oui", "1", "vrai", "yes", "o", "y")
@@ -113,10 +114,12 @@ def is_query(params: Params) -> bool:
     return hasattr(params, "getlist")
 
 
-def _raw(params: Params, name: str) -> object:
-    """The value of ``name``, or None when absent, blank or JSON ``null``."""
+def _raw(params: Params, name: str, *, textual: bool = True) -> object:
+    """The value of ``name``, or None when absent, JSON ``null`` or blank. Blank means absent
+    in a query (forms send their empty fields) and for a JSON text; a JSON number or
+    boolean given as ``""`` has the wrong type."""
     value = params.get(name)
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and not value.strip() and (textual or is_query(params)):
         return None
     return value
 
@@ -182,7 +185,7 @@ def parse_float(
     >>> parse_float({}, "max_km", minimum=0, maximum=1000) is None
     True
     """
-    value = _raw(params, name)
+    value = _raw(params, name, textual=False)
     if value is None:
         return None
     number = math.nan
@@ -222,7 +225,7 @@ def parse_int(
     ...
     recommender.errors.InvalidParameter: « limit » doit être un entier entre 1 et 50.
     """
-    value = _raw(params, name)
+    value = _raw(params, name, textual=False)
     if value is None:
         return default
     number: int | None = None
@@ -232,6 +235,8 @@ def parse_int(
         digits = text[1:] if text[:1] in ("+", "-") else text
         if digits.isascii() and digits.isdigit():
             number = int(text)
+        elif digits.isascii() and _WHOLE.fullmatch(digits):  # "90.0" is 90, as in JSON
+            number = int(float(text))
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -255,7 +260,7 @@ def parse_bool(params: Params, name: str) -> bool | None:
     value = params.get(name)
     if isinstance(value, str) and len(value) > MAX_WORD:
         raise InvalidParameter(name, f"« {name} » doit valoir true ou false (oui / non).")
-    value = _raw(params, name)
+    value = _raw(params, name, textual=False)
     if value is None:
         return None
     if isinstance(value, bool):

@@ -17,6 +17,7 @@ from .spec import (
     fit_body,
     integer,
     openapi_document,
+    or_blank,
     profile_body,
     profile_params,
     search_params,
@@ -80,7 +81,11 @@ def freins():
     conditional=True,
     params=lambda taxonomy: (
         Param("q", "Début du nom, code postal ou code INSEE.", text(required=True), True),
-        Param("limit", "Nombre de résultats (10 par défaut).", integer(1, COMMUNES_LIMIT_MAX)),
+        Param(
+            "limit",
+            "Nombre de résultats (10 par défaut).",
+            or_blank(integer(1, COMMUNES_LIMIT_MAX)),
+        ),
     ),
 )
 def communes():

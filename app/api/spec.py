@@ -15,9 +15,25 @@ from recommender.taxonomy import Taxonomy
 Schema = dict[str, object]
 View = TypeVar("View", bound=Callable[..., object])
 
+
+def _spaces() -> str:
+    """The characters ``str.strip()`` removes, spelled out: regex engines disagree on ``\\s``
+    (Python's includes U+001C–U+001F, the validators' in Rust and JavaScript do not)."""
+    chars = [c for c in map(chr, range(0x10000)) if c.isspace()]
+    ranges: list[list[int]] = []
+    for code in map(ord, chars):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+SPACES = _spaces()  # to use inside [...]
 NO_NUL = "^[^\\u0000]*$"  # a NUL byte in the address is refused (400)
-NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-BLANK = "^\\s*$"
+NOT_BLANK = f"^[^\\u0000]*[^{SPACES}\\u0000][^\\u0000]*$"
+SOMETHING = f"[^{SPACES}]"  # a JSON text that is not blank
+BLANK = f"^[{SPACES}]*$"
 LOCATION_RULE = (
     "Le lieu : `commune` (code INSEE, code postal, nom avec ou sans accents, fautes tolérées) "
     "ou `lat` et `lon` ensemble (WGS 84). `lat` sans `lon` (ou l'inverse) : 400."
@@ -35,7 +51,14 @@ def caseless(words: Sequence[str]) -> Schema:
     spelled = "|".join(
         "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in w) for w in words
     )
-    return {"type": "string", "maxLength": P.MAX_WORD, "pattern": f"^\\s*({spelled})?\\s*$"}
+    pattern = f"^[{SPACES}]*({spelled})?[{SPACES}]*$"
+    return {"type": "string", "maxLength": P.MAX_WORD, "pattern": pattern}
+
+
+def or_blank(schema: Schema) -> Schema:
+    """A query value that may also be given blank (``limit=``), which means absent: HTML
+    forms send their empty fields."""
+    return {"anyOf": [schema, {"type": "string", "pattern": BLANK}]}
 
 
 def integer(minimum: int, maximum: int) -> Schema:
@@ -70,9 +93,9 @@ def query_list(codes: Sequence[str], max_items: int, *, required: bool = False) 
     listed = code_list(codes, max_items, min_items=1)
     if required:
         return listed
-    absent = {"maxItems": 1, "items": {"type": "string", "pattern": BLANK}}
-    # "type" stays at the top: it is what tells clients to join the items with commas
-    return {"type": "array", "anyOf": [listed, absent]}
+    # "type" stays at the top: "array" is what tells clients to join the items with commas;
+    # "string" is the same list as sent (``type=spip,ccas``) or blank (``type=``)
+    return {"type": ["array", "string"], "anyOf": [listed, comma_list(codes, max_items)]}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -153,30 +176,42 @@ def document(
 # --------------------------------------------------------------------------- parameters
 
 
-def location_param(*, required: bool, with_radius: bool = False) -> Param:
+def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool = False) -> Param:
     """``commune`` | ``lat`` + ``lon`` (and ``radius_km``) as one exploded object, so the
-    rule between them is in the schema: each property is its own query parameter."""
+    rule between them is in the schema: each property is its own query parameter. A value
+    is given when it is a number (``lat``…) or a text that is not blank (``commune``)."""
     props: dict[str, Schema] = {
         "commune": text(),
-        "lat": number(-90.0, 90.0),
-        "lon": number(-180.0, 180.0),
+        "lat": or_blank(number(-90.0, 90.0)),
+        "lon": or_blank(number(-180.0, 180.0)),
     }
     by_commune: Schema = {"required": ["commune"], "properties": {"commune": text(required=True)}}
-    by_point: Schema = {"required": ["lat", "lon"]}
-    pairs: Schema = {"dependentRequired": {"lat": ["lon"], "lon": ["lat"]}}
-    description = LOCATION_RULE
+    by_point: Schema = {
+        "required": ["lat", "lon"],
+        "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+    }
+    # absent or blank: "lat" without "lon" (or the reverse) is refused
+    no_point: Schema = {"properties": {"lat": {"type": "string"}, "lon": {"type": "string"}}}
+    places = [by_point, {"allOf": [by_commune, no_point]}]
+    description = LOCATION_RULE + " Les paramètres inconnus sont ignorés."
     if with_radius:
-        props["radius_km"] = number(0.0, P.MAX_KM, exclusive=True)
+        props["radius_km"] = or_blank(number(0.0, P.MAX_KM, exclusive=True))
         description += " `radius_km` (en km) demande un lieu."
-    if required:
-        rule: Schema = {"allOf": [pairs, {"anyOf": [by_commune, by_point]}]}
-    else:  # no place at all (a blank commune is no place)
-        nothing = {
-            "not": {"anyOf": [{"required": [name]} for name in props if name != "commune"]},
-            "properties": {"commune": {"type": "string", "pattern": "^\\s*$"}},
-        }
-        rule = {"allOf": [pairs, {"anyOf": [by_commune, by_point, nothing]}]}
-    schema: Schema = {"type": "object", "properties": props, **rule}
+    if not required:  # no place at all, and then no radius
+        nowhere = {"properties": {"commune": {"pattern": BLANK}, "radius_km": {"type": "string"}}}
+        places.append({"allOf": [no_point, nowhere]})
+    schema: Schema = {
+        "type": "object",
+        "properties": props,
+        # other parameters are ignored, unless they are one the server reads or hold a NUL
+        "propertyNames": {"pattern": NO_NUL, "not": {"enum": list(reserved)}},
+        "additionalProperties": {
+            "type": ["string", "number", "boolean", "null", "array"],
+            "pattern": NO_NUL,
+            "items": {"type": ["string", "number", "boolean", "null"], "pattern": NO_NUL},
+        },
+        "anyOf": places,
+    }
     return Param("lieu", description, schema, required=required, style="form", explode=True)
 
 
@@ -185,9 +220,14 @@ def codes_param(name: str, description: str, codes: Sequence[str], max_items: in
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 
+# the query parameters the server reads besides the place, aliases included
+PROFILE_NAMES = ("freins", "frein", "age", "publics", "public", "vehicule", "max_km", "limit")
+SEARCH_NAMES = ("q", "frein", "freins", "type", "public", "publics", "page", "per_page")
+
+
 def profile_params(taxonomy: Taxonomy) -> list[Param]:
     return [
-        location_param(required=True),
+        location_param(required=True, reserved=PROFILE_NAMES),
         codes_param(
             "freins",
             "Codes de freins séparés par des virgules (casse, accents et libellés tolérés : "
@@ -196,7 +236,7 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
             P.MAX_FREINS,
             required=True,
         ),
-        Param("age", "Âge de la personne.", integer(P.AGE_MIN, P.AGE_MAX)),
+        Param("age", "Âge de la personne.", or_blank(integer(P.AGE_MIN, P.AGE_MAX))),
         codes_param(
             "publics",
             "Codes de publics data·inclusion séparés par des virgules. Alias : `public`.",
@@ -210,8 +250,10 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
             "`nsp` : ne sait pas (casse indifférente).",
             caseless([*P.TRUE_WORDS, *P.FALSE_WORDS, *P.UNKNOWN_WORDS]),
         ),
-        Param("max_km", "Distance maximale en km.", number(0.0, P.MAX_KM, exclusive=True)),
-        Param("limit", "Résultats par frein (5 par défaut).", integer(1, P.LIMIT_MAX)),
+        Param(
+            "max_km", "Distance maximale en km.", or_blank(number(0.0, P.MAX_KM, exclusive=True))
+        ),
+        Param("limit", "Résultats par frein (5 par défaut).", or_blank(integer(1, P.LIMIT_MAX))),
     ]
 
 
@@ -226,10 +268,10 @@ def search_params(taxonomy: Taxonomy) -> list[Param]:
             P.MAX_FREINS,
         ),
         codes_param("type", "Code(s) de type de partenaire.", list(taxonomy.partner_types), 50),
-        location_param(required=False, with_radius=True),
+        location_param(required=False, reserved=SEARCH_NAMES, with_radius=True),
         codes_param("public", "Code(s) de public. Alias : `publics`.", list(taxonomy.publics), 20),
-        Param("page", "Page (à partir de 1).", integer(1, P.PAGE_MAX)),
-        Param("per_page", "Résultats par page.", integer(1, P.PER_PAGE_MAX)),
+        Param("page", "Page (à partir de 1).", or_blank(integer(1, P.PAGE_MAX))),
+        Param("per_page", "Résultats par page.", or_blank(integer(1, P.PER_PAGE_MAX))),
     ]
 
 
@@ -240,7 +282,7 @@ def profile_body(taxonomy: Taxonomy, *, require_freins: bool) -> Schema:
     frein_list = {
         "anyOf": [
             code_list(freins, P.MAX_FREINS, min_items=1),
-            comma_list(freins, P.MAX_FREINS, required=True),
+            comma_list(freins, P.MAX_FREINS, required=require_freins),
         ]
     }
     properties: dict[str, Schema] = {
@@ -259,7 +301,7 @@ def profile_body(taxonomy: Taxonomy, *, require_freins: bool) -> Schema:
     given = {"not": {"type": "null"}}
     by_commune = {
         "required": ["commune"],
-        "properties": {"commune": {"type": "string", "pattern": "\\S"}},
+        "properties": {"commune": {"type": "string", "pattern": SOMETHING}},
     }
     by_point = {"required": ["lat", "lon"], "properties": {"lat": given, "lon": given}}
     point_pairs = [
@@ -282,11 +324,11 @@ def fit_body(taxonomy: Taxonomy) -> Schema:
     body = profile_body(taxonomy, require_freins=False)
     body["properties"] = {
         **body["properties"],  # type: ignore[dict-item]
-        "partner_id": {"type": "string", "maxLength": 1000, "pattern": "\\S"},
+        "partner_id": {"type": "string", "maxLength": 1000, "pattern": SOMETHING},
         "frein": {
             "anyOf": [
                 {"type": "string", "enum": list(taxonomy.freins)},
-                {"type": "string", "pattern": "^\\s*$"},
+                {"type": "string", "pattern": BLANK},
                 {"type": "null"},
             ],
             "description": "Le frein dont on vérifie la prise en charge (facultatif).",
