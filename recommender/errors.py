@@ -47,6 +47,14 @@ class UnknownPublic(InvalidParameter):
     code = "public_inconnu"
 
 
+class UnlocatedCommune(InvalidParameter):
+    """The commune exists but has no coordinates (some overseas collectivities): nothing can
+    be measured from it. 404, as for a commune that cannot be found: the request is valid."""
+
+    status = 404
+    code = "commune_non_localisee"
+
+
 class UnknownCommune(RelaisError):
     status = 404
     code = "commune_inconnue"

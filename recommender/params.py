@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import InvalidParameter, MissingParameter
+from .errors import InvalidParameter, MissingParameter, UnlocatedCommune
 from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
 
@@ -401,7 +401,7 @@ def parse_location(
         resolution = gazetteer.resolve(commune_text)
         commune = resolution.commune
         if commune.lat is None or commune.lon is None:
-            raise InvalidParameter(
+            raise UnlocatedCommune(
                 "commune",
                 f"« {commune.nom} » n'a pas de coordonnées dans le référentiel : "
                 "indiquez une commune voisine ou des coordonnées lat/lon.",

@@ -187,11 +187,15 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
     }
     by_commune: Schema = {"required": ["commune"], "properties": {"commune": text(required=True)}}
     by_point: Schema = {
+        "type": "object",
         "required": ["lat", "lon"],
         "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
     }
     # absent or blank: "lat" without "lon" (or the reverse) is refused
-    no_point: Schema = {"properties": {"lat": {"type": "string"}, "lon": {"type": "string"}}}
+    no_point: Schema = {
+        "type": "object",
+        "properties": {"lat": {"type": "string"}, "lon": {"type": "string"}},
+    }
     places = [by_point, {"allOf": [by_commune, no_point]}]
     description = LOCATION_RULE + " Les paramètres inconnus sont ignorés."
     if with_radius:
@@ -200,8 +204,9 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
     if not required:  # no place at all, and then no radius
         nowhere = {"properties": {"commune": {"pattern": BLANK}, "radius_km": {"type": "string"}}}
         places.append({"allOf": [no_point, nowhere]})
+    # "object" is said in each branch, not at the top: the object's own name never reaches
+    # the wire (each property is a parameter), so a fuzzer must not send it as `lieu=5`
     schema: Schema = {
-        "type": "object",
         "properties": props,
         # other parameters are ignored, unless they are one the server reads or hold a NUL
         "propertyNames": {"pattern": NO_NUL, "not": {"enum": list(reserved)}},
@@ -533,7 +538,9 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
 ERROR_TEXT = {
     400: "Paramètre invalide, manquant ou trop long, caractère nul (%00) dans l'adresse, "
     "corps JSON invalide ou trop imbriqué.",
-    404: "Introuvable (partenaire, commune : `details.suggestions`).",
+    404: "Introuvable : partenaire ; commune inconnue (`details.suggestions`) ; commune sans "
+    "coordonnées dans le référentiel (`commune_non_localisee`, certaines collectivités "
+    "d'outre-mer).",
 }
 
 
