@@ -47,6 +47,9 @@ BAD_GETS = [
     ("/api/v1/recommendations?commune=60057&freins=justice&publics=x", 400, "public_inconnu"),
     ("/api/v1/recommendations?commune=Zzyzx-les-Bains&freins=justice", 404, "commune_inconnue"),
     ("/api/v1/nexiste-pas", 404, "introuvable"),
+    # the document's name for the place group is not a parameter: say so, never ignore it
+    ("/api/v1/partners?lieu=Beauvais", 400, "parametre_invalide"),
+    ("/api/v1/recommendations?lieu=&commune=60057&freins=justice", 400, "parametre_invalide"),
     # Alo (Wallis-et-Futuna) exists but has no coordinates: a valid request, nothing to measure
     ("/api/v1/partners?commune=Alo", 404, "commune_non_localisee"),
     ("/api/v1/recommendations?commune=Alo&freins=justice", 404, "commune_non_localisee"),

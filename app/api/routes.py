@@ -15,11 +15,10 @@ from .spec import (
     Param,
     document,
     fit_body,
-    integer,
     openapi_document,
-    or_blank,
     profile_body,
     profile_params,
+    query_integer,
     search_params,
     text,
 )
@@ -84,7 +83,7 @@ def freins():
         Param(
             "limit",
             "Nombre de résultats (10 par défaut).",
-            or_blank(integer(1, COMMUNES_LIMIT_MAX)),
+            query_integer(1, COMMUNES_LIMIT_MAX),
         ),
     ),
 )

@@ -61,6 +61,47 @@ def or_blank(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "string", "pattern": BLANK}]}
 
 
+def _digits_range(low: str, high: str) -> str:
+    """A regex for the digit strings of one width from ``low`` to ``high``."""
+    if low == high:
+        return low
+    if len(low) == 1:
+        return f"[{low}-{high}]"
+    a, b, rest = int(low[0]), int(high[0]), len(low) - 1
+    if a == b:
+        return f"{a}(?:{_digits_range(low[1:], high[1:])})"
+    parts = [f"{a}(?:{_digits_range(low[1:], '9' * rest)})"]
+    if b - a > 1:
+        parts.append(f"[{a + 1}-{b - 1}][0-9]{{{rest}}}")
+    parts.append(f"{b}(?:{_digits_range('0' * rest, high[1:])})")
+    return "|".join(parts)
+
+
+def integer_text(minimum: int, maximum: int) -> str:
+    """A regex for an integer of ``[minimum, maximum]`` as a query writes it and the server
+    reads it (:func:`recommender.params.parse_int`): spaces around, ``+``, a few leading
+    zeros, ``.0``; or nothing at all (absent)."""
+    widths = range(len(str(minimum)), len(str(maximum)) + 1)
+    numbers = "|".join(
+        _digits_range(
+            str(max(minimum, 10 ** (w - 1) if w > 1 else 0)), str(min(maximum, 10**w - 1))
+        )
+        for w in widths
+    )
+    return f"^[{SPACES}]*(?:\\+?0{{0,5}}(?:{numbers})(?:\\.0{{0,5}})?)?[{SPACES}]*$"
+
+
+def query_integer(minimum: int, maximum: int) -> Schema:
+    """An integer query parameter: a number, or its text (blank: absent). "string" is in
+    the type so that clients and fuzzers see the text as what is sent."""
+    return {
+        "type": ["integer", "string"],
+        "minimum": minimum,
+        "maximum": maximum,
+        "pattern": integer_text(minimum, maximum),
+    }
+
+
 def integer(minimum: int, maximum: int) -> Schema:
     return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
@@ -95,7 +136,9 @@ def query_list(codes: Sequence[str], max_items: int, *, required: bool = False) 
         return listed
     # "type" stays at the top: "array" is what tells clients to join the items with commas;
     # "string" is the same list as sent (``type=spip,ccas``) or blank (``type=``)
-    return {"type": ["array", "string"], "anyOf": [listed, comma_list(codes, max_items)]}
+    # [] and [""] are sent as `type=`, blank: absent too
+    empty = {"type": "array", "maxItems": 1, "items": {"type": "string", "pattern": BLANK}}
+    return {"type": ["array", "string"], "anyOf": [listed, empty, comma_list(codes, max_items)]}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -209,7 +252,7 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
     schema: Schema = {
         "properties": props,
         # other parameters are ignored, unless they are one the server reads or hold a NUL
-        "propertyNames": {"pattern": NO_NUL, "not": {"enum": list(reserved)}},
+        "propertyNames": {"pattern": NO_NUL, "not": {"enum": [P.PLACE_GROUP, *reserved]}},
         "additionalProperties": {
             "type": ["string", "number", "boolean", "null", "array"],
             "pattern": NO_NUL,
@@ -217,7 +260,7 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
         },
         "anyOf": places,
     }
-    return Param("lieu", description, schema, required=required, style="form", explode=True)
+    return Param(P.PLACE_GROUP, description, schema, required=required, style="form", explode=True)
 
 
 def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
@@ -241,7 +284,7 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
             P.MAX_FREINS,
             required=True,
         ),
-        Param("age", "Âge de la personne.", or_blank(integer(P.AGE_MIN, P.AGE_MAX))),
+        Param("age", "Âge de la personne.", query_integer(P.AGE_MIN, P.AGE_MAX)),
         codes_param(
             "publics",
             "Codes de publics data·inclusion séparés par des virgules. Alias : `public`.",
@@ -258,7 +301,7 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
         Param(
             "max_km", "Distance maximale en km.", or_blank(number(0.0, P.MAX_KM, exclusive=True))
         ),
-        Param("limit", "Résultats par frein (5 par défaut).", or_blank(integer(1, P.LIMIT_MAX))),
+        Param("limit", "Résultats par frein (5 par défaut).", query_integer(1, P.LIMIT_MAX)),
     ]
 
 
@@ -275,8 +318,8 @@ def search_params(taxonomy: Taxonomy) -> list[Param]:
         codes_param("type", "Code(s) de type de partenaire.", list(taxonomy.partner_types), 50),
         location_param(required=False, reserved=SEARCH_NAMES, with_radius=True),
         codes_param("public", "Code(s) de public. Alias : `publics`.", list(taxonomy.publics), 20),
-        Param("page", "Page (à partir de 1).", or_blank(integer(1, P.PAGE_MAX))),
-        Param("per_page", "Résultats par page.", or_blank(integer(1, P.PER_PAGE_MAX))),
+        Param("page", "Page (à partir de 1).", query_integer(1, P.PAGE_MAX)),
+        Param("per_page", "Résultats par page.", query_integer(1, P.PER_PAGE_MAX)),
     ]
 
 
