@@ -39,6 +39,12 @@ class MissingParameter(InvalidParameter):
     code = "parametre_manquant"
 
 
+class UnknownParameter(InvalidParameter):
+    """A query parameter the endpoint does not take (a typo would otherwise be ignored)."""
+
+    code = "parametre_inconnu"
+
+
 class UnknownFrein(InvalidParameter):
     code = "frein_inconnu"
 

@@ -41,9 +41,6 @@ LIMIT_MAX = 50
 PAGE_MAX = 10_000
 PER_PAGE_MAX = 100
 COMMUNES_LIMIT_MAX = 50
-# The OpenAPI document groups commune, lat, lon (and radius_km) as one object of this name,
-# sent as separate parameters; the name itself, sent, is a misread of the document.
-PLACE_GROUP = "lieu"
 _WHOLE = re.compile(r"[0-9]+\.0*")
 PARTNER_ID = re.compile(r"[\w.-]{1,64}")
 
@@ -394,11 +391,6 @@ def parse_location(
     unknown name, ``InvalidParameter`` for a bad number, ``MissingParameter``
     when nothing is given and ``required``.
     """
-    if is_query(params) and PLACE_GROUP in params:
-        raise InvalidParameter(
-            PLACE_GROUP,
-            f"« {PLACE_GROUP} » n'est pas un paramètre : indiquez commune=…, ou lat=… et lon=….",
-        )
     commune_text = parse_string(params, "commune")
     lat = parse_float(params, "lat", minimum=-90.0, maximum=90.0)
     lon = parse_float(params, "lon", minimum=-180.0, maximum=180.0)

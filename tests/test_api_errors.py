@@ -47,9 +47,11 @@ BAD_GETS = [
     ("/api/v1/recommendations?commune=60057&freins=justice&publics=x", 400, "public_inconnu"),
     ("/api/v1/recommendations?commune=Zzyzx-les-Bains&freins=justice", 404, "commune_inconnue"),
     ("/api/v1/nexiste-pas", 404, "introuvable"),
-    # the document's name for the place group is not a parameter: say so, never ignore it
-    ("/api/v1/partners?lieu=Beauvais", 400, "parametre_invalide"),
-    ("/api/v1/recommendations?lieu=&commune=60057&freins=justice", 400, "parametre_invalide"),
+    # a parameter the document does not list is refused: a typo must not pass unnoticed
+    ("/api/v1/partners?ville=Amiens", 400, "parametre_inconnu"),
+    ("/api/v1/partners/spip60?x=1", 400, "parametre_inconnu"),
+    # the document's name for the place group is not a parameter either
+    ("/api/v1/recommendations?lieu=&commune=60057&freins=justice", 400, "parametre_inconnu"),
     # Alo (Wallis-et-Futuna) exists but has no coordinates: a valid request, nothing to measure
     ("/api/v1/partners?commune=Alo", 404, "commune_non_localisee"),
     ("/api/v1/recommendations?commune=Alo&freins=justice", 404, "commune_non_localisee"),
@@ -72,6 +74,11 @@ def test_unknown_frein_lists_the_valid_codes(client):
     body = client.get("/api/v1/partners?frein=teleportation").get_json()
     assert len(body["error"]["details"]["valid"]) == 13
     assert "justice" in body["error"]["details"]["valid"]
+
+
+def test_unknown_parameter_lists_the_valid_names(client):
+    body = client.get("/api/v1/communes?q=amiens&limite=3").get_json()
+    assert body["error"]["details"] == {"parameter": "limite", "valid": ["limit", "q"]}
 
 
 def test_unknown_commune_suggests_close_communes(client):

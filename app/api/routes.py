@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from recommender.errors import InvalidParameter
+from recommender.errors import InvalidParameter, UnknownParameter
 from recommender.params import COMMUNES_LIMIT_MAX
 from recommender.taxonomy import default_taxonomy
 
 from .. import services
 from .spec import (
+    OPERATIONS,
     Param,
     document,
     fit_body,
     openapi_document,
+    operation_id,
     profile_body,
     profile_params,
     query_integer,
+    query_names,
     search_params,
     text,
 )
@@ -100,6 +105,13 @@ def communes():
     conditional=True,
     params=search_params,
     errors=(400, 404),
+    links={
+        "fiche": {
+            "operationId": operation_id("get", "/partners/{partner_id}"),
+            "parameters": {"partner_id": "$response.body#/results/0/id"},
+            "description": "La fiche du premier résultat.",
+        }
+    },
 )
 def partners():
     return read_response(services.search_partners(request.args), max_age=60)
@@ -165,6 +177,32 @@ def openapi():
     # Never the request's Host header: the answer is cached publicly.
     server = current_app.config["RELAIS_PUBLIC_URL"].rstrip("/") + bp.url_prefix
     return read_response(openapi_document(default_taxonomy(), server), max_age=3600)
+
+
+@bp.before_request
+def refuse_unknown_parameters() -> None:
+    """A parameter the document does not list is refused, never ignored: a typo
+    (``?ville=Amiens``) would otherwise answer for the whole of France."""
+    rule = request.url_rule
+    if rule is None:
+        return
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix(bp.url_prefix or ""))
+    known = _query_names().get((request.method.lower(), path))
+    if known is None:
+        return
+    unknown = sorted(name for name in request.args if name not in known)
+    if unknown:
+        raise UnknownParameter(
+            unknown[0],
+            f"Paramètre inconnu : « {unknown[0]} ».",
+            valid=sorted(known),
+        )
+
+
+@cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    taxonomy = default_taxonomy()
+    return {(op.method, op.path): query_names(op, taxonomy) for op in OPERATIONS}
 
 
 @bp.after_request

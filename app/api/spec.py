@@ -34,6 +34,16 @@ NO_NUL = "^[^\\u0000]*$"  # a NUL byte in the address is refused (400)
 NOT_BLANK = f"^[^\\u0000]*[^{SPACES}\\u0000][^\\u0000]*$"
 SOMETHING = f"[^{SPACES}]"  # a JSON text that is not blank
 BLANK = f"^[{SPACES}]*$"
+# The place's parameters (commune, lat, lon, radius_km) are one object of this name in the
+# document, so that the rule between them is a schema; each is sent as its own parameter.
+PLACE_GROUP = "lieu"
+# Other names the server reads for a documented parameter (said in its description).
+ALIASES = {
+    "freins": ("frein",),
+    "frein": ("freins",),
+    "publics": ("public",),
+    "public": ("publics",),
+}
 LOCATION_RULE = (
     "Le lieu : `commune` (code INSEE, code postal, nom avec ou sans accents, fautes tolérées) "
     "ou `lat` et `lon` ensemble (WGS 84). `lat` sans `lon` (ou l'inverse) : 400."
@@ -186,6 +196,7 @@ class Operation:
     errors: tuple[int, ...] = (400,)
     description: str = ""
     conditional: bool = False  # ETag / If-None-Match → 304
+    links: dict[str, Schema] = field(default_factory=dict)  # OpenAPI links of the 200
 
 
 OPERATIONS: list[Operation] = []
@@ -202,13 +213,23 @@ def document(
     errors: tuple[int, ...] = (400,),
     description: str = "",
     conditional: bool = False,
+    links: dict[str, Schema] | None = None,
 ) -> Callable[[View], View]:
     """Register an operation for the OpenAPI document; returns the view unchanged."""
 
     def decorator(view: View) -> View:
         OPERATIONS.append(
             Operation(
-                path, method, summary, response, params, body, errors, description, conditional
+                path,
+                method,
+                summary,
+                response,
+                params,
+                body,
+                errors,
+                description,
+                conditional,
+                links or {},
             )
         )
         return view
@@ -219,7 +240,7 @@ def document(
 # --------------------------------------------------------------------------- parameters
 
 
-def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool = False) -> Param:
+def location_param(*, required: bool, with_radius: bool = False) -> Param:
     """``commune`` | ``lat`` + ``lon`` (and ``radius_km``) as one exploded object, so the
     rule between them is in the schema: each property is its own query parameter. A value
     is given when it is a number (``lat``…) or a text that is not blank (``commune``)."""
@@ -240,7 +261,7 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
         "properties": {"lat": {"type": "string"}, "lon": {"type": "string"}},
     }
     places = [by_point, {"allOf": [by_commune, no_point]}]
-    description = LOCATION_RULE + " Les paramètres inconnus sont ignorés."
+    description = LOCATION_RULE
     if with_radius:
         props["radius_km"] = or_blank(number(0.0, P.MAX_KM, exclusive=True))
         description += " `radius_km` (en km) demande un lieu."
@@ -251,16 +272,10 @@ def location_param(*, required: bool, reserved: Sequence[str], with_radius: bool
     # the wire (each property is a parameter), so a fuzzer must not send it as `lieu=5`
     schema: Schema = {
         "properties": props,
-        # other parameters are ignored, unless they are one the server reads or hold a NUL
-        "propertyNames": {"pattern": NO_NUL, "not": {"enum": [P.PLACE_GROUP, *reserved]}},
-        "additionalProperties": {
-            "type": ["string", "number", "boolean", "null", "array"],
-            "pattern": NO_NUL,
-            "items": {"type": ["string", "number", "boolean", "null"], "pattern": NO_NUL},
-        },
+        "additionalProperties": False,  # an unknown parameter is refused (400)
         "anyOf": places,
     }
-    return Param(P.PLACE_GROUP, description, schema, required=required, style="form", explode=True)
+    return Param(PLACE_GROUP, description, schema, required=required, style="form", explode=True)
 
 
 def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
@@ -268,14 +283,9 @@ def codes_param(name: str, description: str, codes: Sequence[str], max_items: in
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 
-# the query parameters the server reads besides the place, aliases included
-PROFILE_NAMES = ("freins", "frein", "age", "publics", "public", "vehicule", "max_km", "limit")
-SEARCH_NAMES = ("q", "frein", "freins", "type", "public", "publics", "page", "per_page")
-
-
 def profile_params(taxonomy: Taxonomy) -> list[Param]:
     return [
-        location_param(required=True, reserved=PROFILE_NAMES),
+        location_param(required=True),
         codes_param(
             "freins",
             "Codes de freins séparés par des virgules (casse, accents et libellés tolérés : "
@@ -316,7 +326,7 @@ def search_params(taxonomy: Taxonomy) -> list[Param]:
             P.MAX_FREINS,
         ),
         codes_param("type", "Code(s) de type de partenaire.", list(taxonomy.partner_types), 50),
-        location_param(required=False, reserved=SEARCH_NAMES, with_radius=True),
+        location_param(required=False, with_radius=True),
         codes_param("public", "Code(s) de public. Alias : `publics`.", list(taxonomy.publics), 20),
         Param("page", "Page (à partir de 1).", query_integer(1, P.PAGE_MAX)),
         Param("per_page", "Résultats par page.", query_integer(1, P.PER_PAGE_MAX)),
@@ -579,12 +589,29 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
 
 
 ERROR_TEXT = {
-    400: "Paramètre invalide, manquant ou trop long, caractère nul (%00) dans l'adresse, "
-    "corps JSON invalide ou trop imbriqué.",
+    400: "Paramètre invalide, manquant, inconnu (`parametre_inconnu`, `details.valid`) ou trop "
+    "long, caractère nul (%00) dans l'adresse, corps JSON invalide ou trop imbriqué.",
     404: "Introuvable : partenaire ; commune inconnue (`details.suggestions`) ; commune sans "
     "coordonnées dans le référentiel (`commune_non_localisee`, certaines collectivités "
     "d'outre-mer).",
 }
+
+
+def query_names(op: Operation, taxonomy: Taxonomy) -> frozenset[str]:
+    """The query parameters an operation takes, as sent: the place group's properties and
+    the aliases included. The API refuses any other (a typo must not pass unnoticed)."""
+    names: set[str] = set()
+    for param in op.params(taxonomy):
+        if param.location != "query":
+            continue
+        properties = param.schema.get("properties")
+        names.update(properties if isinstance(properties, dict) else (param.name,))
+    names.update(alias for name in list(names) for alias in ALIASES.get(name, ()))
+    return frozenset(names)
+
+
+def operation_id(method: str, path: str) -> str:
+    return f"{method}_{path}".replace("/", "_").replace("{", "").replace("}", "")
 
 
 def openapi_document(taxonomy: Taxonomy, server_url: str) -> Schema:
@@ -592,6 +619,8 @@ def openapi_document(taxonomy: Taxonomy, server_url: str) -> Schema:
     for op in OPERATIONS:
         json_of = {"application/json": {"schema": _ref(op.response)}}
         responses: dict[str, Schema] = {"200": {"description": "Succès", "content": json_of}}
+        if op.links:
+            responses["200"]["links"] = op.links
         if op.conditional:
             responses["304"] = {
                 "description": "Inchangé depuis l'ETag envoyé dans `If-None-Match`."
@@ -603,9 +632,7 @@ def openapi_document(taxonomy: Taxonomy, server_url: str) -> Schema:
             }
         entry: Schema = {
             "summary": op.summary,
-            "operationId": f"{op.method}_{op.path}".replace("/", "_")
-            .replace("{", "")
-            .replace("}", ""),
+            "operationId": operation_id(op.method, op.path),
             "parameters": [p.to_dict() for p in op.params(taxonomy)],
             "responses": responses,
         }
