@@ -1,37 +1,36 @@
 """What the JSON API and the pages both answer: one function per question.
 
-Every function takes plain parameters (request args or a JSON body), validates
-them with the engine's parsers and returns the API's JSON shape.
+Every function takes a request's parameters (query args, form or JSON body), reads them
+with :mod:`recommender.params` (the one parser) and returns the API's JSON shape.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
-from recommender.errors import (
-    InvalidParameter,
-    MissingParameter,
-    NotFound,
-    UnknownFrein,
-    UnknownPublic,
-)
+from recommender.errors import NotFound
 from recommender.geo import default_gazetteer
-from recommender.profile import parse_int, parse_location, parse_profile
+from recommender.params import (
+    PARTNER_ID,
+    Params,
+    SearchQuery,
+    parse_communes,
+    parse_fit,
+    parse_partner_id,
+    parse_recommendation,
+    parse_search,
+)
 from recommender.taxonomy import default_taxonomy
 
 from .db import get_session
 from .engine import EngineState, current_engine, freshness, json_as_text, json_codes
 from .models import Partner, PartnerSource
-
-MAX_TEXT = 200
-PARTNER_ID = re.compile(r"[\w.-]{1,64}")
 
 
 def partner_dict(partner: Any, sources: Iterable[Any]) -> dict[str, Any]:
@@ -124,95 +123,34 @@ def _partners_by_id(engine: EngineState, ids: Iterable[str]) -> dict[str, dict[s
     return engine.partners.get_many(ids, _fetch_partners)
 
 
-def _text(params: Mapping[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidParameter(name, f"Le paramètre « {name} » doit être un texte.")
-    if len(value) > MAX_TEXT:
-        raise InvalidParameter(
-            name, f"Le paramètre « {name} » dépasse {MAX_TEXT} caractères.", max_length=MAX_TEXT
-        )
-    return value.strip() or None
-
-
-def _float(params: Mapping[str, Any], name: str, *, minimum: float, maximum: float):
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(name, f"« {name} » doit être un nombre.") from None
-    if not minimum < number <= maximum:
-        raise InvalidParameter(
-            name,
-            f"« {name} » doit être compris entre {minimum:g} (exclu) et {maximum:g}.",
-            minimum=minimum,
-            maximum=maximum,
-        )
-    return number
-
-
-def _codes(params: Mapping[str, Any], name: str, valid: Mapping[str, Any], error_cls) -> list[str]:
-    """A comma list (or repeated parameter) of codes, each checked against ``valid``."""
-    getlist = getattr(params, "getlist", None)
-    raw = getlist(name) if getlist else params.get(name)
-    if raw is None or raw == "" or raw == []:
-        return []
-    values = raw if isinstance(raw, list) else [raw]
-    codes: list[str] = []
-    for value in values:
-        if not isinstance(value, str):
-            raise InvalidParameter(name, f"« {name} » doit être une liste de codes.")
-        if len(value) > 2000:
-            raise InvalidParameter(name, f"« {name} » est trop long.")
-        codes.extend(c.strip() for c in value.split(",") if c.strip())
-    for code in codes:
-        if code not in valid:
-            raise error_cls(name, f"Code inconnu pour « {name} » : « {code} ».", valid=list(valid))
-    return list(dict.fromkeys(codes))
-
-
 def list_freins() -> dict[str, Any]:
     return {"freins": [f.to_dict() for f in default_taxonomy().freins.values()]}
 
 
-def search_communes(params: Mapping[str, Any]) -> dict[str, Any]:
-    q = _text(params, "q")
-    if q is None:
-        raise InvalidParameter("q", "Indiquez le début du nom, le code postal ou le code INSEE.")
-    limit = parse_int(params, "limit", default=10, minimum=1, maximum=50)
-    return {"results": [c.to_dict() for c in default_gazetteer().autocomplete(q, limit=limit)]}
+def search_communes(params: Params) -> dict[str, Any]:
+    query = parse_communes(params)
+    found = default_gazetteer().autocomplete(query.q, limit=query.limit)
+    return {"results": [c.to_dict() for c in found]}
 
 
-def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
-    taxonomy = default_taxonomy()
-    q = _text(params, "q")
-    freins = _codes(params, "frein", taxonomy.freins, UnknownFrein)
-    types = _codes(params, "type", taxonomy.partner_types, InvalidParameter)
-    publics = _codes(params, "public", taxonomy.publics, UnknownPublic)
-    location = parse_location(params, default_gazetteer(), required=False)
-    radius_km = _float(params, "radius_km", minimum=0, maximum=1000)
-    if radius_km is not None and location is None:
-        raise InvalidParameter(
-            "radius_km", "Un rayon demande une commune (commune=) ou un point (lat= et lon=)."
-        )
-    page = parse_int(params, "page", default=1, minimum=1, maximum=10_000)
-    per_page = parse_int(params, "per_page", default=20, minimum=1, maximum=100)
+def search_partners(params: Params) -> dict[str, Any]:
+    return search(parse_search(params, default_gazetteer(), default_taxonomy()))
 
+
+def search(query: SearchQuery) -> dict[str, Any]:
+    """A parsed partner search (the search page parses first, to show the codes it read)."""
+    location = query.location
     engine = current_engine(get_session())
     found = engine.search.search(
-        q=q,
-        freins=freins,
-        types=types,
-        publics=publics,
+        q=query.q,
+        freins=list(query.freins),
+        types=list(query.types),
+        publics=list(query.publics),
         lat=location.lat if location else None,
         lon=location.lon if location else None,
-        radius_km=radius_km,
-        page=page,
-        per_page=per_page,
+        radius_km=query.radius_km,
+        page=query.page,
+        per_page=query.per_page,
     )
     partners = _partners_by_id(engine, (r["partner_id"] for r in found["results"]))
     results = []
@@ -221,8 +159,8 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
             results.append({**partners[hit["partner_id"]], "distance_km": hit["distance_km"]})
     body: dict[str, Any] = {
         "total": found["total"],
-        "page": page,
-        "per_page": per_page,
+        "page": query.page,
+        "per_page": query.per_page,
         "results": results,
         "facets": found["facets"],
     }
@@ -232,7 +170,7 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def get_partner_row(partner_id: str) -> Partner:
-    if not isinstance(partner_id, str) or not PARTNER_ID.fullmatch(partner_id):
+    if not PARTNER_ID.fullmatch(partner_id):
         raise NotFound("Partenaire introuvable.", details={"id": str(partner_id)[:64]})
     partner = get_session().get(Partner, partner_id, options=[selectinload(Partner.sources)])
     if partner is None:
@@ -245,11 +183,10 @@ def get_partner(partner_id: str) -> dict[str, Any]:
     return partner_dict(partner, partner.sources)
 
 
-def recommend(params: Mapping[str, Any]) -> dict[str, Any]:
-    profile = parse_profile(params, default_gazetteer(), default_taxonomy())
-    limit = parse_int(params, "limit", default=5, minimum=1, maximum=50)
+def recommend(params: Params) -> dict[str, Any]:
+    query = parse_recommendation(params, default_gazetteer(), default_taxonomy())
     engine = current_engine(get_session())
-    answer = engine.recommender.recommend(profile, limit=limit)
+    answer = engine.recommender.recommend(query.profile, limit=query.limit)
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
     partners = _partners_by_id(engine, ids)
     for frein in answer["freins"]:
@@ -261,17 +198,11 @@ def recommend(params: Mapping[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def fit_check(params: Mapping[str, Any]) -> dict[str, Any]:
-    partner_id = params.get("partner_id")
-    if partner_id is None or partner_id == "":
-        raise MissingParameter("partner_id", "Indiquez le partenaire à vérifier (partner_id).")
-    if not isinstance(partner_id, str):
-        raise InvalidParameter("partner_id", "« partner_id » doit être un texte.")
-    partner = get_partner(partner_id)
-    profile = parse_profile(params, default_gazetteer(), default_taxonomy(), require_freins=False)
-    frein = _text(params, "frein")
+def fit_check(params: Params) -> dict[str, Any]:
+    partner = get_partner(parse_partner_id(params))
+    query = parse_fit(params, default_gazetteer(), default_taxonomy())
     answer = current_engine(get_session()).recommender.fit_check(
-        profile, partner_id, frein=frein, details=True
+        query.profile, query.partner_id, frein=query.frein, details=True
     )
     answer.pop("partner_id", None)
     answer["partner"] = partner

@@ -115,7 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
         "RELAIS_PUBLIC_URL",
         "",
         "Adresse publique de Relais (ex. `https://relais.example.org`) pour les liens absolus du "
-        "widget ; vide : liens relatifs, jamais déduits de l'en-tête Host.",
+        "widget et le document OpenAPI (`servers`) ; vide : liens relatifs, jamais déduits de "
+        "l'en-tête Host.",
         env=True,
     ),
     Setting(

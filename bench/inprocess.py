@@ -49,11 +49,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"size": args.size, "pid": os.getpid()}
     mem: dict[str, Any] = {"start": rss_kib()}
 
+    from werkzeug.datastructures import MultiDict
+
     from app import create_app, services
     from app import engine as engine_mod
     from app.db import get_session
     from recommender.geo import default_gazetteer
-    from recommender.profile import parse_location, parse_profile
+    from recommender.params import parse_location, parse_profile
     from recommender.taxonomy import default_taxonomy
 
     app = create_app(
@@ -128,8 +130,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     def service(fn):
         def call(params):
-            with app.app_context():
-                app.json.dumps(fn(params))
+            with app.app_context():  # the workload's values are a query string's
+                app.json.dumps(fn(MultiDict(params)))
 
         return call
 
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     parsed: dict[int, list[Any]] = {}
     for k in (1, 3, 6):
         profiles[k] = wl.profiles(n_inputs, k)
-        parsed[k] = [parse_profile(p, gazetteer, taxonomy) for p in profiles[k]]
+        parsed[k] = [parse_profile(MultiDict(p), gazetteer, taxonomy) for p in profiles[k]]
         latency[f"reco_{k}_engine"] = bounded(
             lambda p: recommender.recommend(p, limit=5), parsed[k]
         )

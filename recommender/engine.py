@@ -62,7 +62,7 @@ class Recommender:
 
     Examples
     --------
-    >>> from recommender.profile import parse_profile
+    >>> from recommender.params import parse_profile
     >>> from recommender.records import PartnerRecord
     >>> spip = dict(type_code="spip", freins=("justice",), zone_kind="departement")
     >>> rec = Recommender().fit([

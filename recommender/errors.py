@@ -39,12 +39,26 @@ class MissingParameter(InvalidParameter):
     code = "parametre_manquant"
 
 
+class UnknownParameter(InvalidParameter):
+    """A query parameter the endpoint does not take (a typo would otherwise be ignored)."""
+
+    code = "parametre_inconnu"
+
+
 class UnknownFrein(InvalidParameter):
     code = "frein_inconnu"
 
 
 class UnknownPublic(InvalidParameter):
     code = "public_inconnu"
+
+
+class UnlocatedCommune(InvalidParameter):
+    """The commune exists but has no coordinates (some overseas collectivities): nothing can
+    be measured from it. 404, as for a commune that cannot be found: the request is valid."""
+
+    status = 404
+    code = "commune_non_localisee"
 
 
 class UnknownCommune(RelaisError):

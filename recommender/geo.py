@@ -91,7 +91,6 @@ _COMMON_FIRST_WORDS = frozenset(
     {"saint", "sainte", "saints", "saintes", "notre", "villeneuve", "chateau", "mont", "bourg"}
 )
 _CEDEX_RE = re.compile(r"\bcedex\b(?: \d{1,3}\b)?")
-_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 # --------------------------------------------------------------------------- records
@@ -209,15 +208,6 @@ def haversine_radians(
         cos_lat2 = np.cos(lat2)
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * cos_lat2 * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def _fold_name(text: str) -> str:
-    """:func:`recommender.text.fold`, with a shortcut for ASCII text (where folding is only
-    lower-casing and collapsing separators) that makes loading faster; the tests check that
-    both agree on every name of the referential."""
-    if text.isascii():
-        return _ASCII_SEPARATORS.sub(" ", text.lower()).strip()
-    return fold(text)
 
 
 def _expand(tokens: Sequence[str]) -> list[str]:
@@ -434,7 +424,7 @@ class Gazetteer:
         def tokens_of(nom: str) -> list[str]:
             found = folded.get(nom)
             if found is None:
-                found = folded[nom] = _expand(_fold_name(nom).split())
+                found = folded[nom] = _expand(fold(nom).split())
             return found
 
         def add(key: str, code: str, priority: int) -> None:
@@ -669,7 +659,7 @@ class Gazetteer:
                         for k in range(1, len(tokens)):
                             first_words.setdefault("".join(tokens[:k]), []).append(code)
                     for nom, successor in self._aliases:
-                        tokens = _expand(_fold_name(nom).split())
+                        tokens = _expand(fold(nom).split())
                         for k in range(1, len(tokens)):
                             codes = first_words.setdefault("".join(tokens[:k]), [])
                             if successor not in codes:

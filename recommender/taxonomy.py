@@ -167,6 +167,7 @@ class Taxonomy:
         self.source_types = source_types
         self._frein_lookup = self._lookup_table({c: f.label for c, f in freins.items()})
         self._public_lookup = self._lookup_table(publics)
+        self._type_lookup = self._lookup_table({c: t.label for c, t in partner_types.items()})
         self._freins_by_thematique: dict[str, set[str]] = {}
         for frein in freins.values():
             for thematique in frein.thematiques:
@@ -404,7 +405,7 @@ class Taxonomy:
         return best_type
 
     # ------------------------------------------------------------------ parameters
-    def parse_freins(self, value: str | Iterable[str] | None) -> list[str]:
+    def parse_freins(self, value: str | Iterable[str] | None, param: str = "freins") -> list[str]:
         """Read a ``freins`` parameter: a comma-separated string or a list of codes.
 
         Items are trimmed; empty ones and duplicates are dropped; order is kept. A code may
@@ -429,9 +430,9 @@ class Taxonomy:
         ...
         recommender.errors.UnknownFrein: Frein inconnu : « permis ».
         """
-        return self._parse_codes(value, "freins", self._frein_lookup, self._unknown_frein)
+        return self._parse_codes(value, param, self._frein_lookup, self._unknown_frein)
 
-    def parse_publics(self, value: str | Iterable[str] | None) -> list[str]:
+    def parse_publics(self, value: str | Iterable[str] | None, param: str = "publics") -> list[str]:
         """Read a ``publics`` parameter, like :meth:`parse_freins`.
 
         Raises :class:`UnknownPublic` with ``details.valid`` for an unknown item.
@@ -439,7 +440,17 @@ class Taxonomy:
         >>> default_taxonomy().parse_publics("jeunes,Femmes")
         ['jeunes', 'femmes']
         """
-        return self._parse_codes(value, "publics", self._public_lookup, self._unknown_public)
+        return self._parse_codes(value, param, self._public_lookup, self._unknown_public)
+
+    def parse_types(self, value: str | Iterable[str] | None, param: str = "type") -> list[str]:
+        """Read a partner ``type`` parameter, like :meth:`parse_freins`.
+
+        Raises :class:`InvalidParameter` with ``details.valid`` for an unknown item.
+
+        >>> default_taxonomy().parse_types("Mission Locale,spip")
+        ['mission-locale', 'spip']
+        """
+        return self._parse_codes(value, param, self._type_lookup, self._unknown_type)
 
     def _parse_codes(self, value, param, lookup, unknown) -> list[str]:
         if value is None:
@@ -467,19 +478,27 @@ class Taxonomy:
                 continue
             code = lookup.get(item) or lookup.get(fold(item))
             if code is None:
-                raise unknown(item)
+                raise unknown(item, param)
             if code not in codes:
                 codes.append(code)
         return codes
 
-    def _unknown_frein(self, value: str) -> UnknownFrein:
+    def _unknown_frein(self, value: str, param: str = "freins") -> UnknownFrein:
         return UnknownFrein(
-            "freins", f"Frein inconnu : « {value} ».", value=value, valid=list(self.freins)
+            param, f"Frein inconnu : « {value} ».", value=value, valid=list(self.freins)
         )
 
-    def _unknown_public(self, value: str) -> UnknownPublic:
+    def _unknown_public(self, value: str, param: str = "publics") -> UnknownPublic:
         return UnknownPublic(
-            "publics", f"Public inconnu : « {value} ».", value=value, valid=list(self.publics)
+            param, f"Public inconnu : « {value} ».", value=value, valid=list(self.publics)
+        )
+
+    def _unknown_type(self, value: str, param: str = "type") -> InvalidParameter:
+        return InvalidParameter(
+            param,
+            f"Type de partenaire inconnu : « {value} ».",
+            value=value,
+            valid=list(self.partner_types),
         )
 
     @staticmethod

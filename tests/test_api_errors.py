@@ -37,11 +37,24 @@ BAD_GETS = [
     ("/api/v1/recommendations?commune=60057&freins=justice&age=-1", 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&age=deux", 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=peut-etre", 400, None),
+    # punctuation around a word is not a yes/no (fold() used to read "\x06¤1" as "1")
+    ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=%06%C2%A41", 400, None),
+    # a blank value is absent, but its length is what was sent: 11 spaces are too long
+    ("/api/v1/recommendations?commune=60057&freins=justice&vehicule=" + "+" * 11, 400, None),
+    ("/api/v1/partners?q=" + "+" * 201, 400, "parametre_invalide"),
     ("/api/v1/recommendations?commune=60057&freins=justice&max_km=0", 400, None),
     ("/api/v1/recommendations?commune=60057&freins=justice&limit=1000", 400, None),
     ("/api/v1/recommendations?commune=60057&freins=justice&publics=x", 400, "public_inconnu"),
     ("/api/v1/recommendations?commune=Zzyzx-les-Bains&freins=justice", 404, "commune_inconnue"),
     ("/api/v1/nexiste-pas", 404, "introuvable"),
+    # a parameter the document does not list is refused: a typo must not pass unnoticed
+    ("/api/v1/partners?ville=Amiens", 400, "parametre_inconnu"),
+    ("/api/v1/partners/spip60?x=1", 400, "parametre_inconnu"),
+    # the document's name for the place group is not a parameter either
+    ("/api/v1/recommendations?lieu=&commune=60057&freins=justice", 400, "parametre_inconnu"),
+    # Alo (Wallis-et-Futuna) exists but has no coordinates: a valid request, nothing to measure
+    ("/api/v1/partners?commune=Alo", 404, "commune_non_localisee"),
+    ("/api/v1/recommendations?commune=Alo&freins=justice", 404, "commune_non_localisee"),
 ]
 
 
@@ -61,6 +74,11 @@ def test_unknown_frein_lists_the_valid_codes(client):
     body = client.get("/api/v1/partners?frein=teleportation").get_json()
     assert len(body["error"]["details"]["valid"]) == 13
     assert "justice" in body["error"]["details"]["valid"]
+
+
+def test_unknown_parameter_lists_the_valid_names(client):
+    body = client.get("/api/v1/communes?q=amiens&limite=3").get_json()
+    assert body["error"]["details"] == {"parameter": "limite", "valid": ["limit", "q"]}
 
 
 def test_unknown_commune_suggests_close_communes(client):
@@ -95,6 +113,12 @@ BAD_POSTS = [
     (
         "/api/v1/recommendations",
         '{"lat": "a", "lon": 2, "freins": ["justice"]}',
+        "application/json",
+        400,
+    ),
+    (
+        "/api/v1/recommendations",
+        '{"lat": 49.4, "lon": 2.1, "freins": ["justice"], "commune": "' + " " * 201 + '"}',
         "application/json",
         400,
     ),

@@ -12,7 +12,8 @@ from recommender.errors import (
     UnknownFrein,
     UnknownPublic,
 )
-from recommender.profile import Location, Profile, parse_int, parse_location, parse_profile
+from recommender.params import parse_int, parse_location, parse_profile
+from recommender.profile import Location, Profile
 from recommender.taxonomy import default_taxonomy
 from tests.factories import FakeGazetteer
 
@@ -20,8 +21,15 @@ GAZ = FakeGazetteer()
 TAX = default_taxonomy()
 
 
+def as_request(params):
+    """Text values are a query string's (a MultiDict); anything else is a JSON body's."""
+    if all(isinstance(v, str) for v in params.values()):
+        return MultiDict(params)
+    return params
+
+
 def parse(**params):
-    return parse_profile(params, GAZ, TAX)
+    return parse_profile(as_request(params), GAZ, TAX)
 
 
 def test_get_parameters_as_strings():
@@ -74,7 +82,7 @@ def test_blank_optional_values_are_absent():
 
 
 def test_location_from_point_maps_to_commune():
-    loc = parse_location({"lat": "49.43", "lon": "2.09"}, GAZ)
+    loc = parse_location(MultiDict({"lat": "49.43", "lon": "2.09"}), GAZ)
     assert (loc.code_insee, loc.nom, loc.departement, loc.lat, loc.lon) == (
         "60057",
         "Beauvais",
@@ -156,7 +164,7 @@ CODES = {
 def test_bad_inputs(params, error, parameter, words):
     code = CODES[error]
     with pytest.raises(error) as caught:
-        parse_profile(params, GAZ, TAX)
+        parse_profile(as_request(params), GAZ, TAX)
     exc = caught.value
     assert type(exc) is error
     assert exc.status == 400
@@ -193,12 +201,12 @@ def test_unknown_commune_is_404():
 )
 def test_parse_int_accepts(value, expected):
     params = {} if value is None else {"limit": value}
-    assert parse_int(params, "limit", default=5, minimum=1, maximum=50) == expected
+    assert parse_int(as_request(params), "limit", default=5, minimum=1, maximum=50) == expected
 
 
 @pytest.mark.parametrize("value", ["0", "51", "abc", "2.5", 2.5, True, "1" * 30, [3]])
 def test_parse_int_rejects(value):
     with pytest.raises(InvalidParameter) as caught:
-        parse_int({"limit": value}, "limit", default=5, minimum=1, maximum=50)
+        parse_int(as_request({"limit": value}), "limit", default=5, minimum=1, maximum=50)
     assert caught.value.message == "« limit » doit être un entier entre 1 et 50."
     assert caught.value.details == {"parameter": "limit", "minimum": 1, "maximum": 50}

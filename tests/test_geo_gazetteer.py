@@ -16,13 +16,11 @@ from recommender.geo import (
     Commune,
     Gazetteer,
     Resolution,
-    _fold_name,
     decode_polygons,
     default_gazetteer,
     encode_polygons,
     haversine_km,
 )
-from recommender.text import fold
 
 
 @pytest.fixture(scope="module")
@@ -358,21 +356,6 @@ def test_commune_shapes(gaz):
 def test_every_commune_resolves_by_code(gaz):
     for code, commune in gaz.communes.items():
         assert gaz.resolve(code).commune is commune
-
-
-def test_fold_shortcut_agrees_with_fold(gaz):
-    names = {c.nom for c in gaz.communes.values()}
-    names |= {nom for nom, _code in _alias_names(gaz)}
-    assert all(_fold_name(n) == fold(n) for n in names)
-
-
-def _alias_names(gaz):
-    import csv
-    import gzip
-
-    path = gaz.directory / "communes_anciennes.csv.gz"
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
-        return [(r["nom"], r["successeur"]) for r in csv.DictReader(f) if r["nom"]]
 
 
 def test_load_is_quick():

@@ -22,7 +22,6 @@ from app.importers.formats.generic import (
 from app.importers.normalize import (
     ages_from_text,
     dila_opening_hours,
-    fold,
     in_france,
     normalize_email,
     normalize_phone,
@@ -37,7 +36,6 @@ from app.importers.reader import iter_json_records, read_csv
 from app.importers.resolve import CHEFS_LIEUX, TypeGuesser
 from recommender.errors import ImportFailed
 from recommender.taxonomy import default_taxonomy
-from recommender.text import fold as reference_fold
 
 from .real_rows import (
     annuaire_and_dila_files,
@@ -88,17 +86,6 @@ def test_small_cleaners():
     assert parse_date("2015-04-30").isoformat() == "2015-04-30"
     assert parse_date("n'importe quoi") is None
     assert in_france(49.43, 2.08) and in_france(-21.1, 55.5) and not in_france(2.08, 49.43)
-
-
-def test_fast_fold_matches_the_reference():
-    samples = [
-        "Œuvre d'Étienne",
-        "Straße ǅ ﬁ İ Ⅻ",
-        "  CCAS — Pôle emploi / Saint-Denis ",
-        "ÀÉÎÕÜ ç ñ",
-    ]
-    for text in samples:
-        assert fold(text) == reference_fold(text)
 
 
 def test_opening_hours_are_readable_french():

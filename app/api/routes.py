@@ -2,57 +2,47 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
-from recommender.errors import InvalidParameter
+from recommender.errors import InvalidParameter, UnknownParameter
+from recommender.params import COMMUNES_LIMIT_MAX
 from recommender.taxonomy import default_taxonomy
 
 from .. import services
-from .spec import Param, document, openapi_document
+from .spec import (
+    OPERATIONS,
+    Param,
+    document,
+    fit_body,
+    openapi_document,
+    operation_id,
+    profile_body,
+    profile_params,
+    query_integer,
+    query_names,
+    search_params,
+    text,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_JSON_BYTES = 64 * 1024
 
-STRING_OR_LIST = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-LOCATION = (
-    Param("commune", "Code INSEE, code postal ou nom de commune (tolérant aux fautes)."),
-    Param("lat", "Latitude (WGS 84), avec lon.", {"type": "number"}),
-    Param("lon", "Longitude (WGS 84), avec lat.", {"type": "number"}),
-)
-PROFILE = (
-    *LOCATION,
-    Param("freins", "Codes de freins séparés par des virgules.", required=True),
-    Param("age", "Âge de la personne.", {"type": "integer", "minimum": 0, "maximum": 120}),
-    Param("publics", "Codes de publics data·inclusion séparés par des virgules."),
-    Param("vehicule", "La personne dispose-t-elle d'un véhicule ?", {"type": "boolean"}),
-    Param("max_km", "Distance maximale en km.", {"type": "number", "exclusiveMinimum": 0}),
-)
-PROFILE_BODY = {
-    "type": "object",
-    "properties": {
-        "commune": {"type": "string"},
-        "lat": {"type": "number"},
-        "lon": {"type": "number"},
-        "freins": STRING_OR_LIST,
-        "age": {"type": "integer"},
-        "publics": STRING_OR_LIST,
-        "vehicule": {"type": "boolean"},
-        "max_km": {"type": "number"},
-        "limit": {"type": "integer"},
-    },
-}
 
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a French 400/415."""
+def json_body() -> dict[str, object]:
+    """The request's JSON object, or a French 400 (too large, not JSON, nested too deep)."""
     if request.content_length and request.content_length > MAX_JSON_BYTES:
         raise InvalidParameter("body", "Le corps de la requête est trop volumineux.")
     if not request.is_json:
         raise InvalidParameter("body", "Envoyez un objet JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # json's parser recurses once per nesting level
+        raise InvalidParameter("body", "Le corps de la requête est trop imbriqué.") from None
     if not isinstance(body, dict):
         raise InvalidParameter("body", "Le corps de la requête doit être un objet JSON valide.")
     return body
@@ -75,7 +65,13 @@ def private_response(payload: dict[str, Any]):
 
 
 @bp.get("/freins")
-@document("/freins", "get", "Liste des freins et des types de partenaires associés", errors=())
+@document(
+    "/freins",
+    "get",
+    "Liste des freins et des types de partenaires associés",
+    response="Freins",
+    conditional=True,
+)
 def freins():
     return read_response(services.list_freins(), max_age=3600)
 
@@ -85,9 +81,15 @@ def freins():
     "/communes",
     "get",
     "Autocomplétion des communes",
-    params=(
-        Param("q", "Début du nom, code postal ou code INSEE.", required=True),
-        Param("limit", "Nombre de résultats (1 à 50).", {"type": "integer"}),
+    response="Communes",
+    conditional=True,
+    params=lambda taxonomy: (
+        Param("q", "Début du nom, code postal ou code INSEE.", text(required=True), True),
+        Param(
+            "limit",
+            "Nombre de résultats (10 par défaut).",
+            query_integer(1, COMMUNES_LIMIT_MAX),
+        ),
     ),
 )
 def communes():
@@ -99,17 +101,17 @@ def communes():
     "/partners",
     "get",
     "Recherche de partenaires",
-    params=(
-        Param("q", "Texte libre (accents, pluriels et fautes tolérés)."),
-        Param("frein", "Code(s) de frein, séparés par des virgules."),
-        Param("type", "Code(s) de type de partenaire."),
-        *LOCATION,
-        Param("radius_km", "Rayon autour du lieu, en km.", {"type": "number"}),
-        Param("public", "Code(s) de public."),
-        Param("page", "Page (à partir de 1).", {"type": "integer", "minimum": 1}),
-        Param("per_page", "Résultats par page (1 à 100).", {"type": "integer"}),
-    ),
+    response="SearchPage",
+    conditional=True,
+    params=search_params,
     errors=(400, 404),
+    links={
+        "fiche": {
+            "operationId": operation_id("get", "/partners/{partner_id}"),
+            "parameters": {"partner_id": "$response.body#/results/0/id"},
+            "description": "La fiche du premier résultat.",
+        }
+    },
 )
 def partners():
     return read_response(services.search_partners(request.args), max_age=60)
@@ -120,8 +122,12 @@ def partners():
     "/partners/{partner_id}",
     "get",
     "Fiche d'un partenaire",
-    params=(Param("partner_id", "Identifiant du partenaire.", location="path"),),
-    errors=(404,),
+    response="Partner",
+    conditional=True,
+    params=lambda taxonomy: (
+        Param("partner_id", "Identifiant du partenaire.", text(1000, required=True), True, "path"),
+    ),
+    errors=(400, 404),
 )
 def partner(partner_id: str):
     return read_response(services.get_partner(partner_id), max_age=60)
@@ -132,7 +138,8 @@ def partner(partner_id: str):
     "/recommendations",
     "get",
     "Recommandations par frein pour une personne",
-    params=(*PROFILE, Param("limit", "Résultats par frein (1 à 50, 5 par défaut).")),
+    response="Recommendation",
+    params=profile_params,
     errors=(400, 404),
 )
 def recommendations_get():
@@ -144,7 +151,8 @@ def recommendations_get():
     "/recommendations",
     "post",
     "Recommandations (profil dans le corps JSON, conseillé)",
-    body=PROFILE_BODY,
+    response="Recommendation",
+    body=lambda taxonomy: profile_body(taxonomy, require_freins=True),
     errors=(400, 404),
 )
 def recommendations_post():
@@ -156,15 +164,8 @@ def recommendations_post():
     "/fit",
     "post",
     "Vérifier qu'une orientation convient (vue du référent SIAO)",
-    body={
-        **PROFILE_BODY,
-        "required": ["partner_id"],
-        "properties": {
-            **PROFILE_BODY["properties"],
-            "partner_id": {"type": "string"},
-            "frein": {"type": "string"},
-        },
-    },
+    response="FitCheck",
+    body=fit_body,
     errors=(400, 404),
 )
 def fit():
@@ -173,9 +174,35 @@ def fit():
 
 @bp.get("/openapi.json")
 def openapi():
-    frein_codes = list(default_taxonomy().freins)
-    server = url_for("api.freins", _external=True).rsplit("/freins", 1)[0]
-    return read_response(openapi_document(frein_codes, server), max_age=3600)
+    # Never the request's Host header: the answer is cached publicly.
+    server = current_app.config["RELAIS_PUBLIC_URL"].rstrip("/") + bp.url_prefix
+    return read_response(openapi_document(default_taxonomy(), server), max_age=3600)
+
+
+@bp.before_request
+def refuse_unknown_parameters() -> None:
+    """A parameter the document does not list is refused, never ignored: a typo
+    (``?ville=Amiens``) would otherwise answer for the whole of France."""
+    rule = request.url_rule
+    if rule is None:
+        return
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix(bp.url_prefix or ""))
+    known = _query_names().get((request.method.lower(), path))
+    if known is None:
+        return
+    unknown = sorted(name for name in request.args if name not in known)
+    if unknown:
+        raise UnknownParameter(
+            unknown[0],
+            f"Paramètre inconnu : « {unknown[0]} ».",
+            valid=sorted(known),
+        )
+
+
+@cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    taxonomy = default_taxonomy()
+    return {(op.method, op.path): query_names(op, taxonomy) for op in OPERATIONS}
 
 
 @bp.after_request

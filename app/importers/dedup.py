@@ -28,7 +28,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .normalize import fold
+from recommender.text import fold
 
 NAME_THRESHOLD = 85.0
 ADDRESS_THRESHOLD = 90.0

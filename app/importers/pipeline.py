@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
 
 from recommender.errors import ImportFailed
+from recommender.text import fold
 
 from ..models import (
     IMPORT_FAILED,
@@ -51,7 +52,7 @@ from .dedup import Candidate, DedupIndex, Match, assign
 from .formats import FORMATS, Format, by_name
 from .formats.base import Context, Parsed, RowError, trimmed
 from .formats.csv_sources import FranceTravail
-from .normalize import date_from_filename, fold
+from .normalize import date_from_filename
 from .parallel import ordered_map
 from .reader import check_not_binary, detect_encoding, excel_separator, head, sniff_delimiter
 from .report import ImportReport

@@ -20,7 +20,10 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from recommender.errors import RelaisError, UnknownCommune
+from recommender.errors import InvalidParameter, MissingParameter, RelaisError, UnknownCommune
+from recommender.geo import default_gazetteer
+from recommender.params import parse_search, profile_errors
+from recommender.taxonomy import default_taxonomy
 from recommender.text import fold
 
 from .. import services
@@ -167,38 +170,29 @@ def map_points(partners: list[dict]) -> list[dict[str, Any]]:
 def search():
     args = request.args
     form = {name: (args.get(name) or "").strip()[:MAX_FIELD] for name in SEARCH_FIELDS}
-    freins = _split_codes(args.getlist("frein"))
-    try:
-        page = max(1, min(int(args.get("page", "1")), 10_000))
-    except ValueError:
-        page = 1
-
+    # the parser reads the raw values; the page only fixes the page size
+    params = MultiDict(args)
+    params.setlist("per_page", [str(PER_PAGE)])
     notes: list[str] = []
-    params: MultiDict[str, Any] = MultiDict()
-    for name in ("q", "commune", "type", "public"):
-        if form[name]:
-            params[name] = form[name]
-    if freins:
-        params["frein"] = ",".join(freins)
-    if form["radius_km"]:
-        if form["commune"]:
-            params["radius_km"] = form["radius_km"]
-        else:
-            notes.append("La distance maximale n'est utilisée qu'avec une commune.")
-    searched = bool(params)
-    params["page"] = str(page)
-    params["per_page"] = str(PER_PAGE)
+    if form["radius_km"] and not form["commune"]:
+        params.poplist("radius_km")
+        notes.append("La distance maximale n'est utilisée qu'avec une commune.")
+    chosen = _split_codes(args.getlist("frein"))
+    searched = bool(chosen) or any(form[name] for name in ("q", "commune", "type", "public"))
 
-    result = error = None
+    query = result = error = None
     error_field = None
     suggestions: list[dict[str, str]] = []
-    if searched:
-        try:
-            result = services.search_partners(params)
-        except RelaisError as exc:
-            error = exc.message
-            error_field, _ = field_errors(exc)
-            suggestions = suggestions_of(exc)
+    try:
+        query = parse_search(params, default_gazetteer(), default_taxonomy())
+        if searched:
+            result = services.search(query)
+    except RelaisError as exc:
+        error = exc.message
+        error_field, _ = field_errors(exc)
+        suggestions = suggestions_of(exc)
+    freins = list(query.freins) if query else chosen
+    page = query.page if query else 1
 
     location = (result or {}).get("location")
     commune_shown = form["commune"]
@@ -258,10 +252,19 @@ def search():
 # --------------------------------------------------------------------------- orientation
 
 VEHICULE = {"oui": True, "non": False, "nsp": None}
+MISSING_MESSAGES = {
+    "commune": "Indiquez la commune de la personne.",
+    "freins": "Cochez au moins un frein à lever.",
+}
+RANGE_MESSAGES = {
+    "age": "L'âge doit être un nombre entier entre {low} et {high}.",
+    "max_km": "La distance maximale doit être un nombre de km supérieur à {low} et au plus {high}.",
+}
 
 
-def read_profile(form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
-    """The orientation form: (values to show back, service parameters, [(field, error)])."""
+def read_profile(form: MultiDict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The orientation form: (values to show back, [(field, error)]) — the parser's errors,
+    every field at once."""
     values = {
         "commune": (form.get("commune") or "").strip()[:MAX_FIELD],
         "freins": _split_codes(form.getlist("freins")),
@@ -270,35 +273,20 @@ def read_profile(form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], list[
         "vehicule": form.get("vehicule") if form.get("vehicule") in VEHICULE else "nsp",
         "max_km": (form.get("max_km") or "").strip()[:8],
     }
-    errors: list[tuple[str, str]] = []
-    if not values["commune"]:
-        errors.append(("commune", "Indiquez la commune de la personne."))
-    if not values["freins"]:
-        errors.append(("freins", "Cochez au moins un frein à lever."))
-    params: dict[str, Any] = {
-        "commune": values["commune"],
-        "freins": values["freins"],
-        "publics": values["publics"],
-        "limit": 5,
-    }
-    if values["age"]:
-        age = values["age"]
-        if age.isascii() and age.isdigit() and 14 <= int(age) <= 120:  # not "²" (int() fails)
-            params["age"] = int(age)
-        else:
-            errors.append(("age", "L'âge doit être un nombre entier entre 14 et 120."))
-    if VEHICULE[values["vehicule"]] is not None:
-        params["vehicule"] = VEHICULE[values["vehicule"]]
-    if values["max_km"]:
-        try:
-            max_km = float(values["max_km"].replace(",", "."))
-        except ValueError:
-            max_km = -1
-        if 0 < max_km <= 1000:
-            params["max_km"] = max_km
-        else:
-            errors.append(("max_km", "La distance maximale doit être un nombre de 1 à 1000 km."))
-    return values, params, errors
+    errors = [form_error(exc) for exc in profile_errors(form, default_taxonomy())]
+    return values, errors
+
+
+def form_error(exc: InvalidParameter) -> tuple[str, str]:
+    """A parser error as (field, French message for the form)."""
+    field = str(exc.details.get("parameter", "commune"))
+    if isinstance(exc, MissingParameter) and field in MISSING_MESSAGES:
+        return field, MISSING_MESSAGES[field]
+    bounds = exc.details.get("minimum"), exc.details.get("maximum")
+    if field in RANGE_MESSAGES and None not in bounds:
+        low, high = (f"{b:g}" if isinstance(b, float) else str(b) for b in bounds)
+        return field, RANGE_MESSAGES[field].format(low=low, high=high)
+    return field, exc.message
 
 
 def _plan_summary(answer: dict[str, Any]) -> str:
@@ -327,10 +315,10 @@ def orientation():
     fit_errors: list[tuple[str, str]] = []
     fit_q = ""
     if request.method == "POST":
-        values, params, errors = read_profile(request.form)
+        values, errors = read_profile(request.form)
         if not errors:
             try:
-                answer = services.recommend(params)
+                answer = services.recommend(request.form)
             except RelaisError as exc:
                 param, _ = field_errors(exc)
                 errors.append((param or "commune", exc.message))
@@ -341,7 +329,7 @@ def orientation():
             partner_id = (request.form.get("verifier_id") or "").strip()[:64]
             if fit_q and not request.form.get("verifier_choisi"):
                 try:
-                    found = services.search_partners({"q": fit_q, "per_page": "8"})
+                    found = services.search_partners({"q": fit_q, "per_page": 8})
                     fit_choices = found["results"]
                     if not fit_choices:
                         fit_errors.append(("verifier_q", "Aucune structure ne correspond."))
@@ -352,7 +340,9 @@ def orientation():
                 partner_id = request.form["verifier_choisi"][:64]
             if partner_id:
                 try:
-                    fit = services.fit_check({**params, "partner_id": partner_id})
+                    fit_params = request.form.copy()
+                    fit_params["partner_id"] = partner_id
+                    fit = services.fit_check(fit_params)
                 except RelaisError as exc:
                     fit_errors.append(("verifier_id", exc.message))
             elif not fit_choices and not fit_errors:

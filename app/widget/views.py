@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from werkzeug.datastructures import MultiDict
 
 from recommender.errors import RelaisError
+from recommender.params import parse_freins, parse_int
+from recommender.taxonomy import default_taxonomy
 
 from .. import services
 from ..pages import formatting, vocab
@@ -17,6 +22,7 @@ bp.record_once(lambda state: formatting.install(state.app))
 
 SCRIPT_MAX_AGE = 3600
 MAX_LIMIT = 20
+T = TypeVar("T")
 
 
 @bp.app_template_global()
@@ -41,39 +47,41 @@ def script():
     return response
 
 
-def _codes(value: str) -> list[str]:
-    return list(dict.fromkeys(c.strip() for c in value.split(",") if c.strip()))[:13]
-
-
 @bp.get("/widget")
 def page():
     args = request.args
-    configured = _codes(args.get("freins", "")[:500])
-    chosen = (args.get("frein") or "").strip()[:500]
     commune = (args.get("commune") or "").strip()[:200]
     departement = (args.get("departement") or "").strip()[:3]
-    try:
-        limit = max(1, min(int(args.get("limit", "5")), MAX_LIMIT))
-    except ValueError:
-        limit = 5
     titre = (args.get("titre") or "Trouver un partenaire près de chez vous").strip()[:120]
+    taxonomy = default_taxonomy()
+    errors: list[RelaisError] = []
+
+    def read(parse: Callable[[], T], fallback: T) -> T:
+        """The parser's value, or ``fallback`` with its error shown (the widget still works)."""
+        try:
+            return parse()
+        except RelaisError as exc:
+            errors.append(exc)
+            return fallback
+
+    configured = list(read(lambda: parse_freins(args, taxonomy, names=("freins",)), ()))
+    chosen = read(lambda: parse_freins(args, taxonomy, names=("frein",)), ())
+    limit = read(lambda: parse_int(args, "limit", default=5, minimum=1, maximum=MAX_LIMIT), 5)
+    assert limit is not None
 
     labels = vocab.frein_labels()
-    configured = [c for c in configured if c in labels]
     choices = [(c, labels[c]) for c in configured] or list(labels.items())
-    frein = chosen if chosen in {c for c, _ in choices} else ",".join(configured)
+    frein = chosen[0] if len(chosen) == 1 and chosen[0] in dict(choices) else ",".join(configured)
 
-    result = error = None
+    result = None
     suggestions: list[dict[str, str]] = []
-    if commune:
-        params = {"commune": commune, "per_page": str(limit)}
+    if commune and not errors:
+        params = MultiDict({"commune": commune, "per_page": str(limit)})
         if frein:
             params["frein"] = frein
-        try:
-            result = services.search_partners(params)
-        except RelaisError as exc:
-            error = exc.message
-            suggestions = suggestions_of(exc)
+        result = read(lambda: services.search_partners(params), None)
+        suggestions = suggestions_of(errors[0]) if errors else []
+    error = errors[0].message if errors else None
     return render_template(
         "widget/page.html",
         titre=titre,

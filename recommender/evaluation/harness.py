@@ -174,7 +174,7 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """One row per (case, frein): the top results' types and the metrics, judged on the
     ``records`` the recommender was fitted on."""
-    from recommender.profile import parse_profile
+    from recommender.params import parse_profile
 
     records = {r.id: r for r in records}
     rows = []
