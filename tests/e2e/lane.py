@@ -7,8 +7,7 @@
 2. An admin made by the documented command ``relais user create … --password-stdin``.
 3. ``pytest tests/e2e`` (crawler, Chromium journeys, axe-core, reflow) against that URL.
 4. schemathesis against ``/api/v1/openapi.json``: every check, 100 examples per operation,
-   a fixed seed; failures already recorded in ``schemathesis-baseline.json`` (owned by the
-   OpenAPI rewrite) are reported without failing the lane.
+   a fixed seed; any failure fails the lane.
 5. The server stopped whatever happens; a summary table, the wall time, exit 1 on any failure.
 """
 
@@ -42,7 +41,6 @@ ADMIN_EMAIL = "e2e@relais.example"
 UNSET = ("SECRET_KEY", "TESTING", "DATABASE_URL", "INDEX_DIR", "RELAIS_SECURE_COOKIES")
 STARTUP_S = 900
 SCHEMATHESIS = {"max_examples": "100", "seed": "20261204"}
-BASELINE = HERE / "schemathesis-baseline.json"
 
 
 def say(message: str) -> None:
@@ -136,20 +134,10 @@ def run_schemathesis(env: dict[str, str]) -> tuple[int, dict]:
         report_dir,
         "--no-color",
     ]
-    if BASELINE.exists():  # absent, schemathesis would write it: never record silently
-        command += ["--baseline", BASELINE]
     env = env | {"RELAIS_E2E_PARTNER_ID": a_partner_id()}
     code = subprocess.run(command, env=env, cwd=ARTIFACTS, check=False).returncode
     reports = sorted(report_dir.glob("json-*.json"))
     return code, json.loads(reports[-1].read_text()) if reports else {}
-
-
-def _known_failures(st: dict) -> list[dict[str, str]]:
-    """The baseline entries this run met again (owned by the OpenAPI rewrite)."""
-    known = set((st.get("baseline") or {}).get("known_ids") or [])
-    if not known or not BASELINE.exists():
-        return []
-    return [e for e in json.loads(BASELINE.read_text())["entries"] if e["id"] in known]
 
 
 def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wall_s: float) -> str:
@@ -186,13 +174,11 @@ def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wa
     ]
     for failure in st.get("failures", []):
         rows.append((f"  nouveau {failure['code']} {failure['title']}", failure["count"]))
-    for check, n in sorted(Counter(e["check"] for e in _known_failures(st)).items()):
-        rows.append((f"  connu (baseline, spec OpenAPI) {check}", n))
     rows.append(("schemathesis", "ok" if st_code == 0 else f"ÉCHEC ({st_code})"))
     rows.append(("durée totale", f"{wall_s / 60:.1f} min"))
     lane["schemathesis"] = {
         "exit_code": st_code,
-        **{k: st.get(k) for k in ("test_cases", "operations", "failures", "baseline")},
+        **{k: st.get(k) for k in ("test_cases", "operations", "failures")},
     }
     lane["server_log_bad_lines"] = log_defects
     lane["wall_time_s"] = round(wall_s, 1)
