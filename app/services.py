@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +26,8 @@ from recommender.profile import parse_int, parse_location, parse_profile
 from recommender.taxonomy import default_taxonomy
 
 from .db import get_session
-from .engine import EngineState, current_engine, freshness, json_as_text, json_codes
+from .index.holder import IndexState, current_index
+from .index.records import freshness, json_as_text, json_codes
 from .models import Partner, PartnerSource
 
 MAX_TEXT = 200
@@ -119,9 +119,9 @@ def _fetch_partners(ids: list[str]) -> dict[str, dict[str, Any]]:
     return {row.id: partner_dict(row, sources[row.id]) for row in rows}
 
 
-def _partners_by_id(engine: EngineState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _partners_by_id(index: IndexState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The answers of the partners an engine result names (shared: never modify them)."""
-    return engine.partners.get_many(ids, _fetch_partners)
+    return index.partners.get_many(ids, _fetch_partners)
 
 
 def _text(params: Mapping[str, Any], name: str) -> str | None:
@@ -202,8 +202,8 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
     page = parse_int(params, "page", default=1, minimum=1, maximum=10_000)
     per_page = parse_int(params, "per_page", default=20, minimum=1, maximum=100)
 
-    engine = current_engine(get_session())
-    found = engine.search.search(
+    index = current_index(get_session())
+    found = index.search.search(
         q=q,
         freins=freins,
         types=types,
@@ -214,7 +214,7 @@ def search_partners(params: Mapping[str, Any]) -> dict[str, Any]:
         page=page,
         per_page=per_page,
     )
-    partners = _partners_by_id(engine, (r["partner_id"] for r in found["results"]))
+    partners = _partners_by_id(index, (r["partner_id"] for r in found["results"]))
     results = []
     for hit in found["results"]:
         if hit["partner_id"] in partners:
@@ -248,10 +248,10 @@ def get_partner(partner_id: str) -> dict[str, Any]:
 def recommend(params: Mapping[str, Any]) -> dict[str, Any]:
     profile = parse_profile(params, default_gazetteer(), default_taxonomy())
     limit = parse_int(params, "limit", default=5, minimum=1, maximum=50)
-    engine = current_engine(get_session())
-    answer = engine.recommender.recommend(profile, limit=limit)
+    index = current_index(get_session())
+    answer = index.recommender.recommend(profile, limit=limit)
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
-    partners = _partners_by_id(engine, ids)
+    partners = _partners_by_id(index, ids)
     for frein in answer["freins"]:
         frein["results"] = [
             {"partner": partners[r.pop("partner_id")], **r}
@@ -270,14 +270,9 @@ def fit_check(params: Mapping[str, Any]) -> dict[str, Any]:
     partner = get_partner(partner_id)
     profile = parse_profile(params, default_gazetteer(), default_taxonomy(), require_freins=False)
     frein = _text(params, "frein")
-    answer = current_engine(get_session()).recommender.fit_check(
+    answer = current_index(get_session()).recommender.fit_check(
         profile, partner_id, frein=frein, details=True
     )
     answer.pop("partner_id", None)
     answer["partner"] = partner
     return answer
-
-
-def data_changed() -> None:
-    """Tell this process that partners changed, so the next request rebuilds the indexes."""
-    current_app.extensions["relais.engine_holder"].invalidate()

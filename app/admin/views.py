@@ -28,6 +28,7 @@ from recommender.records import ZONE_KINDS
 from .. import db, services
 from ..importers.dedup import RULE_LABELS
 from ..importers.unmerge import UnmergeImpossible, undo_merge
+from ..index.holder import data_changed
 from ..models import (
     AuditLog,
     CorrectionRequest,
@@ -115,10 +116,6 @@ def audit(action: str, target: str = "", changes: dict[str, Any] | None = None) 
             changes=changes or {},
         )
     )
-
-
-def data_changed() -> None:
-    services.data_changed()
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,6 +1,7 @@
-"""Fitted engines saved on disk, one file per data version and code version.
+"""Fitted indexes (recommender and search) saved on disk, one file per data version and
+code version.
 
-The first process to need a version fits the engine from the database and saves it;
+The first process to need a version fits them from the database and saves them;
 every other worker (and every restart) loads that file in a second or two instead of
 reading the whole partner table again. The file is written under a private name and
 renamed into place, so a reader never sees half of it, and a code or taxonomy change
@@ -72,7 +73,7 @@ class _Unpickler(pickle.Unpickler):
         return _SHARED[pid]()
 
 
-class EngineStore:
+class IndexStore:
     """The folder of saved engines (``INDEX_DIR``)."""
 
     def __init__(self, folder: str | Path):
