@@ -3,7 +3,9 @@ old files pruned."""
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import threading
 import time
 
@@ -12,6 +14,8 @@ import pytest
 from app import create_app, db
 from app.index.store import KEEP, STALE_PRIVATE_SECONDS, IndexStore, code_version
 from app.index.version import data_version
+from recommender.geo import default_gazetteer
+from recommender.taxonomy import default_taxonomy
 
 pytestmark = pytest.mark.seeded
 
@@ -45,6 +49,26 @@ def test_a_second_worker_loads_the_saved_engine_and_answers_the_same(app, client
     assert _state(worker).loaded is True
     assert second.get_json() == first.get_json()
     worker.extensions["relais.engine"].dispose()
+
+
+def test_the_saved_indexes_share_the_referentials_instead_of_copying_them(app, client):
+    """The taxonomy and gazetteer are the process's own after loading, and the file holds
+    no copy of them (the gazetteer alone pickles to megabytes)."""
+    client.get(QUESTION)
+    saved = IndexStore(app.config["INDEX_DIR"]).path(_version(app))
+    assert saved.stat().st_size < 500_000
+    shared = {id(default_taxonomy()), id(default_gazetteer())}
+
+    class Watch(pickle.Pickler):
+        def persistent_id(self, obj):
+            assert id(obj) not in shared, "a shared referential was pickled"
+
+    state = _state(app)
+    Watch(io.BytesIO()).dump((state.recommender, state.search))
+    recommender, search = pickle.loads(saved.read_bytes())
+    assert recommender.taxonomy_ is default_taxonomy()
+    assert recommender.gazetteer_ is default_gazetteer()
+    assert (recommender.taxonomy, search.taxonomy, search.gazetteer) == (None, None, None)
 
 
 def test_a_damaged_engine_file_is_rebuilt_not_served(app, client):
