@@ -16,7 +16,7 @@ from ..models import AuditLog, CorrectionRequest, Partner, utcnow
 from ..pages import vocab
 from .auth import current_scope, login_required, require_edit, require_read
 from .blueprint import audit, bp, partner_row, user_emails
-from .partner_form import TEXT_FIELDS, _read_partner_form
+from .partner_form import TEXT_FIELDS, read_partner_form
 
 PER_PAGE = 50
 ZONE_LABELS = {
@@ -95,7 +95,7 @@ def partner_edit(partner_id: str):
     values = _values_of(row)
     if request.method == "POST":
         require_edit(row)
-        values, errors = _read_partner_form(row)
+        values, errors = read_partner_form(row)
         if not errors:
             before = _values_of(row)
             changes = {
