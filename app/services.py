@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +28,8 @@ from recommender.params import (
 from recommender.taxonomy import default_taxonomy
 
 from .db import get_session
-from .engine import EngineState, current_engine, freshness, json_as_text, json_codes
+from .index.holder import IndexState, current_index
+from .index.records import freshness, json_as_text, json_codes
 from .models import Partner, PartnerSource
 
 
@@ -118,9 +118,9 @@ def _fetch_partners(ids: list[str]) -> dict[str, dict[str, Any]]:
     return {row.id: partner_dict(row, sources[row.id]) for row in rows}
 
 
-def _partners_by_id(engine: EngineState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _partners_by_id(index: IndexState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The answers of the partners an engine result names (shared: never modify them)."""
-    return engine.partners.get_many(ids, _fetch_partners)
+    return index.partners.get_many(ids, _fetch_partners)
 
 
 def list_freins() -> dict[str, Any]:
@@ -140,8 +140,8 @@ def search_partners(params: Params) -> dict[str, Any]:
 def search(query: SearchQuery) -> dict[str, Any]:
     """A parsed partner search (the search page parses first, to show the codes it read)."""
     location = query.location
-    engine = current_engine(get_session())
-    found = engine.search.search(
+    index = current_index(get_session())
+    found = index.search.search(
         q=query.q,
         freins=list(query.freins),
         types=list(query.types),
@@ -152,7 +152,7 @@ def search(query: SearchQuery) -> dict[str, Any]:
         page=query.page,
         per_page=query.per_page,
     )
-    partners = _partners_by_id(engine, (r["partner_id"] for r in found["results"]))
+    partners = _partners_by_id(index, (r["partner_id"] for r in found["results"]))
     results = []
     for hit in found["results"]:
         if hit["partner_id"] in partners:
@@ -185,10 +185,10 @@ def get_partner(partner_id: str) -> dict[str, Any]:
 
 def recommend(params: Params) -> dict[str, Any]:
     query = parse_recommendation(params, default_gazetteer(), default_taxonomy())
-    engine = current_engine(get_session())
-    answer = engine.recommender.recommend(query.profile, limit=query.limit)
+    index = current_index(get_session())
+    answer = index.recommender.recommend(query.profile, limit=query.limit)
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
-    partners = _partners_by_id(engine, ids)
+    partners = _partners_by_id(index, ids)
     for frein in answer["freins"]:
         frein["results"] = [
             {"partner": partners[r.pop("partner_id")], **r}
@@ -201,14 +201,9 @@ def recommend(params: Params) -> dict[str, Any]:
 def fit_check(params: Params) -> dict[str, Any]:
     partner = get_partner(parse_partner_id(params))
     query = parse_fit(params, default_gazetteer(), default_taxonomy())
-    answer = current_engine(get_session()).recommender.fit_check(
+    answer = current_index(get_session()).recommender.fit_check(
         query.profile, query.partner_id, frein=query.frein, details=True
     )
     answer.pop("partner_id", None)
     answer["partner"] = partner
     return answer
-
-
-def data_changed() -> None:
-    """Tell this process that partners changed, so the next request rebuilds the indexes."""
-    current_app.extensions["relais.engine_holder"].invalidate()

@@ -1,5 +1,5 @@
 """How long each partner text field may be: one number per field, read by the admin form
-(:data:`app.admin.views.TEXT_FIELDS`) and by imports (:mod:`app.importers.resolve`), which
+(:data:`app.admin.partner_form.TEXT_FIELDS`) and by imports (:mod:`app.importers.resolve`), which
 cap longer texts and say so in the report."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``python -m bench.inprocess --database-url URL --index-dir DIR --out FILE [--quick]``
 
-1. Index build (``EngineHolder.build``) with its phases, resident memory before/after
+1. Index build (``IndexHolder.build``) with its phases, resident memory before/after
    and the process peak.
 2. Latency of the engine call alone and of the full service call (engine + database
    fetch + JSON serialisation, in an app context) for recommendations (1, 3, 6 freins),
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from werkzeug.datastructures import MultiDict
 
     from app import create_app, services
-    from app import engine as engine_mod
     from app.db import get_session
+    from app.index import holder as holder_mod
     from recommender.geo import default_gazetteer
     from recommender.params import parse_location, parse_profile
     from recommender.taxonomy import default_taxonomy
@@ -68,23 +68,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # ------------------------------------------------------------------ build
     phases: dict[str, float] = {}
     originals = (
-        engine_mod.records_from_session,
-        engine_mod.Recommender.fit,
-        engine_mod.PartnerSearch.fit,
-        engine_mod.EngineStore.save,
+        holder_mod.records_from_session,
+        holder_mod.Recommender.fit,
+        holder_mod.PartnerSearch.fit,
+        holder_mod.IndexStore.save,
     )
-    engine_mod.records_from_session = _timed(phases, "records_s", originals[0])
-    engine_mod.Recommender.fit = _timed(phases, "recommender_fit_s", originals[1])
-    engine_mod.PartnerSearch.fit = _timed(phases, "search_fit_s", originals[2])
-    engine_mod.EngineStore.save = _timed(phases, "save_s", originals[3])
-    holder = app.extensions["relais.engine_holder"]
+    holder_mod.records_from_session = _timed(phases, "records_s", originals[0])
+    holder_mod.Recommender.fit = _timed(phases, "recommender_fit_s", originals[1])
+    holder_mod.PartnerSearch.fit = _timed(phases, "search_fit_s", originals[2])
+    holder_mod.IndexStore.save = _timed(phases, "save_s", originals[3])
+    holder = app.extensions["relais.index"]
     try:
         with app.app_context():
             session = get_session()
             timings = []
             for _ in range(5):  # the first call reads cold pages; later checks are warm
                 t = time.perf_counter()
-                version = engine_mod.data_version(session)
+                version = holder_mod.data_version(session)
                 timings.append(time.perf_counter() - t)
             data_version_s = sorted(timings[1:])[len(timings[1:]) // 2]
             t = time.perf_counter()
@@ -94,10 +94,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             n_records = len(state.recommender.table_)
     finally:
         (
-            engine_mod.records_from_session,
-            engine_mod.Recommender.fit,
-            engine_mod.PartnerSearch.fit,
-            engine_mod.EngineStore.save,
+            holder_mod.records_from_session,
+            holder_mod.Recommender.fit,
+            holder_mod.PartnerSearch.fit,
+            holder_mod.IndexStore.save,
         ) = originals
     mem["after_build"] = rss_kib()
     mem["ru_maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

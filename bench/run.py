@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "bench" / "out"
 FULL_SIZES = (20_000, 100_000, 200_000)
 WATCHED_FILES = (
-    "app/engine.py",
+    "app/index/holder.py",
+    "app/index/records.py",
+    "app/index/store.py",
+    "app/index/version.py",
     "app/services.py",
     "app/importers/pipeline.py",
     "recommender/engine.py",

@@ -31,6 +31,7 @@ from .geoindex import (
 from .plan import greedy_cover
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
+from .referentials import with_shared, without_shared
 
 NO_PUBLIC = "tous-publics"
 
@@ -104,6 +105,12 @@ class Recommender:
         self.default_radius_km = default_radius_km
         self.plan_min_relative_score = plan_min_relative_score
         self.reference_date = reference_date
+
+    def __getstate__(self) -> dict[str, Any]:
+        return without_shared(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(with_shared(state))
 
     # ------------------------------------------------------------------ fit
 

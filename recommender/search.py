@@ -33,6 +33,7 @@ from whoosh.lang import stopwords_for_language
 from .errors import InvalidParameter
 from .geo import EARTH_RADIUS_KM, haversine_radians
 from .records import PartnerRecord
+from .referentials import without_shared
 from .text import fold
 
 _KEEP_WORDS = {"ai"}  # "AI" is an association intermédiaire, not the verb
@@ -165,11 +166,6 @@ def _first(key: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
     return positions[np.lexsort((rank[positions], key[positions]))][:k]
 
 
-def _is_default(value: Any, loader: Any) -> bool:
-    # only a default already loaded can be ``value``: never load one just to compare
-    return value is not None and loader.cache_info().currsize > 0 and value is loader()
-
-
 class PartnerSearch:
     """Search the directory: full text, filters, radius, pagination and facets.
 
@@ -215,13 +211,7 @@ class PartnerSearch:
         self.gazetteer = gazetteer
 
     def __getstate__(self) -> dict[str, Any]:
-        from .geo import default_gazetteer
-        from .taxonomy import default_taxonomy
-
-        state = self.__dict__.copy()
-        for name, loader in (("taxonomy", default_taxonomy), ("gazetteer", default_gazetteer)):
-            if _is_default(state[name], loader):
-                state[name] = None
+        state = without_shared(self.__dict__)
         if "terms_" in state:  # one string: terms are letters and digits
             state["terms_"] = " ".join(state["terms_"])
         return state

@@ -94,8 +94,8 @@ def real_app(tmp_path_factory, shared_data, postgres):
     Read-only: tests that write use the function-scoped ``app``.
     """
     from app.cli.serve import SHIPPED_PARTNERS
-    from app.engine import reindex
     from app.importers import run_import
+    from app.index.holder import reindex
 
     tmp = tmp_path_factory.mktemp("real")
     url = (

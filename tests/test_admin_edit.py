@@ -94,6 +94,41 @@ def test_edit_validation_errors(app, client):
     assert [r for r in audit_rows(app) if r.action == "partner.edit"] == []
 
 
+def test_edit_errors_are_listed_in_the_page_order_and_keep_what_was_typed(app, client):
+    login(client, "oise@relais.test")
+    token = csrf_token(client, "/admin/partenaires/mobil60")
+    data = form_of(
+        app,
+        "mobil60",
+        nom="",
+        code_insee="ABCDEFG",
+        site_web="ftp://x",
+        email="a b",
+        age_min="40",
+        age_max="abc",
+        zone_radius_km="2000",
+        csrf_token=token,
+    )
+    response = client.post("/admin/partenaires/mobil60", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    summary = html[html.index("error-summary") : html.index("</ul>", html.index("error-summary"))]
+    messages = [
+        "Le champ « Nom » est obligatoire.",
+        "« Code INSEE de la commune » : 5 caractères au maximum.",
+        "Le code INSEE doit compter 5 caractères (ex. 60057, 2A004).",
+        "Le courriel n&#39;est pas valide.",
+        "Le site web doit commencer par http:// ou https://.",
+        "« Âge maximum » doit être un nombre entier de 0 à 120.",
+        "Le rayon doit être un nombre de km entre 0 et 1000.",
+    ]
+    positions = [summary.index(message) for message in messages]
+    assert positions == sorted(positions)
+    assert 'name="code_insee" value="ABCDE"' in html  # cut to the limit, upper-cased
+    assert 'name="age_max" value="abc"' in html
+    assert 'value="2000"' in html
+
+
 def test_mark_up_to_date_archive_and_unarchive(app, client):
     login(client, "oise@relais.test")
     token = csrf_token(client, "/admin/partenaires/garage60")

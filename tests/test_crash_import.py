@@ -87,7 +87,7 @@ def served_total(instance: Path, url: str) -> tuple[int, str]:
         resp = client.get("/api/v1/partners?per_page=1")
         assert resp.status_code == 200, resp.get_data(as_text=True)
         assert client.get("/api/v1/partners?q=insertion&per_page=3").status_code == 200
-        return resp.get_json()["total"], app.extensions["relais.engine_holder"].state.version
+        return resp.get_json()["total"], app.extensions["relais.index"].state.version
     finally:
         app.extensions["relais.engine"].dispose()
 
@@ -178,8 +178,8 @@ def test_import_killed_at_random_points_loses_nothing(
     }
 
     # baseline: one real source imported and indexed, in process
-    from app.engine import reindex
     from app.importers import run_import
+    from app.index.holder import reindex
 
     app = make_test_app(instance, database_url)
     db.upgrade(app.extensions["relais.engine"])

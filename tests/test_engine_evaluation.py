@@ -45,7 +45,7 @@ def test_metrics():
 @pytest.mark.slow
 def test_real_data_reaches_the_targets(real_app):
     from app import db
-    from app.engine import records_from_session
+    from app.index.records import records_from_session
     from recommender.engine import Recommender
 
     with real_app.app_context(), db.session_scope() as session:

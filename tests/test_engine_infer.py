@@ -178,7 +178,7 @@ def test_after_an_import_only_changed_partners_are_guessed(app):
     from datetime import datetime, timedelta
 
     from app.db import session_scope
-    from app.engine import store_inferred_freins
+    from app.inference import store_inferred_freins
 
     now = datetime(2026, 1, 1)
     _generic(app, "old", freins_inferred=["emploi"], updated_at=now - timedelta(days=1))
@@ -197,3 +197,33 @@ def test_after_an_import_only_changed_partners_are_guessed(app):
     assert _inferred(app)["old"] == _inferred(app)["new"]
     with session_scope(app) as session:
         assert store_inferred_freins(session) == 0
+
+
+def test_serving_never_loads_scikit_learn(tmp_path):
+    """Freins are guessed by imports and ``relais reindex`` only: a worker that answers
+    recommendations does not pay the second scikit-learn takes to load."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+    }
+    code = (
+        "import sys\n"
+        "from app import create_app, db\n"
+        f"app = create_app({config!r})\n"
+        "db.upgrade(app.extensions['relais.engine'])\n"
+        "answer = app.test_client().get('/api/v1/recommendations?commune=60057&freins=mobilite')\n"
+        "assert answer.status_code == 200, answer.status_code\n"
+        "assert 'sklearn' not in sys.modules, 'scikit-learn loaded while serving'\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {"RELAIS_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

@@ -3,15 +3,19 @@ old files pruned."""
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import threading
 import time
 
 import pytest
 
 from app import create_app, db
-from app.engine import data_version
-from app.engine_store import KEEP, STALE_PRIVATE_SECONDS, EngineStore, code_version
+from app.index.store import KEEP, STALE_PRIVATE_SECONDS, IndexStore, code_version
+from app.index.version import data_version
+from recommender.geo import default_gazetteer
+from recommender.taxonomy import default_taxonomy
 
 pytestmark = pytest.mark.seeded
 
@@ -25,7 +29,7 @@ def _second_worker(app):
 
 
 def _state(app):
-    return app.extensions["relais.engine_holder"].state
+    return app.extensions["relais.index"].state
 
 
 def _version(app):
@@ -37,7 +41,7 @@ def test_a_second_worker_loads_the_saved_engine_and_answers_the_same(app, client
     first = client.get(QUESTION)
     assert first.status_code == 200
     assert _state(app).loaded is False
-    saved = EngineStore(app.config["INDEX_DIR"]).path(_version(app))
+    saved = IndexStore(app.config["INDEX_DIR"]).path(_version(app))
     assert saved.exists() and code_version() in saved.name
 
     worker = _second_worker(app)
@@ -47,9 +51,29 @@ def test_a_second_worker_loads_the_saved_engine_and_answers_the_same(app, client
     worker.extensions["relais.engine"].dispose()
 
 
+def test_the_saved_indexes_share_the_referentials_instead_of_copying_them(app, client):
+    """The taxonomy and gazetteer are the process's own after loading, and the file holds
+    no copy of them (the gazetteer alone pickles to megabytes)."""
+    client.get(QUESTION)
+    saved = IndexStore(app.config["INDEX_DIR"]).path(_version(app))
+    assert saved.stat().st_size < 500_000
+    shared = {id(default_taxonomy()), id(default_gazetteer())}
+
+    class Watch(pickle.Pickler):
+        def persistent_id(self, obj):
+            assert id(obj) not in shared, "a shared referential was pickled"
+
+    state = _state(app)
+    Watch(io.BytesIO()).dump((state.recommender, state.search))
+    recommender, search = pickle.loads(saved.read_bytes())
+    assert recommender.taxonomy_ is default_taxonomy()
+    assert recommender.gazetteer_ is default_gazetteer()
+    assert (recommender.taxonomy, search.taxonomy, search.gazetteer) == (None, None, None)
+
+
 def test_a_damaged_engine_file_is_rebuilt_not_served(app, client):
     client.get(QUESTION)
-    saved = EngineStore(app.config["INDEX_DIR"]).path(_version(app))
+    saved = IndexStore(app.config["INDEX_DIR"]).path(_version(app))
     saved.write_bytes(b"not a pickle")
 
     worker = _second_worker(app)
@@ -61,7 +85,7 @@ def test_a_damaged_engine_file_is_rebuilt_not_served(app, client):
 
 
 def test_workers_starting_together_fit_a_version_once(app, monkeypatch):
-    from app import engine as engine_module
+    from app.index import holder
 
     fits = []
 
@@ -70,14 +94,14 @@ def test_workers_starting_together_fit_a_version_once(app, monkeypatch):
         time.sleep(0.3)  # long enough for the other worker to arrive meanwhile
         return real_fit(records)
 
-    real_fit = engine_module.fit_engine
-    monkeypatch.setattr(engine_module, "fit_engine", slow_fit)
+    real_fit = holder.fit_indexes
+    monkeypatch.setattr(holder, "fit_indexes", slow_fit)
     version = _version(app)
     states = []
 
     def first_request(worker):
         with worker.app_context(), db.session_scope(worker) as session:
-            states.append(worker.extensions["relais.engine_holder"].build(session, version))
+            states.append(worker.extensions["relais.index"].build(session, version))
 
     workers = [app, _second_worker(app)]
     threads = [threading.Thread(target=first_request, args=(w,)) for w in workers]
@@ -100,7 +124,7 @@ def test_reindex_refits_even_when_a_file_exists(app, runner, client):
 
 
 def test_prune_keeps_the_newest_files_and_drops_leftovers(tmp_path):
-    store = EngineStore(tmp_path)
+    store = IndexStore(tmp_path)
     now = time.time()
     for age in range(KEEP + 2):
         path = store.path(f"v{age}")

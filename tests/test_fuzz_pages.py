@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.admin import views as admin_views
+from app.admin import sessions as admin_sessions
 from app.admin.auth import LoginLimiter
 
 from .fuzz_support import (
@@ -77,7 +77,9 @@ TALLY = Tally("formulaires générés", minimum=EXAMPLES * 0.9)
 def site(tmp_path_factory):
     with fuzz_app(tmp_path_factory, "fuzz-pages", WTF_CSRF_ENABLED=False) as (app, _, mp):
         # Password hashing (scrypt, ~0.1 s) is not what is fuzzed here; the limiter neither.
-        mp.setattr(admin_views, "verify_password", lambda user, pw: user is not None and pw == "ok")
+        mp.setattr(
+            admin_sessions, "verify_password", lambda user, pw: user is not None and pw == "ok"
+        )
         app.extensions["relais.login_limiter"] = LoginLimiter(
             app.extensions["relais.rate_limiter"], max_failures=10**9, per_ip=10**9
         )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app import db
-from app.admin.views import TEXT_FIELDS
+from app.admin.partner_form import TEXT_FIELDS
 from app.models import Partner
 from app.text_limits import MAX_LENGTH
 

@@ -1,7 +1,9 @@
 """Administration (``/admin``): sign-in, partner edits, imports, reviews; plus CSRF for the app.
 
 The app factory registers :data:`bp` and calls :func:`init_app` (CSRF protection,
-session cookie settings, login rate limiter). ``relais user create`` lives in
+session cookie settings, login rate limiter). The views are one blueprint whose routes
+live in a module per surface: ``sessions``, ``dashboard``, ``partners`` (with
+``partner_form``), ``reviews``, ``imports``, ``journal``. ``relais user create`` lives in
 :mod:`app.cli.users`.
 """
 
@@ -11,8 +13,9 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import error_response
+from . import dashboard, imports, journal, partners, reviews, sessions  # noqa: F401 (routes)
 from .auth import LoginLimiter
-from .views import bp
+from .blueprint import bp
 
 __all__ = ["bp", "csrf", "init_app"]
 

@@ -21,6 +21,7 @@ from ..backup import (
     restore_sqlite,
     sqlite_path,
 )
+from ..index.holder import data_changed
 from .context import ensure_schema, with_app
 from .errors import os_reason
 
@@ -103,5 +104,5 @@ def restore_command(path: Path, yes: bool) -> None:
         restore_postgres(path, url)
     engine.dispose()
     db.upgrade(engine)
-    current_app.extensions["relais.engine_holder"].invalidate()
+    data_changed()
     click.echo(f"Base restaurée depuis « {path} » et schéma mis à jour.")

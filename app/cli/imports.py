@@ -102,7 +102,7 @@ def import_command(
 @with_app
 def reindex_command() -> None:
     """Déduit les freins manquants et reconstruit les index de recherche et de recommandation."""
-    from ..engine import reindex
+    from ..index.holder import reindex
 
     ensure_schema()
     with session_scope() as session:

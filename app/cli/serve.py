@@ -82,7 +82,7 @@ def demo_command(paths: tuple[Path, ...], no_serve: bool, host: str, port: int, 
 
     CHEMIN : fichiers ou dossiers de partenaires à importer en plus des mairies livrées.
     """
-    from ..engine import reindex
+    from ..index.holder import reindex
 
     if not no_serve:
         check_address(host, port)

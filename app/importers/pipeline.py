@@ -541,7 +541,7 @@ def _import(
             run = session.get(ImportRun, report.import_run_id)
             if run is not None:
                 run.report = report.to_dict()
-            from ..engine import store_inferred_freins
+            from ..inference import store_inferred_freins
 
             if run is not None:
                 store_inferred_freins(session, changed_since=run.started_at)

@@ -3,7 +3,7 @@
 The partners are the real shared data (``../shared/data/partners``) plus the
 partners the project ships (``data/partners``), imported exactly as the app
 does: :func:`app.importers.run_import` into a temporary SQLite database, the
-app's inferred freins, then :func:`app.engine.records_from_session`. The
+app's inferred freins, then :func:`app.index.records.records_from_session`. The
 records are cached (pickle in the temp folder) until a data file, the
 taxonomy or an importer changes.
 
@@ -56,7 +56,7 @@ def partner_files() -> list[Path]:
 def _fingerprint(files: Sequence[Path]) -> str:
     watched = [*files, *sorted((ROOT / "data" / "taxonomy").glob("*.json"))]
     watched += sorted((ROOT / "app" / "importers").rglob("*.py"))
-    watched += [ROOT / "app" / "engine.py", ROOT / "app" / "models.py"]
+    watched += [ROOT / "app" / name for name in ("index/records.py", "inference.py", "models.py")]
     digest = hashlib.sha1()
     for path in watched:
         if path.exists():
@@ -87,8 +87,9 @@ def import_records(files: Sequence[Path], *, verbose: bool = False) -> list[Any]
     from sqlalchemy.orm import Session
 
     from app import db
-    from app.engine import records_from_session, store_inferred_freins
     from app.importers import run_import
+    from app.index.records import records_from_session
+    from app.inference import store_inferred_freins
     from recommender.geo import default_gazetteer
     from recommender.taxonomy import default_taxonomy
 

@@ -1,13 +1,15 @@
-"""Fitted engines saved on disk, one file per data version and code version.
+"""Fitted indexes (recommender and search) saved on disk, one file per data version and
+code version.
 
-The first process to need a version fits the engine from the database and saves it;
+The first process to need a version fits them from the database and saves them;
 every other worker (and every restart) loads that file in a second or two instead of
 reading the whole partner table again. The file is written under a private name and
 renamed into place, so a reader never sees half of it, and a code or taxonomy change
 gives a new name, so a file is never read by code that did not write it.
 
 The files are pickles written by this application into its own instance folder; the
-shared taxonomy and gazetteer are saved as references, never copied.
+shared taxonomy and gazetteer are left out by the estimators themselves
+(:mod:`recommender.referentials`).
 """
 
 from __future__ import annotations
@@ -24,20 +26,17 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import recommender
-from recommender.geo import default_gazetteer
-from recommender.taxonomy import default_taxonomy
+from recommender.engine import Recommender
+from recommender.search import PartnerSearch
 
 log = logging.getLogger(__name__)
 
 PREFIX = "engine-"
 LOCK = "fitting.lock"
-KEEP = 3  # newest engine files kept: the current version and a couple a worker may still load
+KEEP = 3  # newest index files kept: the current version and a couple a worker may still load
 STALE_PRIVATE_SECONDS = 3600  # a private file this old was left by a killed build
-
-_SHARED = {"taxonomy": default_taxonomy, "gazetteer": default_gazetteer}
 
 
 @functools.cache
@@ -57,23 +56,11 @@ def code_version() -> str:
     return digest.hexdigest()[:8]
 
 
-class _Pickler(pickle.Pickler):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        # asked for every object pickled (hundreds of thousands): look the shared ones up once
-        self.shared = {id(load()): name for name, load in _SHARED.items()}
-
-    def persistent_id(self, obj: Any) -> str | None:
-        return self.shared.get(id(obj))
+Indexes = tuple[Recommender, PartnerSearch]
 
 
-class _Unpickler(pickle.Unpickler):
-    def persistent_load(self, pid: str) -> Any:
-        return _SHARED[pid]()
-
-
-class EngineStore:
-    """The folder of saved engines (``INDEX_DIR``)."""
+class IndexStore:
+    """The folder of saved indexes (``INDEX_DIR``)."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -81,16 +68,17 @@ class EngineStore:
     def path(self, version: str) -> Path:
         return self.folder / f"{PREFIX}{version}-{code_version()}.pickle"
 
-    def load(self, version: str) -> Any | None:
-        """The engine saved for ``version``; ``None`` when there is none or it is unreadable."""
+    def load(self, version: str) -> Indexes | None:
+        """The indexes saved for ``version``; ``None`` when there are none or they are
+        unreadable."""
         path = self.path(version)
         try:
             with path.open("rb") as handle:
-                return _Unpickler(handle).load()
+                return pickle.load(handle)
         except FileNotFoundError:
             return None
         except Exception:  # a damaged file is rebuilt, never served
-            log.warning("Unreadable saved engine %s: rebuilding it", path, exc_info=True)
+            log.warning("Unreadable saved indexes %s: rebuilding it", path, exc_info=True)
             return None
 
     @contextlib.contextmanager
@@ -106,14 +94,14 @@ class EngineStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save(self, version: str, engine: Any) -> Path:
-        """Write ``engine`` for ``version`` atomically, then drop old files."""
+    def save(self, version: str, indexes: Indexes) -> Path:
+        """Write ``indexes`` for ``version`` atomically, then drop old files."""
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(version)
         private = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
         try:
             with private.open("wb") as handle:
-                _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(engine)
+                pickle.dump(indexes, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(private, path)
         finally:
             private.unlink(missing_ok=True)
@@ -121,7 +109,7 @@ class EngineStore:
         return path
 
     def prune(self) -> None:
-        """Remove all but the newest engine files, private files left by killed builds, and
+        """Remove all but the newest index files, private files left by killed builds, and
         index folders of older releases."""
         now = time.time()
         saved = sorted(self.folder.glob(f"{PREFIX}*.pickle"), key=_mtime, reverse=True)

@@ -1,0 +1,1 @@
+"""Partner answers as the web app serves them (``cache``: per data version)."""
