@@ -16,12 +16,12 @@ from recommender.geo import (
     Commune,
     Gazetteer,
     Resolution,
-    _fold_name,
     decode_polygons,
     default_gazetteer,
     encode_polygons,
     haversine_km,
 )
+from recommender.geo.keys import fold_name
 from recommender.text import fold
 
 
@@ -260,7 +260,7 @@ def test_autocomplete_is_fast(gaz):
     gaz.autocomplete("beauv")  # builds the index
     t = time.perf_counter()
     for q in queries:
-        gaz._autocomplete_codes.cache_clear()
+        gaz.autocompleter.by_name.cache_clear()
         gaz.autocomplete(q)
     per_query_ms = (time.perf_counter() - t) * 1000 / len(queries)
     assert per_query_ms < 20, per_query_ms  # below 5 ms on an idle machine
@@ -363,7 +363,7 @@ def test_every_commune_resolves_by_code(gaz):
 def test_fold_shortcut_agrees_with_fold(gaz):
     names = {c.nom for c in gaz.communes.values()}
     names |= {nom for nom, _code in _alias_names(gaz)}
-    assert all(_fold_name(n) == fold(n) for n in names)
+    assert all(fold_name(n) == fold(n) for n in names)
 
 
 def _alias_names(gaz):
