@@ -10,7 +10,7 @@ import gzip
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 from recommender.text import fold
 
@@ -35,6 +35,16 @@ _COMMUNE_COLUMNS = (
 )  # fmt: skip
 
 EpciRow = tuple[str, str, tuple[str, ...]]  # nom, type, member INSEE codes
+
+
+class ReferentialFiles(TypedDict, total=False):
+    """What :class:`Referential` reads besides the communes (all optional)."""
+
+    epci: dict[str, EpciRow] | None
+    departements: dict[str, tuple[str, str]] | None
+    regions: dict[str, str] | None
+    anciennes: Iterable[tuple[str, str, str, str]]
+    directory: Path | None
 
 
 @dataclass(frozen=True, slots=True)

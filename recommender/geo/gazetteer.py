@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from .autocomplete import Autocomplete
-from .communes import Commune, EpciRow, Referential
+from .communes import Commune, Referential, ReferentialFiles
 from .fuzzy import NameIndex
-from .match import Matcher
+from .match import Matcher, SourceFields
 from .resolve import Resolution, Resolver
 from .shapes import Shapes
 
@@ -24,29 +23,13 @@ class Gazetteer(Referential):
     polygons are built on first use, by the parts this façade composes.
     """
 
-    def __init__(
-        self,
-        communes: Iterable[Commune],
-        *,
-        epci: dict[str, EpciRow] | None = None,
-        departements: dict[str, tuple[str, str]] | None = None,
-        regions: dict[str, str] | None = None,
-        anciennes: Iterable[tuple[str, str, str, str]] = (),
-        directory: Path | None = None,
-    ):
-        super().__init__(
-            communes,
-            epci=epci,
-            departements=departements,
-            regions=regions,
-            anciennes=anciennes,
-            directory=directory,
-        )
+    def __init__(self, communes: Iterable[Commune], **files: Unpack[ReferentialFiles]):
+        super().__init__(communes, **files)
         self.names = NameIndex(self)
         self.resolver = Resolver(self, self.names)
         self.matcher = Matcher(self, self.names)
         self.autocompleter = Autocomplete(self)
-        self.shapes = Shapes(self.communes, directory)
+        self.shapes = Shapes(self.communes, self.directory)
 
     def resolve(self, text: str) -> Resolution:
         """Understand the API's ``commune`` parameter.
@@ -101,14 +84,7 @@ class Gazetteer(Referential):
         """
         return self.resolver.resolve(text)
 
-    def match(
-        self,
-        *,
-        nom: str | None = None,
-        code_postal: str | None = None,
-        departement: str | None = None,
-        code_insee: str | None = None,
-    ) -> Commune | None:
+    def match(self, **fields: Unpack[SourceFields]) -> Commune | None:
         """The commune a source row designates, or ``None`` when unsure.
 
         Parameters
@@ -141,9 +117,7 @@ class Gazetteer(Referential):
         >>> gaz.match(nom="Paris", code_postal="75015").code_insee
         '75115'
         """
-        return self.matcher.match(
-            nom=nom, code_postal=code_postal, departement=departement, code_insee=code_insee
-        )
+        return self.matcher.match(**fields)
 
     def autocomplete(self, q: str, limit: int = 10) -> list[Commune]:
         """Communes for a search box.

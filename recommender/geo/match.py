@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -24,6 +26,15 @@ def _unique(cands: list[tuple[Commune, int]]) -> Commune | None:
         return cands[0][0]
     official = [c for c, p in cands if p == 0]
     return official[0] if len(official) == 1 else None
+
+
+class SourceFields(TypedDict, total=False):
+    """A source row's place fields, as written (any may be missing or damaged)."""
+
+    nom: str | None
+    code_postal: str | None
+    departement: str | None
+    code_insee: str | None
 
 
 class Matcher:
