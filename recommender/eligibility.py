@@ -28,16 +28,8 @@ from typing import Any
 import numpy as np
 
 from .geo import haversine_km
-from .geoindex import (
-    DEPARTEMENT,
-    EPCI,
-    FRANCE,
-    RAYON,
-    REGION,
-    PartnerTable,
-    departement_phrase,
-    region_name,
-)
+from .geo.names import departement_phrase, region_name
+from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, PartnerTable
 
 # Publics a person belongs to without saying so.
 YOUTH_AGES = (16, 25)

@@ -11,11 +11,9 @@ département's office is nearer. Everything is built once in ``fit``.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -226,82 +224,3 @@ class GeoIndex:
         if len(parts) == 1:
             return self.france_
         return np.unique(np.concatenate(parts))
-
-
-# --------------------------------------------------------------------------- place names
-
-# Article used before a département's name ("pour l'Oise", "pour le Nord"), with the
-# name as a fallback when the gazetteer does not know it.
-DEPARTEMENTS: dict[str, tuple[str, str]] = {
-    "01": ("l'", "Ain"), "02": ("l'", "Aisne"), "03": ("l'", "Allier"),
-    "04": ("les ", "Alpes-de-Haute-Provence"), "05": ("les ", "Hautes-Alpes"),
-    "06": ("les ", "Alpes-Maritimes"), "07": ("l'", "Ardèche"), "08": ("les ", "Ardennes"),
-    "09": ("l'", "Ariège"), "10": ("l'", "Aube"), "11": ("l'", "Aude"), "12": ("l'", "Aveyron"),
-    "13": ("les ", "Bouches-du-Rhône"), "14": ("le ", "Calvados"), "15": ("le ", "Cantal"),
-    "16": ("la ", "Charente"), "17": ("la ", "Charente-Maritime"), "18": ("le ", "Cher"),
-    "19": ("la ", "Corrèze"), "2A": ("la ", "Corse-du-Sud"), "2B": ("la ", "Haute-Corse"),
-    "21": ("la ", "Côte-d'Or"), "22": ("les ", "Côtes-d'Armor"), "23": ("la ", "Creuse"),
-    "24": ("la ", "Dordogne"), "25": ("le ", "Doubs"), "26": ("la ", "Drôme"),
-    "27": ("l'", "Eure"), "28": ("l'", "Eure-et-Loir"), "29": ("le ", "Finistère"),
-    "30": ("le ", "Gard"), "31": ("la ", "Haute-Garonne"), "32": ("le ", "Gers"),
-    "33": ("la ", "Gironde"), "34": ("l'", "Hérault"), "35": ("l'", "Ille-et-Vilaine"),
-    "36": ("l'", "Indre"), "37": ("l'", "Indre-et-Loire"), "38": ("l'", "Isère"),
-    "39": ("le ", "Jura"), "40": ("les ", "Landes"), "41": ("le ", "Loir-et-Cher"),
-    "42": ("la ", "Loire"), "43": ("la ", "Haute-Loire"), "44": ("la ", "Loire-Atlantique"),
-    "45": ("le ", "Loiret"), "46": ("le ", "Lot"), "47": ("le ", "Lot-et-Garonne"),
-    "48": ("la ", "Lozère"), "49": ("le ", "Maine-et-Loire"), "50": ("la ", "Manche"),
-    "51": ("la ", "Marne"), "52": ("la ", "Haute-Marne"), "53": ("la ", "Mayenne"),
-    "54": ("la ", "Meurthe-et-Moselle"), "55": ("la ", "Meuse"), "56": ("le ", "Morbihan"),
-    "57": ("la ", "Moselle"), "58": ("la ", "Nièvre"), "59": ("le ", "Nord"),
-    "60": ("l'", "Oise"), "61": ("l'", "Orne"), "62": ("le ", "Pas-de-Calais"),
-    "63": ("le ", "Puy-de-Dôme"), "64": ("les ", "Pyrénées-Atlantiques"),
-    "65": ("les ", "Hautes-Pyrénées"), "66": ("les ", "Pyrénées-Orientales"),
-    "67": ("le ", "Bas-Rhin"), "68": ("le ", "Haut-Rhin"), "69": ("le ", "Rhône"),
-    "70": ("la ", "Haute-Saône"), "71": ("la ", "Saône-et-Loire"), "72": ("la ", "Sarthe"),
-    "73": ("la ", "Savoie"), "74": ("la ", "Haute-Savoie"), "75": ("", "Paris"),
-    "76": ("la ", "Seine-Maritime"), "77": ("la ", "Seine-et-Marne"), "78": ("les ", "Yvelines"),
-    "79": ("les ", "Deux-Sèvres"), "80": ("la ", "Somme"), "81": ("le ", "Tarn"),
-    "82": ("le ", "Tarn-et-Garonne"), "83": ("le ", "Var"), "84": ("le ", "Vaucluse"),
-    "85": ("la ", "Vendée"), "86": ("la ", "Vienne"), "87": ("la ", "Haute-Vienne"),
-    "88": ("les ", "Vosges"), "89": ("l'", "Yonne"), "90": ("le ", "Territoire de Belfort"),
-    "91": ("l'", "Essonne"), "92": ("les ", "Hauts-de-Seine"), "93": ("la ", "Seine-Saint-Denis"),
-    "94": ("le ", "Val-de-Marne"), "95": ("le ", "Val-d'Oise"), "971": ("la ", "Guadeloupe"),
-    "972": ("la ", "Martinique"), "973": ("la ", "Guyane"), "974": ("", "La Réunion"),
-    "976": ("", "Mayotte"),
-}  # fmt: skip
-
-REGIONS: dict[str, str] = {
-    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
-    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté",
-    "28": "Normandie", "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
-    "53": "Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie",
-    "84": "Auvergne-Rhône-Alpes", "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
-}  # fmt: skip
-
-
-def departement_phrase(code: str | None, gazetteer: Any = None) -> str:
-    """The département with its article: ``l'Oise``, ``le Nord``, ``La Réunion``.
-
-    >>> departement_phrase("60"), departement_phrase("59"), departement_phrase("974")
-    ("l'Oise", 'le Nord', 'La Réunion')
-    """
-    if not code:
-        return "département inconnu"
-    article, name = DEPARTEMENTS.get(code, ("", ""))
-    if gazetteer is not None:
-        with contextlib.suppress(KeyError, LookupError, AttributeError):
-            name = gazetteer.departement_name(code) or name
-    if not name:
-        return f"le département {code}"
-    if code not in DEPARTEMENTS:
-        return f"le département {name} ({code})"
-    return f"{article}{name}"
-
-
-def region_name(code: str | None) -> str:
-    """A région's name from its INSEE code.
-
-    >>> region_name("32")
-    'Hauts-de-France'
-    """
-    return REGIONS.get(code or "", f"région {code}")

@@ -129,7 +129,7 @@ def main() -> int:
     failures = []
     # Matching keys (official names, names without article, former communes) → codes; read
     # from the gazetteer's own index so that collisions are judged on what it can match.
-    codes_of_key = {k: {code for code, _p in v} for k, v in gaz._by_key.items()}
+    codes_of_key = {k: {code for code, _p in v} for k, v in gaz.by_key.items()}
     keys_of_code: dict[str, list[str]] = {}
     for k, v in codes_of_key.items():
         for code in v:
