@@ -9,43 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from datetime import date, datetime
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_LIGATURES = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"}
-
-
-class _FoldTable(dict):
-    """Per-character fold, filled on demand (``str.translate`` table)."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        char = _LIGATURES.get(char, char)
-        decomposed = unicodedata.normalize("NFKD", char)
-        value = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-        self[code] = value
-        return value
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Same result as :func:`recommender.text.fold`, several times faster (a cached
-    per-character table; decomposition is per character and combining marks are dropped).
-
-    >>> from recommender.text import fold as slow
-    >>> text = "  Saint-Étienne-du-Rouvray / Œuvre Straße ǅ ﬁ İ "
-    >>> fold(text) == slow(text)
-    True
-    """
-    if not text:
-        return ""
-    if text.isascii():
-        return _NON_ALNUM.sub(" ", text.lower()).strip()
-    return _NON_ALNUM.sub(" ", text.translate(_FOLD_TABLE)).strip()
-
+from recommender.text import fold
 
 # --- text --------------------------------------------------------------------------------------
 
