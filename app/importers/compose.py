@@ -24,8 +24,13 @@ _LOCATION = (
     "lon",
     "coords_exact",
 )
-_SCALARS = ("telephone", "email", "site_web", "horaires", "description", "siret")
-_COMPLETENESS = ("adresse", "telephone", "email", "site_web", "horaires", "description", "siret")
+# Text columns stored as "" rather than NULL.
+_CONTACTS = ("telephone", "email", "site_web", "horaires", "description")
+_ADDRESS_TEXT = ("adresse", "complement_adresse", "code_postal", "commune_nom")
+_SCALARS = (*_CONTACTS, "siret")
+_COMPLETENESS = ("adresse", *_SCALARS)
+# Lists united across records, with no default from the partner type.
+_DECLARED_LISTS = ("modes_accueil", "frais")
 
 # Partner columns an importer owns (and an admin edit can lock).
 OWNED_COLUMNS = (
@@ -36,8 +41,7 @@ OWNED_COLUMNS = (
     "freins",
     "thematiques",
     "publics",
-    "modes_accueil",
-    "frais",
+    *_DECLARED_LISTS,
     "age_min",
     "age_max",
     "zone_kind",
@@ -47,71 +51,96 @@ OWNED_COLUMNS = (
     "source_updated_at",
 )
 
+Record = dict[str, Any]
 
-def _rank(fields: dict[str, Any]) -> tuple:
+
+def _rank(fields: Record) -> tuple:
     updated = fields.get("source_updated_at") or ""
-    filled = 0
-    for key in _COMPLETENESS:
-        if fields.get(key):
-            filled += 1
+    filled = sum(1 for key in _COMPLETENESS if fields.get(key))
     return (not fields.get("service"), updated, filled)
 
 
-def compose(records: list[dict[str, Any]], taxonomy: Any) -> dict[str, Any]:
+def _first_with(ranked: list[Record], key: str) -> Record | None:
+    return next((r for r in ranked if r.get(key)), None)
+
+
+def compose(records: list[Record], taxonomy: Any) -> Record:
     """Partner columns (without ``id``) from the records' resolved fields."""
     ranked = sorted(records, key=_rank, reverse=True) if len(records) > 1 else records
-    primary = ranked[0]
-    out: dict[str, Any] = {}
+    out = _identity(ranked)
+    located = _located(ranked)
+    out.update(_location(ranked, located))
+    out.update(_scalars(ranked))
+    ptype = taxonomy.partner_type(out["type_code"])
+    out.update(_lists(ranked, taxonomy, ptype))
+    for key in ("age_min", "age_max"):
+        out[key] = next((r[key] for r in ranked if r.get(key) is not None), getattr(ptype, key))
+    out.update(_zone(ranked, out, located, ptype))
+    out["status"] = "archived" if all(r.get("inactive") for r in ranked) else "active"
+    dates = [r["source_updated_at"] for r in ranked if r.get("source_updated_at")]
+    out["source_updated_at"] = date.fromisoformat(max(dates)) if dates else None
+    return out
 
+
+def _identity(ranked: list[Record]) -> Record:
+    """The name of the best-named structure, the first known type."""
     named = max(ranked, key=lambda r: (not r.get("service"), r.get("nom_quality", 1)))
-    out["nom"] = named["nom"]
-    typed = next((r for r in ranked if r.get("type_code") not in (None, "autre")), primary)
-    out["type_code"] = typed.get("type_code") or "autre"
+    typed = next((r for r in ranked if r.get("type_code") not in (None, "autre")), ranked[0])
+    return {"nom": named["nom"], "type_code": typed.get("type_code") or "autre"}
 
-    located = next((r for r in ranked if r.get("coords_exact")), None) or next(
-        (r for r in ranked if r.get("code_insee")), primary
-    )
-    for key in _LOCATION:
-        out[key] = located.get(key)
+
+def _located(ranked: list[Record]) -> Record:
+    """The record whose location block wins: exact coordinates, else a known commune."""
+    return _first_with(ranked, "coords_exact") or _first_with(ranked, "code_insee") or ranked[0]
+
+
+def _location(ranked: list[Record], located: Record) -> Record:
+    out = {key: located.get(key) for key in _LOCATION}
     if not out["adresse"]:
-        with_address = next((r for r in ranked if r.get("adresse")), None)
+        with_address = _first_with(ranked, "adresse")
         if with_address and with_address.get("code_insee") == out["code_insee"]:
             out["adresse"] = with_address["adresse"]
             out["complement_adresse"] = with_address.get("complement_adresse", "")
-    if len(ranked) == 1:
-        for key in _SCALARS:
-            out[key] = primary.get(key) or None
-    else:
-        for key in _SCALARS:
-            out[key] = next((r[key] for r in ranked if r.get(key)), None)
-    for key in ("telephone", "email", "site_web", "horaires", "description"):
+    for key in _ADDRESS_TEXT:
+        out[key] = out[key] or ""
+    out["coords_exact"] = bool(out["coords_exact"])
+    return out
+
+
+def _scalars(ranked: list[Record]) -> Record:
+    out: Record = {key: next((r[key] for r in ranked if r.get(key)), None) for key in _SCALARS}
+    for key in _CONTACTS:
         out[key] = out[key] or ""
     if services := sorted({r["service_nom"] for r in ranked if r.get("service_nom")}):
         out["description"] = _with_services(services, out["description"])
-    for key in ("adresse", "complement_adresse", "code_postal", "commune_nom"):
-        out[key] = out[key] or ""
-    out["coords_exact"] = bool(out["coords_exact"])
+    return out
 
-    ptype = taxonomy.partner_type(out["type_code"])
-    declared_freins = _union(r.get("freins") for r in ranked)
-    if declared_freins:
-        wanted = set(declared_freins)
-        out["freins"] = [c for c in taxonomy.freins if c in wanted]
-    else:
-        out["freins"] = list(ptype.freins)
-    declared_them = _union(r.get("thematiques") for r in ranked)
-    out["thematiques"] = declared_them or _thematiques_of(taxonomy, tuple(out["freins"]))
+
+def _lists(ranked: list[Record], taxonomy: Any, ptype: Any) -> Record:
+    """Declared lists united; freins, thematiques and publics default to the type's."""
+    declared = set(_union(r.get("freins") for r in ranked))
+    freins = [c for c in taxonomy.freins if c in declared] if declared else list(ptype.freins)
+    thematiques = _union(r.get("thematiques") for r in ranked)
+    out: Record = {
+        "freins": freins,
+        "thematiques": thematiques or _thematiques_of(taxonomy, tuple(freins)),
+        "publics": _publics(ranked, ptype),
+    }
+    for key in _DECLARED_LISTS:
+        out[key] = _union(r.get(key) for r in ranked)
+    return out
+
+
+def _publics(ranked: list[Record], ptype: Any) -> list[str]:
     if any(r.get("publics_declared") and not r.get("publics") for r in ranked):
-        out["publics"] = []  # one service is open to everyone
-    else:
-        out["publics"] = _union(r.get("publics") for r in ranked) or list(ptype.publics)
-    out["modes_accueil"] = _union(r.get("modes_accueil") for r in ranked)
-    out["frais"] = _union(r.get("frais") for r in ranked)
-    for key in ("age_min", "age_max"):
-        declared = [r[key] for r in ranked if r.get(key) is not None]
-        out[key] = declared[0] if declared else getattr(ptype, key)
+        return []  # one service is open to everyone
+    return _union(r.get("publics") for r in ranked) or list(ptype.publics)
 
-    zoned = next((r for r in ranked if r.get("zone_kind")), None)
+
+def _zone(ranked: list[Record], out: Record, located: Record, ptype: Any) -> Record:
+    """The first declared zone; without codes, the partner's own place at the zone's level
+    (and a radius when there is none: a zone without codes would match nobody)."""
+    zoned = _first_with(ranked, "zone_kind")
     kind = zoned["zone_kind"] if zoned else ptype.zone_kind
     codes = list(zoned.get("zone_codes") or []) if zoned else []
     if not codes:
@@ -122,19 +151,12 @@ def compose(records: list[dict[str, Any]], taxonomy: Any) -> dict[str, Any]:
             "epci": located.get("epci"),
         }.get(kind)
         codes = [default] if default else []
-        if kind != "rayon" and kind != "france" and not codes:
-            kind = "rayon"  # a zone without codes would match nobody
-    out["zone_kind"] = kind
-    out["zone_codes"] = codes
-    out["zone_radius_km"] = ptype.zone_radius_km if kind == "rayon" else None
-    if kind == "rayon" and out["zone_radius_km"] is None:
-        out["zone_radius_km"] = 30.0
-
-    live = [r for r in ranked if not r.get("inactive")]
-    out["status"] = "active" if live else "archived"
-    dates = [r["source_updated_at"] for r in ranked if r.get("source_updated_at")]
-    out["source_updated_at"] = date.fromisoformat(max(dates)) if dates else None
-    return out
+        if kind not in ("rayon", "france") and not codes:
+            kind = "rayon"
+    radius = ptype.zone_radius_km if kind == "rayon" else None
+    if kind == "rayon" and radius is None:
+        radius = 30.0
+    return {"zone_kind": kind, "zone_codes": codes, "zone_radius_km": radius}
 
 
 def _with_services(services: list[str], description: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,12 +154,6 @@ class DedupIndex:
     def matches(self, rec: dict[str, Any], source: str) -> list[Match]:
         """Every acceptable merge of one resolved record, best first."""
         found: dict[str, Match] = {}
-
-        def keep(m: Match) -> None:
-            old = found.get(m.partner_id)
-            if old is None or (_RULE_RANK[m.rule], m.score) > (_RULE_RANK[old.rule], old.score):
-                found[m.partner_id] = m
-
         type_code = rec.get("type_code") or "autre"
         fam = family(type_code)
         lat, lon = rec.get("lat"), rec.get("lon")
@@ -169,54 +163,75 @@ class DedupIndex:
                 return None
             return self.haversine(lat, lon, c.lat, c.lon)
 
+        for match in self._by_identifier(rec, source, dist):
+            _keep(found, match)
+        if fam in VAGUE_TYPES or not fam:
+            return self._sorted(found)
+        pool = self._pool(fam, rec)
+        if pool:
+            for match in self._alike(rec, type_code, source, pool, dist):
+                _keep(found, match)
+        return self._sorted(found)
+
+    def _by_identifier(
+        self, rec: dict[str, Any], source: str, dist: Callable[[Candidate], float | None]
+    ) -> Iterator[Match]:
+        """The partners the record names (``_links``), then those of its SIRET."""
         for partner_id in rec.get("_links", ()):
             cand = self.by_id.get(partner_id)
             if cand and source not in cand.sources:
-                keep(Match(cand.partner_id, "identifiant", 1.0, _round(dist(cand))))
+                yield Match(cand.partner_id, "identifiant", 1.0, _round(dist(cand)))
+        siret = rec.get("siret")
+        if not siret:
+            return
+        type_code = rec.get("type_code") or "autre"
+        for cand in self.by_siret.get(siret, ()):
+            if source in cand.sources:
+                continue
+            same_family = family(cand.type_code) == family(type_code)
+            vague = "autre" in (cand.type_code, type_code)
+            d = dist(cand)
+            if (same_family or vague) and (d is None or d <= SIRET_KM):
+                yield Match(cand.partner_id, "siret", 1.0, _round(d))
 
-        if siret := rec.get("siret"):
-            for cand in self.by_siret.get(siret, ()):
-                if source in cand.sources:
-                    continue
-                same_family = family(cand.type_code) == fam
-                vague = "autre" in (cand.type_code, type_code)
-                d = dist(cand)
-                if (same_family or vague) and (d is None or d <= SIRET_KM):
-                    keep(Match(cand.partner_id, "siret", 1.0, _round(d)))
-
-        if fam in VAGUE_TYPES or not fam:
-            return self._sorted(found)
-
-        exact = bool(rec.get("coords_exact"))
+    def _pool(self, fam: str, rec: dict[str, Any]) -> dict[str, Candidate]:
+        """The family's candidates near the record's point or in its commune."""
         pool: dict[str, Candidate] = {}
+        lat, lon = rec.get("lat"), rec.get("lon")
         if lat is not None and lon is not None:
             for cand in self._near(fam, lat, lon):
                 pool[cand.partner_id] = cand
         if rec.get("code_insee"):
             for cand in self.by_commune.get((fam, rec["code_insee"]), ()):
                 pool[cand.partner_id] = cand
-        if not pool:
-            return self._sorted(found)
+        return pool
+
+    def _alike(
+        self,
+        rec: dict[str, Any],
+        type_code: str,
+        source: str,
+        pool: dict[str, Candidate],
+        dist: Callable[[Candidate], float | None],
+    ) -> Iterator[Match]:
+        """Name, address and generic-name matches among the pool's candidates."""
         core = self.core_name(rec["nom"], type_code, rec.get("code_insee"))
         street, number = self.street_of(rec.get("adresse", ""))
+        exact = bool(rec.get("coords_exact"))
+        insee = rec.get("code_insee")
         generic_here = []
         for cand in pool.values():
             if source in cand.sources:
                 continue
             self._prepare(cand)
             d = dist(cand)
-            same_commune = bool(rec.get("code_insee")) and cand.code_insee == rec.get("code_insee")
+            same_commune = bool(insee) and cand.code_insee == insee
             approximate = not (exact and cand.coords_exact)
             close = same_commune if approximate else (d is not None and d <= NAME_KM)
-            if core and cand.core:
-                score = fuzz.token_set_ratio(core, cand.core)
-                if score >= NAME_THRESHOLD and close:
-                    keep(Match(cand.partner_id, "nom", score / 100, _round(d)))
-            if street and cand.street and number and number == cand.number:
-                score = fuzz.token_set_ratio(street, cand.street)
-                near = (d is not None and d <= ADDRESS_KM) or same_commune
-                if score >= ADDRESS_THRESHOLD and near:
-                    keep(Match(cand.partner_id, "adresse", score / 100, _round(d)))
+            if close and (match := _by_name(core, cand, d)):
+                yield match
+            if match := _by_address(street, number, cand, d, same_commune):
+                yield match
             if (not core or not cand.core) and close:
                 generic_here.append((cand, d, same_commune))
         # Generic names ("Mairie - X", "Pôle emploi de X"): the one candidate of the same
@@ -224,8 +239,7 @@ class DedupIndex:
         local = [g for g in generic_here if g[2]]
         if len(local) == 1 or (not local and len(generic_here) == 1):
             cand, d, _same = (local or generic_here)[0]
-            keep(Match(cand.partner_id, "proximite", 0.8, _round(d)))
-        return self._sorted(found)
+            yield Match(cand.partner_id, "proximite", 0.8, _round(d))
 
     @staticmethod
     def _sorted(found: dict[str, Match]) -> list[Match]:
@@ -245,6 +259,39 @@ RULE_LABELS = {
     "proximite": "Nom générique, même lieu",
     "structure": "Service de la structure",
 }
+
+
+def _keep(found: dict[str, Match], m: Match) -> None:
+    """Keep the best match per partner (the first among equals)."""
+    old = found.get(m.partner_id)
+    if old is None or (_RULE_RANK[m.rule], m.score) > (_RULE_RANK[old.rule], old.score):
+        found[m.partner_id] = m
+
+
+def _by_name(core: str, cand: Candidate, d: float | None) -> Match | None:
+    """Names alike once generic words are removed (the candidate is close enough)."""
+    if not core or not cand.core:
+        return None
+    score = fuzz.token_set_ratio(core, cand.core)
+    return (
+        Match(cand.partner_id, "nom", score / 100, _round(d)) if score >= NAME_THRESHOLD else None
+    )
+
+
+def _by_address(
+    street: str, number: str, cand: Candidate, d: float | None, same_commune: bool
+) -> Match | None:
+    """Same house number, streets alike, near or in the same commune."""
+    if not (street and cand.street and number and number == cand.number):
+        return None
+    if not ((d is not None and d <= ADDRESS_KM) or same_commune):
+        return None
+    score = fuzz.token_set_ratio(street, cand.street)
+    return (
+        Match(cand.partner_id, "adresse", score / 100, _round(d))
+        if score >= ADDRESS_THRESHOLD
+        else None
+    )
 
 
 def _round(d: float | None) -> float | None:

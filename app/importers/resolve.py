@@ -116,35 +116,23 @@ class Resolver:
         nom = clean(f.get("nom"))
         if len(nom) < 2:
             raise RowError("nom manquant")
-        try:
-            loc = self.locate(f, parsed.warnings)
-        except RowError:
-            if not parsed.parent_id or any(
-                clean(f.get(k)) for k in ("commune", "code_postal", "code_insee")
-            ):
-                raise
-            # A data·inclusion service without an address takes its structure's.
-            loc = Location(None, "", "", None, None, None, None, None, False)
+        loc = self._location_of(parsed)
         out: dict[str, Any] = {
-            "nom": truncate(nom, MAX_LENGTH["nom"]),
+            "nom": _cut("nom", nom),
             "nom_quality": f.get("nom_quality", 1),
             "type_code": self.type_code(f, nom),
-            "adresse": truncate(clean(f.get("adresse")), MAX_LENGTH["adresse"]),
-            "complement_adresse": truncate(
-                clean(f.get("complement_adresse")), MAX_LENGTH["complement_adresse"]
-            ),
+            "adresse": _cut("adresse", clean(f.get("adresse"))),
+            "complement_adresse": _cut("complement_adresse", clean(f.get("complement_adresse"))),
             "code_postal": loc.code_postal,
             "code_insee": loc.code_insee,
-            "commune_nom": truncate(loc.commune_nom, MAX_LENGTH["commune_nom"]),
+            "commune_nom": _cut("commune_nom", loc.commune_nom),
             "departement": loc.departement,
             "region": loc.region,
             "epci": loc.epci,
             "lat": round(loc.lat, 6) if loc.lat is not None else None,
             "lon": round(loc.lon, 6) if loc.lon is not None else None,
             "coords_exact": loc.coords_exact,
-            "telephone": truncate(f.get("telephone") or "", MAX_LENGTH["telephone"]),
-            "email": truncate(f.get("email") or "", MAX_LENGTH["email"]),
-            "site_web": truncate(f.get("site_web") or "", MAX_LENGTH["site_web"]),
+            **{key: _cut(key, f.get(key) or "") for key in ("telephone", "email", "site_web")},
             "horaires": capped("horaires", f.get("horaires") or "", parsed.warnings),
             "description": capped("description", f.get("description") or "", parsed.warnings),
             "siret": f["siret"] if _is_siret(f.get("siret")) else None,
@@ -156,17 +144,38 @@ class Resolver:
                 out[key] = list(dict.fromkeys(f[key]))
         if f.get("publics_declared"):
             out["publics_declared"] = True
+        if (freins := self._freins(f, parsed.warnings)) is not None:
+            out["freins"] = freins
+        out.update(self._scope(f))
+        return out
+
+    def _location_of(self, parsed: Parsed) -> Location:
+        """:meth:`locate`; a data·inclusion service without an address takes its structure's."""
+        f = parsed.fields
+        try:
+            return self.locate(f, parsed.warnings)
+        except RowError:
+            if not parsed.parent_id or any(
+                clean(f.get(k)) for k in ("commune", "code_postal", "code_insee")
+            ):
+                raise
+            return Location(None, "", "", None, None, None, None, None, False)
+
+    def _freins(self, f: dict[str, Any], warnings: list[str]) -> list[str] | None:
+        """The freins a format derived and the known ones a source declared, in taxonomy order
+        (None when there are none)."""
         freins = list(f.get("freins") or [])
         for code in f.get("freins_declared") or []:
             if code in self.tax.freins:
                 freins.append(code)
             else:
-                parsed.warnings.append(f"frein « {code} » inconnu, ignoré")
-        if freins:
-            out["freins"] = [c for c in self.tax.freins if c in set(freins)]
-        for key in ("age_min", "age_max"):
-            if isinstance(f.get(key), int):
-                out[key] = f[key]
+                warnings.append(f"frein « {code} » inconnu, ignoré")
+        wanted = set(freins)
+        return [c for c in self.tax.freins if c in wanted] if freins else None
+
+    def _scope(self, f: dict[str, Any]) -> dict[str, Any]:
+        """Ages, zone, inactivity and the service marks, when the record states them."""
+        out: dict[str, Any] = {k: f[k] for k in ("age_min", "age_max") if isinstance(f.get(k), int)}
         if f.get("zone_kind"):
             out["zone_kind"] = f["zone_kind"]
             out["zone_codes"] = self._zone_codes(f)
@@ -267,9 +276,7 @@ class Resolver:
         return point
 
     def locate(self, f: dict[str, Any], warnings: list[str]) -> Location:
-        gaz = self.gaz
-        raw_insee = clean(f.get("code_insee"))
-        insee = normalize_insee(raw_insee)
+        insee = normalize_insee(clean(f.get("code_insee")))
         cp = normalize_postal_code(f.get("code_postal"))
         if cp is None:
             warnings.append(f"code postal « {clean(f.get('code_postal'))} » invalide, ignoré")
@@ -277,55 +284,12 @@ class Resolver:
         name = clean_commune_name(clean(f.get("commune")))
         explicit_dep = normalize_departement(f.get("departement"))
         dep = explicit_dep or departement_of_postal_code(cp)
-
-        commune = gaz.get(insee) if insee else None
-        if commune is None and (name or cp or insee):
-            commune, how = self._match(name, cp, explicit_dep or "", insee or "")
-            if how == "cp":
-                warnings.append(
-                    f"commune « {name} » introuvable : commune du code postal {cp} "
-                    f"retenue ({commune.nom})"
-                )
-            elif how == "nom" and cp and departement_of_postal_code(cp) != commune.departement:
-                warnings.append(f"code postal {cp} incohérent avec {commune.nom} : ignoré")
-                cp = ""
-            if insee and commune is not None and commune.code_insee != insee:
-                warnings.append(
-                    f"code INSEE « {insee} » ancien ou inconnu : commune {commune.nom} "
-                    f"({commune.code_insee}) retenue"
-                )
-
+        commune, cp = self._commune(insee, name, cp, explicit_dep or "", warnings)
         point = self._point(f, warnings)
-        exact = point is not None
         if point is not None and commune is not None and commune.lat is not None:
-            d = self.haversine(point[0], point[1], commune.lat, commune.lon)
-            if d > MAX_KM_FROM_COMMUNE:
-                at = self._commune_at(*point)
-                if at is None or at.code_insee != commune.code_insee:
-                    swapped = (point[1], point[0])
-                    if (
-                        in_france(*swapped)
-                        and self.haversine(*swapped, commune.lat, commune.lon)
-                        <= MAX_KM_FROM_COMMUNE
-                    ):
-                        point = swapped
-                        warnings.append("latitude et longitude inversées : corrigées")
-                    else:
-                        warnings.append(
-                            f"point à {d:.0f} km de {commune.nom} : "
-                            "centre de la commune utilisé (position approximative)"
-                        )
-                        point, exact = None, False
-        if commune is None and point is not None:
-            commune = self._commune_at(*point)
-        if commune is None and dep:
-            commune = self.chef_lieu(dep)
-            if commune is not None:
-                what = f"commune « {name} » introuvable : " if name else ""
-                warnings.append(
-                    f"{what}placé au chef-lieu du département ({commune.nom}), "
-                    "position approximative"
-                )
+            point = self._checked_point(point, commune, warnings)
+        if commune is None:
+            commune = self._fallback_commune(point, dep, name, warnings)
         if commune is None and point is None:
             if name or cp:
                 raise RowError(
@@ -333,32 +297,73 @@ class Resolver:
                     + " ".join(x for x in (cp, f"« {name} »" if name else "") if x)
                 )
             raise RowError("aucune localisation (ni commune, ni code postal, ni coordonnées)")
-
         if point is None and commune is not None and self.address_geocoder is not None:
             point = self._geocode_address(f, cp, commune, warnings)
-            exact = point is not None
-        if point is None:
-            lat, lon = (commune.lat, commune.lon) if commune is not None else (None, None)
-            exact = False
-        else:
-            lat, lon = point
-        if commune is None:
-            return Location(None, name, cp, dep, None, None, lat, lon, exact)
-        postal = cp
-        codes = tuple(getattr(commune, "codes_postaux", ()) or ())
-        if not postal and codes:
-            postal = codes[0]
-        return Location(
-            commune.code_insee,
-            commune.nom,
-            postal,
-            commune.departement,
-            commune.region,
-            getattr(commune, "epci", None),
-            lat,
-            lon,
-            exact,
+        return _location(commune, point, name, cp, dep)
+
+    def _commune(
+        self, insee: str | None, name: str, cp: str, dep: str, warnings: list[str]
+    ) -> tuple[Any, str]:
+        """The commune the codes and name designate, and the postal code kept (dropped when
+        it contradicts a commune found by its name)."""
+        commune = self.gaz.get(insee) if insee else None
+        if commune is not None or not (name or cp or insee):
+            return commune, cp
+        commune, how = self._match(name, cp, dep, insee or "")
+        if how == "cp":
+            warnings.append(
+                f"commune « {name} » introuvable : commune du code postal {cp} "
+                f"retenue ({commune.nom})"
+            )
+        elif how == "nom" and cp and departement_of_postal_code(cp) != commune.departement:
+            warnings.append(f"code postal {cp} incohérent avec {commune.nom} : ignoré")
+            cp = ""
+        if insee and commune is not None and commune.code_insee != insee:
+            warnings.append(
+                f"code INSEE « {insee} » ancien ou inconnu : commune {commune.nom} "
+                f"({commune.code_insee}) retenue"
+            )
+        return commune, cp
+
+    def _checked_point(
+        self, point: tuple[float, float], commune: Any, warnings: list[str]
+    ) -> tuple[float, float] | None:
+        """The point, swapped when its latitude and longitude were inverted; None when it
+        lies far from its commune (in another one)."""
+        d = self.haversine(point[0], point[1], commune.lat, commune.lon)
+        if d <= MAX_KM_FROM_COMMUNE:
+            return point
+        at = self._commune_at(*point)
+        if at is not None and at.code_insee == commune.code_insee:
+            return point
+        swapped = (point[1], point[0])
+        if (
+            in_france(*swapped)
+            and self.haversine(*swapped, commune.lat, commune.lon) <= MAX_KM_FROM_COMMUNE
+        ):
+            warnings.append("latitude et longitude inversées : corrigées")
+            return swapped
+        warnings.append(
+            f"point à {d:.0f} km de {commune.nom} : "
+            "centre de la commune utilisé (position approximative)"
         )
+        return None
+
+    def _fallback_commune(
+        self, point: tuple[float, float] | None, dep: str | None, name: str, warnings: list[str]
+    ) -> Any:
+        """Without a known commune: the one under the point, else the département's chef-lieu."""
+        if point is not None and (commune := self._commune_at(*point)) is not None:
+            return commune
+        if not dep:
+            return None
+        commune = self.chef_lieu(dep)
+        if commune is not None:
+            what = f"commune « {name} » introuvable : " if name else ""
+            warnings.append(
+                f"{what}placé au chef-lieu du département ({commune.nom}), position approximative"
+            )
+        return commune
 
     def _commune_at(self, lat: float, lon: float) -> Any:
         try:
@@ -382,6 +387,36 @@ class Resolver:
             return lon, lat
         warnings.append(f"coordonnées hors de France ({lat}, {lon}) ignorées")
         return None
+
+
+def _location(
+    commune: Any, point: tuple[float, float] | None, name: str, cp: str, dep: str | None
+) -> Location:
+    """The location block: the commune's codes, the point or else the commune's centre."""
+    if point is not None:
+        lat, lon = point
+    else:
+        lat, lon = (commune.lat, commune.lon) if commune is not None else (None, None)
+    exact = point is not None
+    if commune is None:
+        return Location(None, name, cp, dep, None, None, lat, lon, exact)
+    codes = tuple(getattr(commune, "codes_postaux", ()) or ())
+    return Location(
+        commune.code_insee,
+        commune.nom,
+        cp or (codes[0] if codes else cp),
+        commune.departement,
+        commune.region,
+        getattr(commune, "epci", None),
+        lat,
+        lon,
+        exact,
+    )
+
+
+def _cut(column: str, value: str) -> str:
+    """``value`` within the column's length."""
+    return truncate(value, MAX_LENGTH[column])
 
 
 def _is_siret(value: Any) -> bool:

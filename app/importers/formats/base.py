@@ -96,6 +96,12 @@ class Format:
     def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
         raise NotImplementedError
 
+    @staticmethod
+    def alternate_id(parsed: Parsed) -> str:
+        """The identifier a repeated one takes, when the source has a better one than a
+        number ("": the pipeline numbers the repeats ``id-2``, ``id-3``…)."""
+        return ""
+
 
 def get(raw: dict[str, Any], key: str) -> str:
     return clean(raw.get(key))

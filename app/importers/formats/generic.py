@@ -211,58 +211,20 @@ class GenericCsv(Format):
     def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
         mapping = self._mapping(ctx)
         row = {field: clean(raw.get(header)) for field, header in mapping.items()}
-        nom = row.get("nom", "")
-        if not nom:
+        if not row.get("nom"):
             raise RowError("nom manquant")
         warnings: list[str] = []
-        nom, inactive_note = split_inactive_note(nom)
-        statut = fold(row.get("statut", "")) if row.get("statut") else ""
-        inactive = ""
-        if inactive_note:
-            inactive = inactive_note
-        elif statut in INACTIVE_STATUS or INACTIVE_TEXT.search(statut):
-            inactive = f"statut « {row['statut']} »"
-        elif row.get("description") and says_inactive(row["description"]):
-            inactive = "signalé comme fermé ou plus agréé dans la description"
-
-        cp = normalize_postal_code(row.get("code_postal"))
-        if cp is None:
-            warnings.append(f"code postal « {row['code_postal']} » invalide, ignoré")
-            cp = ""
-        dep_cell = row.get("departement", "")
-        deps_raw = [d for d in _DEP_SEP.split(dep_cell) if d.strip()] if dep_cell else []
-        deps = []
-        for d in deps_raw:
-            code = normalize_departement(d)
-            if code:
-                deps.append(code)
-            else:
-                warnings.append(f"département « {clean(d)} » inconnu, ignoré")
-        lat, lon = parse_coord(row.get("lat")), parse_coord(row.get("lon"))
-        if (row.get("lat") or row.get("lon")) and (lat is None or lon is None):
-            warnings.append("coordonnées illisibles, ignorées")
-            lat = lon = None
-        if not (row.get("commune") or cp or row.get("code_insee") or deps or lat is not None):
-            raise RowError("aucune localisation (ni commune, ni code postal, ni département)")
+        nom, inactive = _name_and_inactive(row)
+        cp, deps, lat, lon = _location(row, warnings)
         email = normalize_email(row.get("email"))
         if email is None:
             warnings.append(f"courriel « {row['email']} » invalide, ignoré")
             email = ""
-        public_text = clean_multiline(raw.get(mapping.get("publics", ""), ""))
-        notes = []
-        if description := clean_multiline(raw.get(mapping.get("description", ""), "")):
-            notes.append(description)
-        if operateur := row.get("operateur"):
-            notes.append(f"Porteur : {operateur}")
-        if public_text:
-            notes.append(f"Public : {public_text}")
-        if inactive:
-            notes.append(
-                f"Attention : {inactive}. Fiche archivée à l'import : "
-                "vérifier la situation avant toute orientation."
-            )
-        if source_url := row.get("source_url"):
-            notes.append(f"Source : {source_url}")
+
+        def multiline(field: str) -> str:
+            return clean_multiline(raw.get(mapping.get(field, ""), ""))
+
+        public_text = multiline("publics")
         fields: dict[str, Any] = {
             "nom": nom,
             "type_hint": row.get("type", ""),
@@ -277,8 +239,8 @@ class GenericCsv(Format):
             "telephone": normalize_phone(row.get("telephone")),
             "email": email,
             "site_web": normalize_url(row.get("site_web")),
-            "horaires": clean_multiline(raw.get(mapping.get("horaires", ""), "")),
-            "description": "\n".join(notes),
+            "horaires": multiline("horaires"),
+            "description": _notes(row, multiline("description"), public_text, inactive),
             "siret": _NON_DIGIT.sub("", row["siret"]) or None if row.get("siret") else None,
             "source_updated_at": parse_date(row.get("date_maj")) or ctx.file_date,
         }
@@ -287,24 +249,21 @@ class GenericCsv(Format):
         if inactive:
             fields["inactive"] = inactive
         if public_text:
-            publics, age_min, age_max = self._publics(public_text, ctx)
-            if publics:
-                fields["publics"] = list(publics)
-            fields.update({k: v for k, v in (("age_min", age_min), ("age_max", age_max)) if v})
-        for key in ("age_min", "age_max"):
-            if row.get(key):
-                try:
-                    fields[key] = int(float(row[key].replace(",", ".")))
-                except ValueError:
-                    warnings.append(f"{key} « {row[key]} » illisible, ignoré")
+            fields.update(self._public_fields(public_text, ctx))
+        fields.update(_ages(row, warnings))
         if row.get("freins"):
             fields["freins_declared"] = list(declared_freins(row["freins"]))
         if row.get("id"):
-            source_id, generated = row["id"], False
-        else:
-            place = row.get("commune") or row.get("code_insee") or cp or "/".join(deps)
-            source_id, generated = stable_id(nom, place), True
-        return Parsed(line, source_id, raw, fields, warnings, generated_id=generated)
+            return Parsed(line, row["id"], raw, fields, warnings)
+        place = row.get("commune") or row.get("code_insee") or cp or "/".join(deps)
+        return Parsed(line, stable_id(nom, place), raw, fields, warnings, generated_id=True)
+
+    def _public_fields(self, text: str, ctx: Context) -> dict[str, Any]:
+        """The publics and the non-zero age bounds a "public" cell states."""
+        publics, age_min, age_max = self._publics(text, ctx)
+        out: dict[str, Any] = {"publics": list(publics)} if publics else {}
+        out.update({k: v for k, v in (("age_min", age_min), ("age_max", age_max)) if v})
+        return out
 
     @staticmethod
     def _publics(text: str, ctx: Context) -> tuple[list[str], int | None, int | None]:
@@ -327,3 +286,82 @@ class GenericCsv(Format):
             if ignored:
                 ctx.notes.append("colonnes ignorées : " + ", ".join(ignored))
         return cached
+
+
+def _name_and_inactive(row: dict[str, str]) -> tuple[str, str]:
+    """The name without its "no longer approved" note, and why the row is inactive ("" when
+    it is not): that note, the status cell, or the description."""
+    nom, note = split_inactive_note(row["nom"])
+    if note:
+        return nom, note
+    statut = fold(row["statut"]) if row.get("statut") else ""
+    if statut in INACTIVE_STATUS or INACTIVE_TEXT.search(statut):
+        return nom, f"statut « {row['statut']} »"
+    if row.get("description") and says_inactive(row["description"]):
+        return nom, "signalé comme fermé ou plus agréé dans la description"
+    return nom, ""
+
+
+def _location(
+    row: dict[str, str], warnings: list[str]
+) -> tuple[str, list[str], float | None, float | None]:
+    """Postal code, départements and point; RowError when the row says nowhere."""
+    cp = normalize_postal_code(row.get("code_postal"))
+    if cp is None:
+        warnings.append(f"code postal « {row['code_postal']} » invalide, ignoré")
+        cp = ""
+    deps = _departements(row.get("departement", ""), warnings)
+    lat, lon = _point(row, warnings)
+    if not (row.get("commune") or cp or row.get("code_insee") or deps or lat is not None):
+        raise RowError("aucune localisation (ni commune, ni code postal, ni département)")
+    return cp, deps, lat, lon
+
+
+def _departements(cell: str, warnings: list[str]) -> list[str]:
+    """The département codes of a cell that may list several (``01 / 38``)."""
+    deps = []
+    for d in _DEP_SEP.split(cell) if cell else []:
+        if not d.strip():
+            continue
+        if code := normalize_departement(d):
+            deps.append(code)
+        else:
+            warnings.append(f"département « {clean(d)} » inconnu, ignoré")
+    return deps
+
+
+def _point(row: dict[str, str], warnings: list[str]) -> tuple[float | None, float | None]:
+    lat, lon = parse_coord(row.get("lat")), parse_coord(row.get("lon"))
+    if (row.get("lat") or row.get("lon")) and (lat is None or lon is None):
+        warnings.append("coordonnées illisibles, ignorées")
+        return None, None
+    return lat, lon
+
+
+def _notes(row: dict[str, str], description: str, public_text: str, inactive: str) -> str:
+    """The description, then what has no column of its own: operator, public, closure, source."""
+    notes = [description] if description else []
+    if operateur := row.get("operateur"):
+        notes.append(f"Porteur : {operateur}")
+    if public_text:
+        notes.append(f"Public : {public_text}")
+    if inactive:
+        notes.append(
+            f"Attention : {inactive}. Fiche archivée à l'import : "
+            "vérifier la situation avant toute orientation."
+        )
+    if source_url := row.get("source_url"):
+        notes.append(f"Source : {source_url}")
+    return "\n".join(notes)
+
+
+def _ages(row: dict[str, str], warnings: list[str]) -> dict[str, int]:
+    """Explicit age columns (they win over ages read in the "public" cell)."""
+    out = {}
+    for key in ("age_min", "age_max"):
+        if row.get(key):
+            try:
+                out[key] = int(float(row[key].replace(",", ".")))
+            except ValueError:
+                warnings.append(f"{key} « {row[key]} » illisible, ignoré")
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -60,53 +61,27 @@ class DilaAnnuaire(Format):
             raise RowError("champ obligatoire vide : " + ("id" if not uid else "nom"))
         pivots = [p for p in raw.get("pivot") or [] if isinstance(p, dict)]
         types = [clean(p.get("type_service_local")) for p in pivots if p.get("type_service_local")]
-        insee = normalize_insee(_first(raw.get("code_insee_commune")))
-        if not insee and pivots:
-            insee = normalize_insee(_first(pivots[0].get("code_insee_commune")))
-        adresses = [a for a in raw.get("adresse") or [] if isinstance(a, dict)]
-        physical = [a for a in adresses if "postale" not in clean(a.get("type_adresse")).lower()]
-        adr = (physical or adresses or [{}])[0]
-        parts = [clean(adr.get(k)) for k in ("numero_voie", "complement1", "complement2")]
-        adresse, complement = split_address(" / ".join(p for p in parts if p))
-        if box := clean(adr.get("service_distribution")):
-            complement = ", ".join(x for x in (complement, box) if x)
-        phones = [
-            clean(t.get("valeur") if isinstance(t, dict) else t) for t in raw.get("telephone") or []
-        ]
-        email = normalize_email(_first(raw.get("adresse_courriel")) or "")
-        if email is None:
-            warnings.append("courriel invalide ignoré")
-            email = ""
-        if email and re.search(r"x{4,}@y{4,}", email):
-            email = ""  # masked in the published extract
+        adr = _dila_address(raw)
+        adresse, complement = _dila_street(adr)
         site = _first(raw.get("site_internet"))
-        site = site.get("valeur") if isinstance(site, dict) else site
-        description = "\n".join(
-            x
-            for x in (
-                clean_multiline(raw.get("mission")),
-                clean_multiline(raw.get("information_complementaire")),
-            )
-            if x
-        )
         fields = {
             "nom": nom,
             "source_type": types or ["autre"],
             "siret": re.sub(r"\D", "", clean(raw.get("siret"))) or None,
             "adresse": adresse,
             "complement_adresse": complement,
-            "code_insee": insee or "",
+            "code_insee": _dila_insee(raw, pivots),
             "code_postal": clean(adr.get("code_postal")),
             "commune": clean(adr.get("nom_commune")),
             "lat": adr.get("latitude"),
             "lon": adr.get("longitude"),
-            "telephone": normalize_phone(" / ".join(p for p in phones if p)),
-            "email": email,
-            "site_web": normalize_url(site),
+            "telephone": _dila_phone(raw),
+            "email": _dila_email(raw, warnings),
+            "site_web": normalize_url(site.get("valeur") if isinstance(site, dict) else site),
             "horaires": dila_opening_hours(
                 raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
             ),
-            "description": description,
+            "description": _joined_text(raw, ("mission", "information_complementaire")),
             "source_updated_at": parse_date(raw.get("date_modification")) or ctx.file_date,
         }
         statut = clean(raw.get("statut")).lower()
@@ -116,6 +91,52 @@ class DilaAnnuaire(Format):
         if old := clean(raw.get("ancien_code_pivot")):
             links.append(("annuaire-service-public", old))
         return Parsed(line, uid, trimmed(raw), fields, warnings, links)
+
+
+def _joined_text(raw: dict[str, Any], keys: tuple[str, ...]) -> str:
+    """The non-empty multi-line texts of ``keys``, one after the other."""
+    return "\n".join(x for x in (clean_multiline(raw.get(k)) for k in keys) if x)
+
+
+def _dila_insee(raw: dict[str, Any], pivots: list[dict[str, Any]]) -> str:
+    """The service's commune code, else its first pivot's."""
+    insee = normalize_insee(_first(raw.get("code_insee_commune")))
+    if not insee and pivots:
+        insee = normalize_insee(_first(pivots[0].get("code_insee_commune")))
+    return insee or ""
+
+
+def _dila_address(raw: dict[str, Any]) -> dict[str, Any]:
+    """The first physical address, else the first address (a postal one)."""
+    adresses = [a for a in raw.get("adresse") or [] if isinstance(a, dict)]
+    physical = [a for a in adresses if "postale" not in clean(a.get("type_adresse")).lower()]
+    return (physical or adresses or [{}])[0]
+
+
+def _dila_street(adr: dict[str, Any]) -> tuple[str, str]:
+    """(street, complement): the postal box goes with the complement."""
+    parts = [clean(adr.get(k)) for k in ("numero_voie", "complement1", "complement2")]
+    adresse, complement = split_address(" / ".join(p for p in parts if p))
+    if box := clean(adr.get("service_distribution")):
+        complement = ", ".join(x for x in (complement, box) if x)
+    return adresse, complement
+
+
+def _dila_phone(raw: dict[str, Any]) -> str:
+    phones = (
+        clean(t.get("valeur") if isinstance(t, dict) else t) for t in raw.get("telephone") or []
+    )
+    return normalize_phone(" / ".join(p for p in phones if p))
+
+
+def _dila_email(raw: dict[str, Any], warnings: list[str]) -> str:
+    email = normalize_email(_first(raw.get("adresse_courriel")) or "")
+    if email is None:
+        warnings.append("courriel invalide ignoré")
+        return ""
+    if email and re.search(r"x{4,}@y{4,}", email):
+        return ""  # masked in the published extract
+    return email
 
 
 # --- data·inclusion --------------------------------------------------------------------------
@@ -136,19 +157,7 @@ def data_inclusion_zone(item: dict[str, Any]) -> tuple[str | None, list[str], li
     zone of départements)."""
     codes = item.get("zone_eligibilite")
     if isinstance(codes, list) and codes:
-        codes = [clean(c) for c in codes if clean(c)]
-        if any(c.lower() == "france" or c == "99100" for c in codes):
-            return "france", [], []
-        deps = [c.upper() for c in codes if 2 <= len(c) <= 3]
-        epcis = [c for c in codes if len(c) == 9 and c.isdigit()]
-        communes = [c.upper() for c in codes if len(c) == 5]
-        if deps:
-            return "departement", deps, communes
-        if epcis:
-            return "epci", epcis, communes
-        if communes:
-            return "communes", communes, []
-        return None, [], []
+        return _eligibility_zone(_texts(codes))
     kind = _DI_ZONE_KINDS.get(clean(item.get("zone_diffusion_type")).lower())
     code = clean(item.get("zone_diffusion_code"))
     if kind == "france":
@@ -156,6 +165,27 @@ def data_inclusion_zone(item: dict[str, Any]) -> tuple[str | None, list[str], li
     if kind and code:
         return kind, [code.upper()], []
     return None, [], []
+
+
+def _eligibility_zone(codes: list[str]) -> tuple[str | None, list[str], list[str]]:
+    """The v1 zone: France, else the départements, else the EPCIs, else the communes."""
+    if any(c.lower() == "france" or c == "99100" for c in codes):
+        return "france", [], []
+    deps = [c.upper() for c in codes if 2 <= len(c) <= 3]
+    epcis = [c for c in codes if len(c) == 9 and c.isdigit()]
+    communes = [c.upper() for c in codes if len(c) == 5]
+    if deps:
+        return "departement", deps, communes
+    if epcis:
+        return "epci", epcis, communes
+    if communes:
+        return "communes", communes, []
+    return None, [], []
+
+
+def _texts(values: Any) -> list[str]:
+    """The non-empty cleaned strings of a JSON list (nothing for a missing one)."""
+    return [clean(v) for v in values or [] if clean(v)]
 
 
 def data_inclusion_key(source: str, ident: str) -> str:
@@ -190,17 +220,7 @@ class DataInclusion(Format):
 
     def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
         is_service = "structure_id" in raw
-        required = ["id", "nom", "date_maj", "source"]
-        if is_service:
-            required += ["structure_id", "description"]
-        missing = [k for k in required if not clean(raw.get(k))]
-        if missing:
-            raise RowError(
-                "champ obligatoire du schéma data·inclusion absent : " + ", ".join(missing)
-            )
-        date_maj = parse_date(raw.get("date_maj"))
-        if date_maj is None:
-            raise RowError(f"date_maj invalide : « {clean(raw.get('date_maj'))} »")
+        date_maj = _checked_date(raw, is_service)
         warnings: list[str] = []
         email = normalize_email(raw.get("courriel"))
         if email is None:
@@ -210,11 +230,7 @@ class DataInclusion(Format):
             "nom": clean(raw.get("nom")),
             "nom_quality": 2,
             "siret": clean(raw.get("siret")) or None,
-            "adresse": clean(raw.get("adresse")),
-            "complement_adresse": clean(raw.get("complement_adresse")),
-            "code_insee": clean(raw.get("code_insee")),
-            "code_postal": clean(raw.get("code_postal")),
-            "commune": clean(raw.get("commune")),
+            **{key: clean(raw.get(key)) for key in _DI_TEXTS},
             "lat": raw.get("latitude"),
             "lon": raw.get("longitude"),
             "telephone": normalize_phone(raw.get("telephone")),
@@ -230,7 +246,7 @@ class DataInclusion(Format):
             "source_updated_at": date_maj,
         }
         # v1 networks, then the v0 typology (``CCAS``, ``CHRS``…): one table reads both.
-        reseaux = [clean(r) for r in raw.get("reseaux_porteurs") or [] if clean(r)]
+        reseaux = _texts(raw.get("reseaux_porteurs"))
         if typologie := clean(raw.get("typologie")):
             reseaux.append(typologie)
         if reseaux:
@@ -239,33 +255,52 @@ class DataInclusion(Format):
         parent = None
         if is_service:
             parent = data_inclusion_key(source, clean(raw.get("structure_id")))
-            fields["service"] = True
-            thematiques = [clean(t) for t in raw.get("thematiques") or [] if clean(t)]
-            fields["thematiques"] = thematiques
-            if ctx.taxonomy is not None and thematiques:
-                fields["freins"] = list(ctx.taxonomy.freins_of_thematiques(thematiques))
-            publics = [clean(p) for p in raw.get("publics") or [] if clean(p)]
-            fields["publics"] = [] if "tous-publics" in publics else publics
-            fields["publics_declared"] = bool(publics)
-            age_min, age_max = ages_from_text(clean(raw.get("publics_precisions")))
-            if age_min is not None:
-                fields["age_min"] = age_min
-            if age_max is not None:
-                fields["age_max"] = age_max
-            fields["modes_accueil"] = [clean(m) for m in raw.get("modes_accueil") or [] if clean(m)]
-            frais = raw.get("frais")
-            frais = frais if isinstance(frais, list) else [frais] if frais else []
-            fields["frais"] = [clean(f) for f in frais if clean(f)]
-            kind, codes, lift = data_inclusion_zone(raw)
-            if kind:
-                fields["zone_kind"], fields["zone_codes"] = kind, codes
-                if lift:
-                    fields["zone_lift"] = lift
-            precisions = [
-                clean_multiline(raw.get(k))
-                for k in ("publics_precisions", "conditions_acces", "frais_precisions")
-            ]
-            if extra := "\n".join(p for p in precisions if p):
-                fields["description"] = "\n".join(x for x in (fields["description"], extra) if x)
+            fields.update(_service_fields(raw, ctx, fields["description"]))
         uid = data_inclusion_key(source, clean(raw.get("id")))
         return Parsed(line, uid, trimmed(raw), fields, warnings, [], parent)
+
+
+# Fields read as they are (one-line text) from the column of the same name.
+_DI_TEXTS = ("adresse", "complement_adresse", "code_insee", "code_postal", "commune")
+
+
+def _checked_date(raw: dict[str, Any], is_service: bool) -> date:
+    """``date_maj``, once the schema's required fields are checked (RowError otherwise)."""
+    required = ["id", "nom", "date_maj", "source"]
+    if is_service:
+        required += ["structure_id", "description"]
+    missing = [k for k in required if not clean(raw.get(k))]
+    if missing:
+        raise RowError("champ obligatoire du schéma data·inclusion absent : " + ", ".join(missing))
+    date_maj = parse_date(raw.get("date_maj"))
+    if date_maj is None:
+        raise RowError(f"date_maj invalide : « {clean(raw.get('date_maj'))} »")
+    return date_maj
+
+
+def _service_fields(raw: dict[str, Any], ctx: Context, description: str) -> dict[str, Any]:
+    """What a service states beyond a structure: thematiques, publics, ages, reception modes,
+    fees, zone; its precisions go below the description."""
+    thematiques = _texts(raw.get("thematiques"))
+    publics = _texts(raw.get("publics"))
+    frais = raw.get("frais")
+    fields: dict[str, Any] = {"service": True, "thematiques": thematiques}
+    if ctx.taxonomy is not None and thematiques:
+        fields["freins"] = list(ctx.taxonomy.freins_of_thematiques(thematiques))
+    fields["publics"] = [] if "tous-publics" in publics else publics
+    fields["publics_declared"] = bool(publics)
+    ages = ages_from_text(clean(raw.get("publics_precisions")))
+    fields.update(
+        (k, age) for k, age in zip(("age_min", "age_max"), ages, strict=True) if age is not None
+    )
+    fields["modes_accueil"] = _texts(raw.get("modes_accueil"))
+    fields["frais"] = _texts(frais if isinstance(frais, list) else [frais] if frais else [])
+    kind, codes, lift = data_inclusion_zone(raw)
+    if kind:
+        fields["zone_kind"], fields["zone_codes"] = kind, codes
+        if lift:
+            fields["zone_lift"] = lift
+    extra = _joined_text(raw, ("publics_precisions", "conditions_acces", "frais_precisions"))
+    if extra:
+        fields["description"] = "\n".join(x for x in (description, extra) if x)
+    return fields
