@@ -94,8 +94,8 @@ def real_app(tmp_path_factory, shared_data, postgres):
     Read-only: tests that write use the function-scoped ``app``.
     """
     from app.cli.serve import SHIPPED_PARTNERS
-    from app.engine import reindex
-    from app.importers import run_import
+    from app.engine import reindex, store_inferred_freins
+    from app.importers import ImportOptions, run_import
 
     tmp = tmp_path_factory.mktemp("real")
     url = (
@@ -120,7 +120,7 @@ def real_app(tmp_path_factory, shared_data, postgres):
         files += partner_files(shared_data / "partners")
         for path in files:
             with db.session_scope() as session:
-                run_import(session, path)
+                run_import(session, path, ImportOptions(after_write=store_inferred_freins))
         with db.session_scope() as session:
             reindex(session)
     yield app

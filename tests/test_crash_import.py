@@ -178,14 +178,18 @@ def test_import_killed_at_random_points_loses_nothing(
     }
 
     # baseline: one real source imported and indexed, in process
-    from app.engine import reindex
-    from app.importers import run_import
+    from app.engine import reindex, store_inferred_freins
+    from app.importers import ImportOptions, run_import
 
     app = make_test_app(instance, database_url)
     db.upgrade(app.extensions["relais.engine"])
     with app.app_context():
         with db.session_scope() as session:
-            run_import(session, shared_data / "partners" / BASE_FILE)
+            run_import(
+                session,
+                shared_data / "partners" / BASE_FILE,
+                ImportOptions(after_write=store_inferred_freins),
+            )
         with db.session_scope() as session:
             old_version = reindex(session).version
     app.extensions["relais.engine"].dispose()

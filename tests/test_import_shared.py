@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from app import create_app, db
 from app.db import session_scope
-from app.importers import run_import
+from app.engine import store_inferred_freins
+from app.importers import ImportOptions, run_import
 from app.models import MergeDecision, Partner, PartnerSource
 
 from .shared_data import count_rows, partner_files
@@ -25,6 +26,8 @@ FILES = partner_files()
 # What may keep a row out: it cannot be placed, it has no usable name, or it repeats an
 # identifier already read in the same file.
 REJECTABLE = re.compile(r"localisation|commune introuvable|nom manquant|en double")
+
+AS_CLI = ImportOptions(after_write=store_inferred_freins)  # what `relais import` runs
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def imported(tmp_path_factory, shared_data):
     with app.app_context():
         for path in files:
             with session_scope(app) as session:
-                reports[path.name] = run_import(session, path)
+                reports[path.name] = run_import(session, path, AS_CLI)
     yield app, reports
     app.extensions["relais.engine"].dispose()
 
@@ -61,7 +64,7 @@ def second_run(imported, shared_data):
     with app.app_context():
         for path in partner_files(shared_data / "partners"):
             with session_scope(app) as session:
-                reports[path.name] = run_import(session, path)
+                reports[path.name] = run_import(session, path, AS_CLI)
     return reports
 
 
@@ -201,7 +204,7 @@ def test_a_france_services_in_a_mairie_stays_separate(imported, tmp_path):
     app, _reports = imported
     fixture = Path(__file__).parent / "fixtures" / "import" / "mairies_mini.csv"
     with app.app_context(), session_scope(app) as session:
-        report = run_import(session, fixture, source="mairies-test", dry_run=True)
+        report = run_import(session, fixture, ImportOptions(source="mairies-test", dry_run=True))
     merged = {m["source_id"]: m for m in report.merges}
     assert set(merged) >= {"08025", "27115"}  # the shipped mairies hold both
     with session_scope(app) as session:

@@ -26,6 +26,7 @@ from recommender.errors import NotFound, RelaisError
 from recommender.records import ZONE_KINDS
 
 from .. import db, services
+from ..engine import store_inferred_freins
 from ..importers.dedup import RULE_LABELS
 from ..importers.unmerge import UnmergeImpossible, undo_merge
 from ..models import (
@@ -715,7 +716,7 @@ def import_new():
 
 
 def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> Any:
-    from ..importers import MassArchiveRefused, run_import
+    from ..importers import ImportOptions, MassArchiveRefused, run_import
 
     s = db.get_session()
     dry_run = form["dry_run"]
@@ -723,9 +724,7 @@ def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> An
         path = Path(tmp) / filename
         upload.save(path)
         try:
-            result = run_import(
-                s,
-                path,
+            options = ImportOptions(
                 source=form["source"] or None,
                 dry_run=dry_run,
                 archive_missing=not form["partial"],
@@ -733,7 +732,9 @@ def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> An
                     None if form["mass_archive"] else current_app.config["IMPORT_MAX_ARCHIVE_SHARE"]
                 ),
                 user_id=current_user().id,
+                after_write=store_inferred_freins,
             )
+            result = run_import(s, path, options)
         except MassArchiveRefused as exc:
             s.rollback()
             partial, force = "cochez « Import partiel »", "cochez « Confirmer l'archivage »"

@@ -96,6 +96,10 @@ class Format:
     def parse(self, line: int, raw: dict[str, Any], ctx: Context) -> Parsed:
         raise NotImplementedError
 
+    def alternate_id(self, parsed: Parsed) -> str:
+        """A repeated identifier's own stable identifier ("": none, a suffix is numbered)."""
+        return ""
+
 
 def get(raw: dict[str, Any], key: str) -> str:
     return clean(raw.get(key))
