@@ -24,7 +24,8 @@ from .stats import rss_kib
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from app import create_app, db
     from app.bench import write_csv
-    from app.importers import run_import
+    from app.inference import store_inferred_freins
+    from app.importers import ImportOptions, run_import
 
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": "bench"})
     engine = app.extensions["relais.engine"]
@@ -42,13 +43,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for attempt in range(2 if args.reimport else 1):
         with db.session_scope(app) as session:
             t, cpu = time.perf_counter(), _cpu_seconds()
-            report = run_import(
-                session,
-                csv_path,
+            options = ImportOptions(
                 format="generic-csv",
                 source="synthetique-csv",
                 workers=args.workers,
+                after_write=store_inferred_freins,  # as `relais import`
             )
+            report = run_import(session, csv_path, options)
             seconds = time.perf_counter() - t
             cpu_seconds = _cpu_seconds() - cpu
         runs.append(

@@ -40,9 +40,12 @@ def main() -> int:
 
     from app import create_app, db
     from app.db import session_scope
-    from app.importers import run_import
+    from app.inference import store_inferred_freins
+    from app.importers import ImportOptions, run_import
     from recommender.geo import default_gazetteer
     from recommender.taxonomy import default_taxonomy
+
+    AS_CLI = ImportOptions(after_write=store_inferred_freins)  # what `relais import` runs
 
     database = workdir / "time_import.sqlite3"
     database.unlink(missing_ok=True)
@@ -60,7 +63,7 @@ def main() -> int:
         for name in FILES:
             wall, cpu = time.perf_counter(), time.process_time()
             with session_scope(app) as session:
-                report = run_import(session, partners / name)
+                report = run_import(session, partners / name, AS_CLI)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             wall_total += wall
             cpu_total += cpu

@@ -94,8 +94,9 @@ def real_app(tmp_path_factory, shared_data, postgres):
     Read-only: tests that write use the function-scoped ``app``.
     """
     from app.cli.serve import SHIPPED_PARTNERS
-    from app.importers import run_import
+    from app.importers import ImportOptions, run_import
     from app.index.holder import reindex
+    from app.inference import store_inferred_freins
 
     tmp = tmp_path_factory.mktemp("real")
     url = (
@@ -120,7 +121,7 @@ def real_app(tmp_path_factory, shared_data, postgres):
         files += partner_files(shared_data / "partners")
         for path in files:
             with db.session_scope() as session:
-                run_import(session, path)
+                run_import(session, path, ImportOptions(after_write=store_inferred_freins))
         with db.session_scope() as session:
             reindex(session)
     yield app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import db
 from app.models import ImportRun
@@ -86,3 +86,35 @@ def test_upload_failure_appears_in_the_history(app, client):
     assert failed.user_id is not None  # who tried
     html = client.get("/admin/imports").get_data(as_text=True)
     assert "x.csv" in html and failed.error.replace("'", "&#39;") in html
+
+
+def test_an_upload_and_its_audit_entry_are_one_transaction(
+    app, client, monkeypatch, shared_data, tmp_path
+):
+    """The import is written in the request's transaction: if its audit entry cannot be
+    written, the import is not kept either."""
+    from app.admin import imports as views
+    from app.models import Partner, PartnerSource
+
+    def broken_audit(*args, **kwargs):
+        raise RuntimeError("journal indisponible")
+
+    def totals() -> tuple[int, int, int]:
+        with db.session_scope(app) as session:
+            return tuple(
+                session.scalar(select(func.count()).select_from(model))
+                for model in (Partner, PartnerSource, ImportRun)
+            )
+
+    before = totals()
+    login(client, "national@relais.test")
+    token = csrf_token(client, "/admin/imports/nouveau")
+    monkeypatch.setattr(views, "audit", broken_audit)
+    path = generic_cp1252_file(tmp_path).path
+    response = client.post(
+        "/admin/imports/nouveau",
+        data={"csrf_token": token, "fichier": (io.BytesIO(path.read_bytes()), path.name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 500  # the French error page
+    assert totals() == before

@@ -118,7 +118,7 @@ def test_refuses_a_database_with_real_partners(app, runner):
 
 @pytest.mark.parametrize("fmt", ["generic-csv", None])
 def test_csv_mode_round_trips_through_the_importer(app, runner, tmp_path, fmt):
-    from app.importers import run_import
+    from app.importers import ImportOptions, run_import
 
     path = tmp_path / "synthetique.csv"
     result = runner.invoke(
@@ -127,7 +127,7 @@ def test_csv_mode_round_trips_through_the_importer(app, runner, tmp_path, fmt):
     assert result.exit_code == 0, result.output
     assert _partners(app) == []  # CSV mode leaves the database alone
     with session_scope(app) as session:
-        report = run_import(session, path, format=fmt, source="synthetique-csv")
+        report = run_import(session, path, ImportOptions(format=fmt, source="synthetique-csv"))
     assert report.format == "generic-csv"
     assert report.counts["created"] == 120 and report.counts["rejected"] == 0
     expected = {r["id"]: r for r in generate_partners(120, seed=4)}

@@ -178,14 +178,19 @@ def test_import_killed_at_random_points_loses_nothing(
     }
 
     # baseline: one real source imported and indexed, in process
-    from app.importers import run_import
+    from app.importers import ImportOptions, run_import
     from app.index.holder import reindex
+    from app.inference import store_inferred_freins
 
     app = make_test_app(instance, database_url)
     db.upgrade(app.extensions["relais.engine"])
     with app.app_context():
         with db.session_scope() as session:
-            run_import(session, shared_data / "partners" / BASE_FILE)
+            run_import(
+                session,
+                shared_data / "partners" / BASE_FILE,
+                ImportOptions(after_write=store_inferred_freins),
+            )
         with db.session_scope() as session:
             old_version = reindex(session).version
     app.extensions["relais.engine"].dispose()

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db
-from app.importers import reader, run_import
+from app.importers import ImportOptions, reader, run_import
 from app.models import ImportRun, Partner, PartnerSource
 from recommender.errors import ImportFailed
 
@@ -62,7 +62,7 @@ def last_failure(app) -> str | None:
 
 def do_import(app, path, **options):
     with app.app_context(), db.session_scope(app) as session:
-        return run_import(session, path, **options)
+        return run_import(session, path, ImportOptions(**options))
 
 
 def refused(app, path, *words, **options) -> str:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import session_scope
-from app.importers import run_import
+from app.importers import ImportOptions, run_import
 from app.importers.formats.finess import finess_address, repair_finess
 from app.importers.formats.generic import split_inactive_note
 from app.importers.normalize import (
@@ -26,6 +26,7 @@ from app.importers.normalize import (
     smart_title,
 )
 from app.importers.resolve import CHEFS_LIEUX
+from app.inference import store_inferred_freins
 from app.models import ImportRun, MergeDecision, Partner, PartnerSource
 from recommender.errors import ImportFailed
 from recommender.taxonomy import default_taxonomy
@@ -45,8 +46,9 @@ pytestmark = pytest.mark.usefixtures("shared_data")
 
 
 def run(app, path, **kwargs):
+    options = ImportOptions(**kwargs, after_write=store_inferred_freins)  # as `relais import`
     with app.app_context(), session_scope(app) as session:
-        return run_import(session, path, **kwargs)
+        return run_import(session, path, options)
 
 
 def partner_of(app, source, source_id) -> Partner:
@@ -246,12 +248,12 @@ def test_dry_run_writes_nothing(app, tmp_path):
 def test_a_crash_mid_run_leaves_the_database_unchanged(app, monkeypatch, tmp_path):
     run(app, generic_bom_file(tmp_path).path)
     before = counts(app)
-    from app.importers import pipeline
+    from app.importers import store
 
     def boom(self, model, rows):
         raise RuntimeError("panne simulée")
 
-    monkeypatch.setattr(pipeline._Run, "_insert", boom)
+    monkeypatch.setattr(store.Store, "insert", boom)
     with pytest.raises(RuntimeError, match="panne simulée"):
         run(app, generic_cp1252_file(tmp_path).path)
     # Nothing of the run is kept but its failure, in the history (its own transaction).
@@ -602,10 +604,10 @@ def big_generic_csv(tmp_path):
 
 def test_reading_on_two_cores_gives_the_same_run(app, big_generic_csv, monkeypatch):
     import app.importers.parallel as parallel
-    import app.importers.pipeline as pipeline
+    import app.importers.reading as reading
 
     serial = run(app, big_generic_csv, dry_run=True)
-    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(reading, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "BLOCK", 64)
     helped = run(app, big_generic_csv, dry_run=True, workers=2)
     assert serial.rows == helped.rows == 704 and serial.counts["rejected"] == 3
@@ -617,18 +619,18 @@ def test_reading_on_two_cores_gives_the_same_run(app, big_generic_csv, monkeypat
 
 def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, monkeypatch):
     import app.importers.parallel as parallel
-    import app.importers.pipeline as pipeline
+    import app.importers.reading as reading
 
-    monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(reading, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "BLOCK", 64)
-    real_hash = pipeline.content_hash
+    real_hash = reading.content_hash
 
     def broken(fmt, raw):  # line 100: in the first block the helper reads
         if raw.get("id") == "syn-3-0000098":
             raise MemoryError("plus de mémoire")
         return real_hash(fmt, raw)
 
-    monkeypatch.setattr(pipeline, "content_hash", broken)
+    monkeypatch.setattr(reading, "content_hash", broken)
     before = counts(app)
     with pytest.raises(RuntimeError, match="plus de mémoire"):
         run(app, big_generic_csv, workers=2)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from app import create_app, db
 from app.db import session_scope
-from app.importers import run_import
+from app.inference import store_inferred_freins
+from app.importers import ImportOptions, run_import
 from app.models import MergeDecision, Partner, PartnerSource
 
 from .real_rows import mairies_beside_other_sources
@@ -26,6 +27,8 @@ FILES = partner_files()
 # What may keep a row out: it cannot be placed, it has no usable name, or it repeats an
 # identifier already read in the same file.
 REJECTABLE = re.compile(r"localisation|commune introuvable|nom manquant|en double")
+
+AS_CLI = ImportOptions(after_write=store_inferred_freins)  # what `relais import` runs
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def imported(tmp_path_factory, shared_data):
     with app.app_context():
         for path in files:
             with session_scope(app) as session:
-                reports[path.name] = run_import(session, path)
+                reports[path.name] = run_import(session, path, AS_CLI)
     yield app, reports
     app.extensions["relais.engine"].dispose()
 
@@ -62,7 +65,7 @@ def second_run(imported, shared_data):
     with app.app_context():
         for path in partner_files(shared_data / "partners"):
             with session_scope(app) as session:
-                reports[path.name] = run_import(session, path)
+                reports[path.name] = run_import(session, path, AS_CLI)
     return reports
 
 
@@ -201,7 +204,9 @@ def test_a_france_services_in_a_mairie_stays_separate(imported, tmp_path):
     sample = mairies_beside_other_sources(tmp_path)
     at_service, in_dila = sample.rows["at_france_services"], sample.rows["in_dila"]
     with app.app_context(), session_scope(app) as session:
-        report = run_import(session, sample.path, source="mairies-test", dry_run=True)
+        report = run_import(
+            session, sample.path, ImportOptions(source="mairies-test", dry_run=True)
+        )
     merged = {m["source_id"]: m for m in report.merges}
     # the shipped mairies hold both
     assert set(merged) >= {at_service["code_insee"], in_dila["code_insee"]}

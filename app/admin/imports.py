@@ -14,6 +14,7 @@ from recommender.errors import NotFound, RelaisError
 
 from .. import db
 from ..index.holder import data_changed
+from ..inference import store_inferred_freins
 from ..models import ImportRun
 from .auth import current_scope, current_user, global_required, login_required
 from .blueprint import audit, bp, user_emails
@@ -56,7 +57,7 @@ def import_new():
 
 
 def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> Any:
-    from ..importers import MassArchiveRefused, run_import
+    from ..importers import ImportOptions, MassArchiveRefused, run_import
 
     s = db.get_session()
     dry_run = form["dry_run"]
@@ -64,9 +65,7 @@ def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> An
         path = Path(tmp) / filename
         upload.save(path)
         try:
-            result = run_import(
-                s,
-                path,
+            options = ImportOptions(
                 source=form["source"] or None,
                 dry_run=dry_run,
                 archive_missing=not form["partial"],
@@ -74,7 +73,9 @@ def _run_import(upload, filename: str, form: dict[str, Any], errors: list) -> An
                     None if form["mass_archive"] else current_app.config["IMPORT_MAX_ARCHIVE_SHARE"]
                 ),
                 user_id=current_user().id,
+                after_write=store_inferred_freins,
             )
+            result = run_import(s, path, options)
         except MassArchiveRefused as exc:
             s.rollback()
             partial, force = "cochez « Import partiel »", "cochez « Confirmer l'archivage »"

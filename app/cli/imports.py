@@ -15,8 +15,9 @@ from recommender.errors import ImportFailed
 from recommender.geocoding import AddressGeocoder
 
 from ..db import session_scope
+from ..inference import store_inferred_freins
+from ..importers import ImportOptions, run_import
 from ..importers.formats import FORMATS
-from ..importers.pipeline import run_import
 from ..importers.report import ImportReport
 from .context import ensure_schema, with_app
 
@@ -80,9 +81,7 @@ def import_command(
     """
     ensure_schema()
     with session_scope(current_app) as session:
-        report = run_import(
-            session,
-            path,
+        options = ImportOptions(
             format=fmt,
             source=source,
             dry_run=dry_run,
@@ -91,7 +90,9 @@ def import_command(
             progress=True,
             address_geocoder=AddressGeocoder() if geocoder == "ban" else None,
             workers=min(2, os.cpu_count() or 1),
+            after_write=store_inferred_freins,
         )
+        report = run_import(session, path, options)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -130,7 +131,10 @@ def import_paths(paths: Iterable[Path | str], *, echo: Callable[[str], object] =
     for path in files:
         try:
             with session_scope(current_app) as session:
-                report = run_import(session, path, max_archive_share=max_archive_share())
+                options = ImportOptions(
+                    max_archive_share=max_archive_share(), after_write=store_inferred_freins
+                )
+                report = run_import(session, path, options)
         except ImportFailed as exc:
             failures += 1
             echo(f"Erreur : {path.name} : {exc.message}")

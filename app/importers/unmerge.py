@@ -19,7 +19,8 @@ from recommender.errors import RelaisError
 
 from ..models import MergeDecision, Partner, PartnerSource, utcnow
 from .compose import compose
-from .pipeline import locked_fields, partner_id_for
+from .plan import partner_id_for
+from .store import locked_fields
 
 
 class UnmergeImpossible(RelaisError):

@@ -77,7 +77,8 @@ def _subset(source: Path, target: Path) -> Path:
 def load_real_data(app, workdir: Path) -> list[str]:
     """Import every shared partner file (a new one is loaded the day it appears), CSV files
     cut to a few départements to keep the session short; [] when the data is absent."""
-    from app.importers import run_import
+    from app.inference import store_inferred_freins
+    from app.importers import ImportOptions, run_import
 
     workdir.mkdir(parents=True, exist_ok=True)
     files = [
@@ -87,7 +88,7 @@ def load_real_data(app, workdir: Path) -> list[str]:
     with app.app_context():
         for path in files:
             with db.session_scope(app) as session:
-                run_import(session, path)
+                run_import(session, path, ImportOptions(after_write=store_inferred_freins))
     return [p.name for p in files]
 
 
