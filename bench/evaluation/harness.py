@@ -11,7 +11,7 @@ Each (case, frein) pair is one query; a result is relevant when its partner
 type is one the case accepts (and, for a départemental rule, when the partner
 belongs to the expected département). Run::
 
-    python -m recommender.evaluation.harness [--verbose] [--json out.json]
+    python -m bench.evaluation.harness [--verbose] [--json out.json]
 """
 
 from __future__ import annotations
