@@ -54,7 +54,7 @@ bench-quick: install
 	$(BIN)/python -m bench.run --quick
 
 time-import: install
-	$(BIN)/python scripts/time_import.py
+	$(BIN)/python -m bench.time_import
 
 referentials: install
 	$(BIN)/python scripts/build_referentials.py

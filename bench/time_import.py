@@ -1,6 +1,6 @@
 """Time the import of the four shared national partner files into a fresh SQLite database.
 
-    .venv/bin/python scripts/time_import.py [--shared ../shared/data] [--keep DIR]
+    .venv/bin/python -m bench.time_import [--shared ../shared/data] [--keep DIR]
 
 Prints, per file, the counts and the seconds (wall and CPU) of each run, then the totals.
 """
@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 FILES = (
     "france_services_2024-08.csv",

@@ -7,7 +7,7 @@ there), then for ``--seconds`` runs ``--clients`` threads of mixed reads while i
 of other shared files run in parallel. Prints requests, errors, p50/p95 latency and the
 server's RSS (with its children) at start and end; exits 1 on any error.
 
-Usage: .venv/bin/python scripts/load_with_faults.py [--seconds 60] [--clients 8]
+Usage: .venv/bin/python -m bench.load_with_faults [--seconds 60] [--clients 8]
 
 Loopback only; bounded in time and request count; always stops the server.
 """
@@ -29,13 +29,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from recommender.taxonomy import default_taxonomy
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "partners"
 BIN = Path(sys.executable).parent
 MAX_REQUESTS = 500_000
-
-sys.path.insert(0, str(ROOT))
-from recommender.taxonomy import default_taxonomy  # noqa: E402
 
 FREINS = tuple(default_taxonomy().freins)
 COMMUNES = ("Lille", "Beauvais", "Amiens", "Marseille", "Rennes", "Toulouse", "75056", "Nantes")

@@ -20,7 +20,7 @@ How it counts (honestly):
   queries without such a collision;
 - *with département*: the typo'd name followed by the département code; strict.
 
-Usage: ``.venv/bin/python scripts/measure_gazetteer.py [--seed 2026] [--min-population 2000]``
+Usage: ``.venv/bin/python -m bench.measure_gazetteer [--seed 2026] [--min-population 2000]``
 """
 
 from __future__ import annotations
@@ -29,20 +29,15 @@ import argparse
 import random
 import statistics
 import string
-import sys
 import time
 import unicodedata
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
-from rapidfuzz import process  # noqa: E402
-from rapidfuzz.distance import OSA  # noqa: E402
-
-from recommender.errors import RelaisError  # noqa: E402
-from recommender.geo import Gazetteer, name_key  # noqa: E402
+from recommender.errors import RelaisError
+from recommender.geo import Gazetteer, name_key
 
 LETTERS = string.ascii_lowercase
 
