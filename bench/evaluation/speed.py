@@ -18,14 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile of ``values``.
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
-    2.5
-    """
-    return float(np.percentile(np.asarray(values), q))
+from bench.stats import percentile
 
 
 def scaled(records: list, target: int, seed: int = 0) -> list:
