@@ -37,7 +37,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from recommender.errors import RelaisError
-from recommender.geo import Gazetteer, name_key
+from recommender.geo import Commune, Gazetteer, name_key
 
 LETTERS = string.ascii_lowercase
 
@@ -83,26 +83,21 @@ def summary(ms: list[float]) -> str:
     return f"mean {statistics.fmean(ms):.3f} ms, p50 {q[49]:.3f}, p95 {q[94]:.3f}, p99 {q[98]:.3f}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--min-population", type=int, default=2000)
-    args = parser.parse_args()
-
-    t = time.perf_counter()
-    gaz = Gazetteer.load()
-    print(f"load (no polygons): {time.perf_counter() - t:.3f} s")
-    t = time.perf_counter()
-    gaz.resolve("beauvai")
-    print(f"first typo query (builds the typo index): {time.perf_counter() - t:.3f} s")
-    t = time.perf_counter()
-    gaz.autocomplete("beauv")
-    print(f"first autocomplete (builds its index): {time.perf_counter() - t:.3f} s")
+def first_calls(gaz: Gazetteer) -> None:
+    """The lazy indexes: each built by its first query."""
+    for label, call, arg in (
+        ("first typo query (builds the typo index)", gaz.resolve, "beauvai"),
+        ("first autocomplete (builds its index)", gaz.autocomplete, "beauv"),
+    ):
+        t = time.perf_counter()
+        call(arg)
+        print(f"{label}: {time.perf_counter() - t:.3f} s")
     t = time.perf_counter()
     gaz.commune_at(49.43, 2.08)
     print(f"first commune_at (loads the polygons): {time.perf_counter() - t:.3f} s")
 
-    # 1. INSEE codes
+
+def by_code(gaz: Gazetteer) -> None:
     codes = sorted(gaz.communes)
     ok, ms = 0, []
     for code in codes:
@@ -111,100 +106,123 @@ def main() -> int:
         ok += r is not None and r.commune.code_insee == code
     print(f"\n1. by INSEE code: {ok}/{len(codes)} = {100 * ok / len(codes):.2f} %  ({summary(ms)})")
 
-    # 2. names with one typo
-    communes = [
-        c
-        for c in gaz.communes.values()
-        if c.kind == "commune" and c.population >= args.min_population
-    ]
-    communes.sort(key=lambda c: c.code_insee)
-    homonyms = Counter(name_key(c.nom) for c in gaz.communes.values() if c.kind == "commune")
-    counts = Counter()
-    ms_exact, ms_typo, ms_dep = [], [], []
-    failures = []
-    # Matching keys (official names, names without article, former communes) → codes; read
-    # from the gazetteer's own index so that collisions are judged on what it can match.
-    codes_of_key = {k: {code for code, _p in v} for k, v in gaz._by_key.items()}
-    keys_of_code: dict[str, list[str]] = {}
-    for k, v in codes_of_key.items():
-        for code in v:
-            keys_of_code.setdefault(code, []).append(k)
-    all_keys = list(codes_of_key)
 
-    def collides(query: str, code: str) -> bool:
+class Collisions:
+    """Whether a typo is as close to another commune as to its own, on the gazetteer's
+    matching keys (official names, names without article, former communes)."""
+
+    def __init__(self, gaz: Gazetteer) -> None:
+        # read from the gazetteer's own index so that collisions are judged on what it matches
+        self.codes_of_key = {k: {code for code, _p in v} for k, v in gaz._by_key.items()}
+        self.keys_of_code: dict[str, list[str]] = {}
+        for k, v in self.codes_of_key.items():
+            for code in v:
+                self.keys_of_code.setdefault(code, []).append(k)
+        self.all_keys = list(self.codes_of_key)
+
+    def __call__(self, query: str, code: str) -> bool:
         key = name_key(query)
-        own = min(OSA.distance(key, k) for k in keys_of_code[code])
-        hits = process.extract(key, all_keys, scorer=OSA.distance, score_cutoff=own, limit=None)
-        return any(codes_of_key[k] - {code} for k, _d, _i in hits)
+        own = min(OSA.distance(key, k) for k in self.keys_of_code[code])
+        hits = process.extract(
+            key, self.all_keys, scorer=OSA.distance, score_cutoff=own, limit=None
+        )
+        return any(self.codes_of_key[k] - {code} for k, _d, _i in hits)
 
-    for c in communes:
-        rng = random.Random(f"{args.seed}:{c.code_insee}")
+
+class NameRun:
+    """Section 2: each commune by its name, exact, with one typo, with typo and département."""
+
+    def __init__(self, gaz: Gazetteer, seed: int) -> None:
+        self.gaz = gaz
+        self.seed = seed
+        self.homonyms = Counter(
+            name_key(c.nom) for c in gaz.communes.values() if c.kind == "commune"
+        )
+        self.collides = Collisions(gaz)
+        self.counts: Counter[str] = Counter()
+        self.ms_exact: list[float] = []
+        self.ms_typo: list[float] = []
+        self.ms_dep: list[float] = []
+        self.failures: list[tuple[Commune, str, Commune | None, bool]] = []
+
+    def judge(self, c: Commune) -> None:
+        counts = self.counts
+        rng = random.Random(f"{self.seed}:{c.code_insee}")
         query = plain(c.nom)
         typo = one_typo(query, rng)
-        ambiguous = homonyms[name_key(c.nom)] > 1
+        ambiguous = self.homonyms[name_key(c.nom)] > 1
         counts["ambiguous"] += ambiguous
-        best_homonym = gaz.resolve(c.nom).commune.code_insee if ambiguous else c.code_insee
+        best_homonym = self.gaz.resolve(c.nom).commune.code_insee if ambiguous else c.code_insee
+        right = (c.code_insee, best_homonym)
 
-        r, dt = timed(gaz.resolve, query)
-        ms_exact.append(dt)
-        got = r.commune.code_insee if r else None
+        got = self.answer(query, self.ms_exact)
         counts["exact strict"] += got == c.code_insee
-        counts["exact tolerant"] += got in (c.code_insee, best_homonym)
+        counts["exact tolerant"] += got in right
 
-        r, dt = timed(gaz.resolve, typo)
-        ms_typo.append(dt)
+        r, dt = timed(self.gaz.resolve, typo)
+        self.ms_typo.append(dt)
         got = r.commune.code_insee if r else None
         counts["typo strict"] += got == c.code_insee
-        counts["typo tolerant"] += got in (c.code_insee, best_homonym)
+        counts["typo tolerant"] += got in right
         counts["typo homonym counted"] += got != c.code_insee and got == best_homonym
         counts["typo in alternatives"] += bool(
             r and got != c.code_insee and c.code_insee in {a.code_insee for a in r.alternatives}
         )
-        collision = collides(typo, c.code_insee)
+        collision = self.collides(typo, c.code_insee)
         counts["collisions"] += collision
         if not collision:
             counts["clean"] += 1
             counts["clean right"] += got == c.code_insee
-        if got not in (c.code_insee, best_homonym):
-            failures.append((c, typo, r.commune if r else None, collision))
+        if got not in right:
+            self.failures.append((c, typo, r.commune if r else None, collision))
 
-        r, dt = timed(gaz.resolve, f"{typo} {c.departement}")
-        ms_dep.append(dt)
-        counts["typo+dep strict"] += bool(r and r.commune.code_insee == c.code_insee)
+        got = self.answer(f"{typo} {c.departement}", self.ms_dep)
+        counts["typo+dep strict"] += got == c.code_insee
 
-    n = len(communes)
+    def answer(self, query: str, timings: list[float]) -> str | None:
+        r, dt = timed(self.gaz.resolve, query)
+        timings.append(dt)
+        return r.commune.code_insee if r else None
 
-    def pct(key: str) -> str:
-        return f"{counts[key]}/{n} = {100 * counts[key] / n:.2f} %"
+    def report(self, n: int, min_population: int) -> None:
+        counts = self.counts
 
-    print(f"\n2. communes of ≥ {args.min_population} inhabitants: {n}")
-    print(f"   names shared by several communes: {counts['ambiguous']}")
-    print(f"   exact name, lowercased, no accents  strict:              {pct('exact strict')}")
-    print(f"                                       homonyms tolerated:  {pct('exact tolerant')}")
-    print(f"      timings: {summary(ms_exact)}")
-    print(f"   one typo                            strict:              {pct('typo strict')}")
-    print(f"                                       homonyms tolerated:  {pct('typo tolerant')}")
-    print(f"      (of which a homonym counted as right: {counts['typo homonym counted']};")
-    print(f"       wrong answers with the right commune in alternatives: "
-          f"{counts['typo in alternatives']})")  # fmt: skip
-    print(f"      typo collisions (another commune as close or closer): {counts['collisions']}")
-    clean = counts["clean"]
-    print(
-        f"      without a collision, strict: {counts['clean right']}/{clean} = "
-        f"{100 * counts['clean right'] / clean:.2f} %"
-    )
-    print(f"      timings: {summary(ms_typo)}")
-    print(f"   one typo + département code         strict:              {pct('typo+dep strict')}")
-    print(f"      timings: {summary(ms_dep)}")
-    print("\n   failures without a collision (query → answer, expected):")
-    for c, typo, got, collision in failures:
-        if not collision:
-            answer = f"{got.nom} ({got.code_insee})" if got else "introuvable"
-            print(f"     {typo!r} → {answer}; expected {c.nom} ({c.code_insee})")
+        def pct(key: str) -> str:
+            return f"{counts[key]}/{n} = {100 * counts[key] / n:.2f} %"
 
-    # 3. autocomplete and points
+        print(f"\n2. communes of ≥ {min_population} inhabitants: {n}")
+        print(f"   names shared by several communes: {counts['ambiguous']}")
+        print(f"   exact name, lowercased, no accents  strict:              {pct('exact strict')}")
+        print(
+            f"                                       homonyms tolerated:  {pct('exact tolerant')}"
+        )
+        print(f"      timings: {summary(self.ms_exact)}")
+        print(f"   one typo                            strict:              {pct('typo strict')}")
+        print(f"                                       homonyms tolerated:  {pct('typo tolerant')}")
+        print(f"      (of which a homonym counted as right: {counts['typo homonym counted']};")
+        print(f"       wrong answers with the right commune in alternatives: "
+              f"{counts['typo in alternatives']})")  # fmt: skip
+        print(f"      typo collisions (another commune as close or closer): {counts['collisions']}")
+        clean = counts["clean"]
+        print(
+            f"      without a collision, strict: {counts['clean right']}/{clean} = "
+            f"{100 * counts['clean right'] / clean:.2f} %"
+        )
+        print(f"      timings: {summary(self.ms_typo)}")
+        print(
+            f"   one typo + département code         strict:              {pct('typo+dep strict')}"
+        )
+        print(f"      timings: {summary(self.ms_dep)}")
+        print("\n   failures without a collision (query → answer, expected):")
+        for c, typo, got, collision in self.failures:
+            if not collision:
+                answer = f"{got.nom} ({got.code_insee})" if got else "introuvable"
+                print(f"     {typo!r} → {answer}; expected {c.nom} ({c.code_insee})")
+
+
+def autocomplete_and_points(gaz: Gazetteer, communes: list[Commune]) -> None:
     ms_ac = []
-    for c in communes[:: max(1, n // 2000)]:
+    for c in communes[:: max(1, len(communes) // 2000)]:
         for q in (plain(c.nom)[:3], plain(c.nom)[:6]):
             _, dt = timed(gaz.autocomplete, q)
             ms_ac.append(dt)
@@ -220,6 +238,30 @@ def main() -> int:
         f"   commune_at on each commune's point: {ok}/{len(pts)} = {100 * ok / len(pts):.3f} % "
         f"({summary(ms_at)})"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--min-population", type=int, default=2000)
+    args = parser.parse_args()
+
+    t = time.perf_counter()
+    gaz = Gazetteer.load()
+    print(f"load (no polygons): {time.perf_counter() - t:.3f} s")
+    first_calls(gaz)
+    by_code(gaz)  # 1. INSEE codes
+    communes = [
+        c
+        for c in gaz.communes.values()
+        if c.kind == "commune" and c.population >= args.min_population
+    ]
+    communes.sort(key=lambda c: c.code_insee)
+    names = NameRun(gaz, args.seed)  # 2. names with one typo
+    for c in communes:
+        names.judge(c)
+    names.report(len(communes), args.min_population)
+    autocomplete_and_points(gaz, communes)  # 3. autocomplete and points
     return 0
 
 
