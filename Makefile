@@ -44,7 +44,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 evaluate: install
-	$(BIN)/python -m recommender.evaluation.harness
+	$(BIN)/python -m bench.evaluation.harness
 
 ## Benchmarks on synthetic partners (bench/README.md): full (35-45 min) or quick (3-4 min)
 bench: install
@@ -54,7 +54,7 @@ bench-quick: install
 	$(BIN)/python -m bench.run --quick
 
 time-import: install
-	$(BIN)/python scripts/time_import.py
+	$(BIN)/python -m bench.time_import
 
 referentials: install
 	$(BIN)/python scripts/build_referentials.py

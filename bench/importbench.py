@@ -2,7 +2,7 @@
 
 ``python -m bench.importbench --database-url URL --csv PATH --rows N --out FILE``
 
-Writes N synthetic partners as a generic CSV (``relais bench generate --csv``), imports
+Writes N synthetic partners as a generic CSV (``python -m bench.generate --csv``), imports
 it into the (empty) database and, optionally, imports it a second time (every row
 unchanged: the idempotent re-import a nightly job does).
 """
@@ -23,9 +23,9 @@ from .stats import rss_kib
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from app import create_app, db
-    from app.bench import write_csv
-    from app.inference import store_inferred_freins
     from app.importers import ImportOptions, run_import
+    from app.inference import store_inferred_freins
+    from bench.generate import write_csv
 
     app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": "bench"})
     engine = app.extensions["relais.engine"]

@@ -158,10 +158,10 @@ class Databases:
 
 
 def generate(url: str, instance: Path, n: int, seed: int) -> dict[str, Any]:
-    """Fill the database with N synthetic partners (the ``relais bench generate`` code)."""
+    """Fill the database with N synthetic partners (the ``python -m bench.generate`` code)."""
     os.environ["RELAIS_INSTANCE_PATH"] = str(instance)
     from app import create_app, db
-    from app.bench import write_partners
+    from bench.generate import write_partners
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     engine = app.extensions["relais.engine"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from app.bench import _cumulative, _places, _populations
+from bench.generate import _cumulative, _places, _populations
 
 SEARCH_TERMS = (
     "insertion", "chantier d'insertion", "épicerie solidaire", "france services",

@@ -1,22 +1,26 @@
-"""``relais bench generate``: synthetic partners for benchmarks, never mixed with real data."""
+"""``python -m bench.generate``: synthetic partners for benchmarks, never mixed with real data."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from app.bench import (
+from app.db import session_scope
+from app.models import Partner, PartnerSource
+from bench.generate import (
     NAME_PREFIX,
     SOURCE,
-    bench_group,
     csv_row,
+    generate_command,
     generate_partners,
     write_csv,
 )
-from app.db import session_scope
-from app.models import Partner, PartnerSource
 from recommender.geo import default_gazetteer, haversine_km
 from recommender.taxonomy import default_taxonomy
 
@@ -76,7 +80,7 @@ def test_partners_spread_over_real_communes_by_population():
 
 
 def test_generate_writes_labelled_synthetic_partners(app, runner):
-    result = runner.invoke(bench_group, ["generate", "--partners", "250", "--seed", "3"])
+    result = runner.invoke(generate_command, ["--partners", "250", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "250 partenaires synthétiques" in result.output
     partners = _partners(app)
@@ -97,11 +101,11 @@ def test_generate_writes_labelled_synthetic_partners(app, runner):
 
 
 def test_same_seed_twice_needs_replace(app, runner):
-    assert runner.invoke(bench_group, ["generate", "--partners", "20"]).exit_code == 0
-    again = runner.invoke(bench_group, ["generate", "--partners", "20"])
+    assert runner.invoke(generate_command, ["--partners", "20"]).exit_code == 0
+    again = runner.invoke(generate_command, ["--partners", "20"])
     assert again.exit_code == 1
     assert "--replace" in again.output
-    replaced = runner.invoke(bench_group, ["generate", "--partners", "30", "--replace"])
+    replaced = runner.invoke(generate_command, ["--partners", "30", "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert len(_partners(app)) == 30
 
@@ -109,7 +113,7 @@ def test_same_seed_twice_needs_replace(app, runner):
 def test_refuses_a_database_with_real_partners(app, runner):
     with session_scope(app) as session:
         session.add(Partner(id="vrai-1", nom="Mission locale de Beauvais", type_code="mairie"))
-    result = runner.invoke(bench_group, ["generate", "--partners", "50"])
+    result = runner.invoke(generate_command, ["--partners", "50"])
     assert result.exit_code == 1
     assert "Refus" in result.output and "réel" in result.output
     partners = _partners(app)
@@ -122,7 +126,7 @@ def test_csv_mode_round_trips_through_the_importer(app, runner, tmp_path, fmt):
 
     path = tmp_path / "synthetique.csv"
     result = runner.invoke(
-        bench_group, ["generate", "--partners", "120", "--seed", "4", "--csv", str(path)]
+        generate_command, ["--partners", "120", "--seed", "4", "--csv", str(path)]
     )
     assert result.exit_code == 0, result.output
     assert _partners(app) == []  # CSV mode leaves the database alone
@@ -156,3 +160,34 @@ def test_write_csv_has_one_line_per_partner(tmp_path):
     assert lines[0].split(",")[:3] == ["id", "nom", "type"]
     row = csv_row(next(generate_partners(1, seed=9)))
     assert row["nom"].startswith(NAME_PREFIX)
+
+
+def test_module_entry_point_speaks_french_and_fails_in_one_line(tmp_path):
+    """``python -m bench.generate`` (the documented command): French help, and an error is an
+    ``Erreur : …`` line with a non-zero exit, never a traceback."""
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RELAIS_", "FLASK_")) and key != "DATABASE_URL"
+    }
+    env["RELAIS_INSTANCE_PATH"] = str(tmp_path / "instance")
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bench.generate", *args],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env | extra,
+            timeout=120,
+        )
+
+    helped = run("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Utilisation : python -m bench.generate [OPTIONS]")
+    assert "SYNTHÉTIQUES" in helped.stdout and "Afficher cette aide et quitter." in helped.stdout
+    failed = run("--partners", "5", DATABASE_URL="garbage://x")
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("Erreur : DATABASE_URL invalide")
+    assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1

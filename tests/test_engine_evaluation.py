@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.evaluation import harness
+from bench.evaluation import harness
 from recommender.taxonomy import default_taxonomy
 
 TAX = default_taxonomy()

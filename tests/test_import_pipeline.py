@@ -590,7 +590,7 @@ def test_optional_address_geocoder_places_rows_without_coordinates(app, tmp_path
 @pytest.fixture
 def big_generic_csv(tmp_path):
     """Synthetic rows, then rows the pipeline rejects or warns about, past the first blocks."""
-    from app.bench import write_csv
+    from bench.generate import write_csv
 
     path = tmp_path / "liste.csv"
     write_csv(path, 700, seed=3)

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from app import create_app, db
 from app.db import session_scope
-from app.inference import store_inferred_freins
 from app.importers import ImportOptions, run_import
+from app.inference import store_inferred_freins
 from app.models import MergeDecision, Partner, PartnerSource
 
 from .real_rows import mairies_beside_other_sources

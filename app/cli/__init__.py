@@ -21,7 +21,6 @@ from flask import Flask  # noqa: E402
 from flask.cli import ScriptInfo  # noqa: E402
 from flask.testing import FlaskCliRunner  # noqa: E402
 
-from ..bench import bench_group  # noqa: E402
 from .context import URL_KEY  # noqa: E402
 from .database import backup_command, init_db_command, restore_command  # noqa: E402
 from .errors import as_click_exception  # noqa: E402
@@ -36,8 +35,8 @@ def _create_app() -> Flask:
     return create_app()
 
 
-class RelaisGroup(click.Group):
-    """The root group: loads the app lazily and is the CLI's one error boundary."""
+class _AppBoundary(click.Command):
+    """Loads the app lazily and is the CLI's one error boundary (French, one line)."""
 
     def make_context(
         self,
@@ -59,6 +58,15 @@ class RelaisGroup(click.Group):
             if ctx.params.get("verbose"):
                 raise
             raise as_click_exception(exc, ctx.meta.get(URL_KEY)) from None
+
+
+class RelaisGroup(_AppBoundary, click.Group):
+    """The root group: every ``relais`` command runs under its app loader and boundary."""
+
+
+class AppCommand(_AppBoundary):
+    """A command run on its own (developer tools such as ``python -m bench.generate``), with
+    the app loader and the error boundary of the ``relais`` command."""
 
 
 class _WithoutTraceback(logging.Formatter):
@@ -98,10 +106,9 @@ for _command in (
     backup_command,
     restore_command,
     user_cli,
-    bench_group,
 ):
     relais.add_command(_command)
-for _group in (relais, user_cli, bench_group):
+for _group in (relais, user_cli):
     _group.subcommand_metavar = "COMMANDE [ARGUMENTS]..."
 
 

@@ -15,10 +15,10 @@ from recommender.errors import ImportFailed
 from recommender.geocoding import AddressGeocoder
 
 from ..db import session_scope
-from ..inference import store_inferred_freins
 from ..importers import ImportOptions, run_import
 from ..importers.formats import FORMATS
 from ..importers.report import ImportReport
+from ..inference import store_inferred_freins
 from .context import ensure_schema, with_app
 
 

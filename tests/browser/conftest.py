@@ -77,8 +77,8 @@ def _subset(source: Path, target: Path) -> Path:
 def load_real_data(app, workdir: Path) -> list[str]:
     """Import every shared partner file (a new one is loaded the day it appears), CSV files
     cut to a few départements to keep the session short; [] when the data is absent."""
-    from app.inference import store_inferred_freins
     from app.importers import ImportOptions, run_import
+    from app.inference import store_inferred_freins
 
     workdir.mkdir(parents=True, exist_ok=True)
     files = [

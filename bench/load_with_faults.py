@@ -7,7 +7,7 @@ there), then for ``--seconds`` runs ``--clients`` threads of mixed reads while i
 of other shared files run in parallel. Prints requests, errors, p50/p95 latency and the
 server's RSS (with its children) at start and end; exits 1 on any error.
 
-Usage: .venv/bin/python scripts/load_with_faults.py [--seconds 60] [--clients 8]
+Usage: .venv/bin/python -m bench.load_with_faults [--seconds 60] [--clients 8] [--port P]
 
 Loopback only; bounded in time and request count; always stops the server.
 """
@@ -29,13 +29,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from recommender.taxonomy import default_taxonomy
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "partners"
 BIN = Path(sys.executable).parent
 MAX_REQUESTS = 500_000
-
-sys.path.insert(0, str(ROOT))
-from recommender.taxonomy import default_taxonomy  # noqa: E402
 
 FREINS = tuple(default_taxonomy().freins)
 COMMUNES = ("Lille", "Beauvais", "Amiens", "Marseille", "Rennes", "Toulouse", "75056", "Nantes")
@@ -161,12 +160,124 @@ def stop_process(proc: subprocess.Popen) -> None:
             proc.wait(timeout=15)
 
 
+class FaultyImports:
+    """The fault: imports of other shared files, one after the other, under the readers."""
+
+    def __init__(self, paths: list[Path], env: dict[str, str], stats: Stats) -> None:
+        self.paths = paths
+        self.env = env
+        self.stats = stats
+        self.stop = threading.Event()
+        self.started = time.monotonic()
+        self.process: subprocess.Popen | None = None
+        self.done: list[tuple[str, int, float]] = []
+
+    def run(self) -> None:
+        for path in self.paths:
+            if self.stop.is_set():
+                return
+            self.process = subprocess.Popen(
+                relais("import", str(path)),
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            _, err = self.process.communicate()
+            code = self.process.returncode
+            self.done.append((path.name, code, time.monotonic() - self.started))
+            if code != 0:
+                self.stats.add("import", 0.0, f"import {path.name}: {err[-300:]!r}")
+
+
+def server_command(kind: str, port: int, workers: int) -> list[str]:
+    if kind == "waitress":
+        return relais("serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "8")
+    return [
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+        "app:create_app()",
+    ]
+
+
+def load(
+    base: str, server: subprocess.Popen, imports: FaultyImports, clients: int, seconds: float
+) -> float:
+    """``clients`` reader threads and the imports for ``seconds``; returns the time elapsed."""
+    threads = [
+        threading.Thread(target=client, args=(base, n, imports.stop, imports.stats), daemon=True)
+        for n in range(clients)
+    ]
+    threads.append(threading.Thread(target=imports.run, daemon=True))
+    for thread in threads:
+        thread.start()
+    while time.monotonic() - imports.started < seconds and server.poll() is None:
+        time.sleep(0.5)
+    imports.stop.set()
+    elapsed = time.monotonic() - imports.started
+    for thread in threads[:-1]:
+        thread.join(timeout=90)
+    return elapsed
+
+
+def report(
+    stats: Stats,
+    imports: list[tuple[str, int, float]],
+    elapsed: float,
+    clients: int,
+    server: str,
+    rss: tuple[int, int],
+    server_alive: bool,
+) -> int:
+    """Print the table (and the first errors); 1 on any error or a dead server."""
+    lat = stats.latencies
+    n_errors = len([e for e in stats.errors if not e.startswith("import")])
+    rows = [
+        ("Serveur / server", server),
+        ("Durée / duration", f"{elapsed:.0f} s, {clients} clients"),
+        ("Requêtes / requests", f"{len(lat)} ({len(lat) / elapsed:.0f}/s)"),
+        ("Statuts / statuses", ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_status.items()))),
+        ("Erreurs / errors", str(n_errors)),
+        (
+            "Latence p50 / p95",
+            f"{percentile(lat, 0.5) * 1000:.0f} ms / {percentile(lat, 0.95) * 1000:.0f} ms",
+        ),
+        ("Latence max", f"{max(lat, default=0) * 1000:.0f} ms"),
+        ("RSS début / start", f"{rss[0] / 1024:.0f} Mo"),
+        ("RSS fin / end", f"{rss[1] / 1024:.0f} Mo"),
+        (
+            "Imports pendant la charge",
+            "; ".join(f"{name} → code {rc} à {at:.0f} s" for name, rc, at in imports) or "aucun",
+        ),
+        ("Serveur vivant à la fin", "oui" if server_alive else "NON"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    for error in stats.errors[:10]:
+        print(f"  ! {error}")
+    failed = bool(stats.errors) or not server_alive
+    print("\nÉCHEC / FAILED" if failed else "\nOK")
+    return 1 if failed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--server", choices=("gunicorn", "waitress"), default=None)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     args = parser.parse_args()
     seconds = max(5.0, min(args.seconds, 1800.0))
     server_kind = args.server or ("gunicorn" if (BIN / "gunicorn").exists() else "waitress")
@@ -184,7 +295,7 @@ def main() -> int:
     during = [SHARED / "siae_2021-11.csv", SHARED / "france_travail_agences_2024-01.csv"]
     preload = [p for p in preload if p.exists()]
     during = [p for p in during if p.exists()]
-    server = importer = None
+    server = imports = None
     try:
         print(f"Chargement des données / loading data in {tmp} …", flush=True)
         t = time.monotonic()
@@ -196,24 +307,8 @@ def main() -> int:
         )
         print(f"  prêt en {time.monotonic() - t:.0f} s", flush=True)
 
-        port = free_port()
-        if server_kind == "gunicorn":
-            cmd = [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                "4",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-                "app:create_app()",
-            ]
-        else:
-            cmd = relais("serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "8")
+        port = args.port or free_port()
+        cmd = server_command(server_kind, port, args.workers)
         server = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         ready = wait_ready(base, server, timeout=180)
@@ -223,77 +318,26 @@ def main() -> int:
         rss_start = rss_kb(server.pid)
         print(f"Serveur {server_kind} prêt en {ready:.1f} s sur {base}", flush=True)
 
-        def run_imports() -> None:
-            nonlocal importer
-            for path in during:
-                if stop.is_set():
-                    return
-                importer = subprocess.Popen(
-                    relais("import", str(path)),
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
-                _, err = importer.communicate()
-                imports.append((path.name, importer.returncode, time.monotonic() - load_start))
-                if importer.returncode != 0:
-                    stats.add("import", 0.0, f"import {path.name}: {err[-300:]!r}")
-
-        stats, stop, imports = Stats(), threading.Event(), []
-        load_start = time.monotonic()
-        threads = [
-            threading.Thread(target=client, args=(base, n, stop, stats), daemon=True)
-            for n in range(args.clients)
-        ]
-        threads.append(threading.Thread(target=run_imports, daemon=True))
-        for thread in threads:
-            thread.start()
-        while time.monotonic() - load_start < seconds and server.poll() is None:
-            time.sleep(0.5)
-        stop.set()
-        elapsed = time.monotonic() - load_start
-        for thread in threads[:-1]:
-            thread.join(timeout=90)
+        imports = FaultyImports(during, env, Stats())
+        elapsed = load(base, server, imports, args.clients, seconds)
         rss_end = rss_kb(server.pid)
         server_alive = server.poll() is None
     finally:
-        if importer is not None:
-            stop_process(importer)
+        if imports is not None and imports.process is not None:
+            stop_process(imports.process)
         if server is not None:
             stop_process(server)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    lat = stats.latencies
-    n_errors = len([e for e in stats.errors if not e.startswith("import")])
-    rows = [
-        ("Serveur / server", f"{server_kind} (workers {args.workers})"),
-        ("Durée / duration", f"{elapsed:.0f} s, {args.clients} clients"),
-        ("Requêtes / requests", f"{len(lat)} ({len(lat) / elapsed:.0f}/s)"),
-        ("Statuts / statuses", ", ".join(f"{k}: {v}" for k, v in sorted(stats.by_status.items()))),
-        ("Erreurs / errors", str(n_errors)),
-        (
-            "Latence p50 / p95",
-            f"{percentile(lat, 0.5) * 1000:.0f} ms / {percentile(lat, 0.95) * 1000:.0f} ms",
-        ),
-        ("Latence max", f"{max(lat, default=0) * 1000:.0f} ms"),
-        ("RSS début / start", f"{rss_start / 1024:.0f} Mo"),
-        ("RSS fin / end", f"{rss_end / 1024:.0f} Mo"),
-        (
-            "Imports pendant la charge",
-            "; ".join(f"{name} → code {rc} à {at:.0f} s" for name, rc, at in imports) or "aucun",
-        ),
-        ("Serveur vivant à la fin", "oui" if server_alive else "NON"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    print()
-    for key, value in rows:
-        print(f"  {key:<{width}}  {value}")
-    for error in stats.errors[:10]:
-        print(f"  ! {error}")
-    failed = bool(stats.errors) or not server_alive
-    print("\nÉCHEC / FAILED" if failed else "\nOK")
-    return 1 if failed else 0
+    return report(
+        imports.stats,
+        imports.done,
+        elapsed,
+        args.clients,
+        f"{server_kind} (workers {args.workers})",
+        (rss_start, rss_end),
+        server_alive,
+    )
 
 
 if __name__ == "__main__":

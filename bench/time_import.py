@@ -1,6 +1,6 @@
 """Time the import of the four shared national partner files into a fresh SQLite database.
 
-    .venv/bin/python scripts/time_import.py [--shared ../shared/data] [--keep DIR]
+    .venv/bin/python -m bench.time_import [--shared ../shared/data] [--keep DIR]
 
 Prints, per file, the counts and the seconds (wall and CPU) of each run, then the totals.
 """
@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 FILES = (
     "france_services_2024-08.csv",
@@ -40,8 +39,8 @@ def main() -> int:
 
     from app import create_app, db
     from app.db import session_scope
-    from app.inference import store_inferred_freins
     from app.importers import ImportOptions, run_import
+    from app.inference import store_inferred_freins
     from recommender.geo import default_gazetteer
     from recommender.taxonomy import default_taxonomy
 

@@ -5,7 +5,7 @@ an age, a vehicle or not. Timings are taken after a warm-up, in-process. With
 ``--scale N`` the partners are cloned (jittered by a few km) up to N records
 to see how the per-request cost grows. Run::
 
-    python -m recommender.evaluation.speed [--requests 500] [--scale 200000]
+    python -m bench.evaluation.speed [--requests 500] [--scale 200000]
 """
 
 from __future__ import annotations
@@ -18,14 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile of ``values``.
-
-    >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
-    2.5
-    """
-    return float(np.percentile(np.asarray(values), q))
+from bench.stats import percentile
 
 
 def scaled(records: list, target: int, seed: int = 0) -> list:
@@ -85,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-search", action="store_true", help="ne pas mesurer la recherche")
     args = parser.parse_args(argv)
 
+    from bench.evaluation.harness import load_records
     from recommender.engine import Recommender
-    from recommender.evaluation.harness import load_records
     from recommender.geo import default_gazetteer
     from recommender.search import PartnerSearch
     from recommender.taxonomy import default_taxonomy

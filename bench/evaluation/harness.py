@@ -5,13 +5,14 @@ partners the project ships (``data/partners``), imported exactly as the app
 does: :func:`app.importers.run_import` into a temporary SQLite database, the
 app's inferred freins, then :func:`app.index.records.records_from_session`. The
 records are cached (pickle in the temp folder) until a data file, the
-taxonomy or an importer changes.
+taxonomy, a referential or the code of ``app`` or ``recommender`` changes
+(``--refresh`` reimports anyway).
 
 Each (case, frein) pair is one query; a result is relevant when its partner
 type is one the case accepts (and, for a départemental rule, when the partner
 belongs to the expected département). Run::
 
-    python -m recommender.evaluation.harness [--verbose] [--json out.json]
+    python -m bench.evaluation.harness [--verbose] [--json out.json]
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ def partner_files() -> list[Path]:
 
 
 def _fingerprint(files: Sequence[Path]) -> str:
+    """Sizes and times of everything the records depend on: the partner files, the taxonomy
+    and referentials, and all the code of the app and the engine (wherever a refactoring
+    moves the import and loading code, a change to it invalidates the cache)."""
     watched = [*files, *sorted((ROOT / "data" / "taxonomy").glob("*.json"))]
-    watched += sorted((ROOT / "app" / "importers").rglob("*.py"))
-    watched += [ROOT / "app" / name for name in ("index/records.py", "inference.py", "models.py")]
+    watched += sorted((ROOT / "data" / "referentiels").iterdir())
+    for package in ("app", "recommender"):
+        watched += sorted((ROOT / package).rglob("*.py"))
     digest = hashlib.sha1()
     for path in watched:
         if path.exists():

@@ -1,6 +1,7 @@
-"""``relais bench``: synthetic partners at national scale, for benchmarks only.
+"""Synthetic partners at national scale, for benchmarks only (a developer tool: ``bench``
+is not installed with the app).
 
-``relais bench generate --partners N [--seed S]`` fills the database named by
+``python -m bench.generate --partners N [--seed S]`` fills the database named by
 ``DATABASE_URL`` with N synthetic partners spread over the real communes (in
 proportion to their population), with a realistic mix of partner types, zones,
 publics, ages, missing fields and source dates. Every row is labelled
@@ -25,18 +26,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import sqltypes
 
-from . import db
-from .models import ImportRun, Partner, PartnerSource, utcnow
+# Importing app.cli puts click in French before the command below is declared.
+from app.cli import AppCommand
+from app.cli.context import ensure_schema, with_app
+from app.models import ImportRun, Partner, PartnerSource, utcnow
 
+if TYPE_CHECKING:
+    from recommender.geo import Gazetteer
+    from recommender.taxonomy import PartnerType, Taxonomy
+
+PROG = "python -m bench.generate"
 SOURCE = "synthetique"
 NAME_PREFIX = "[Synthétique] "
 BATCH = 5000
@@ -146,7 +153,7 @@ class _Place:
     lon: float
 
 
-def _places(gazetteer: Any) -> list[_Place]:
+def _places(gazetteer: Gazetteer) -> list[_Place]:
     """Communes with a point, Paris/Lyon/Marseille replaced by their arrondissements."""
     communes = gazetteer.communes.values()
     parents = {c.parent for c in communes if c.kind == "arrondissement" and c.lat is not None}
@@ -171,7 +178,7 @@ def _places(gazetteer: Any) -> list[_Place]:
     return places
 
 
-def _populations(gazetteer: Any, places: list[_Place]) -> list[int]:
+def _populations(gazetteer: Gazetteer, places: list[_Place]) -> list[int]:
     return [max(1, gazetteer.communes[p.code_insee].population) for p in places]
 
 
@@ -201,7 +208,7 @@ def partner_id(seed: int, index: int) -> str:
 
 
 def generate_partners(
-    n: int, seed: int = 0, *, gazetteer: Any = None, taxonomy: Any = None
+    n: int, seed: int = 0, *, gazetteer: Gazetteer | None = None, taxonomy: Taxonomy | None = None
 ) -> Iterator[dict[str, Any]]:
     """N synthetic partners as ``Partner`` column dicts (without timestamps), by seed.
 
@@ -216,93 +223,46 @@ def generate_partners(
         from recommender.taxonomy import default_taxonomy
 
         taxonomy = default_taxonomy()
-    places = _places(gazetteer)
-    by_population = _cumulative([float(p) for p in _populations(gazetteer, places)])
-    types = [t for t in taxonomy.partner_types.values() if t.recommendable]
-    type_cum = _cumulative([TYPE_WEIGHTS.get(t.code, DEFAULT_WEIGHT) for t in types])
-    frein_codes = list(taxonomy.freins)
-    public_codes = [c for c in taxonomy.publics if c != "tous-publics"]
-    thematiques: dict[tuple[str, ...], list[str]] = {}
-    span = (LAST_DATE - FIRST_DATE).days
-    rng = random.Random(seed)
-
+    draw = _Draw(random.Random(seed), gazetteer, taxonomy)
     for i in range(n):
-        ptype = rng.choices(types, cum_weights=type_cum)[0]
-        if ptype.code in PER_COMMUNE_TYPES:
-            place = places[rng.randrange(len(places))]
-        else:
-            place = rng.choices(places, cum_weights=by_population)[0]
+        yield draw.partner(partner_id(seed, i), i + 1)
 
-        # point: exact (jittered around the centre) or approximate (the commune's centre)
-        exact = rng.random() >= 0.3
-        if exact:
-            lat = round(place.lat + rng.gauss(0.0, 0.012), 6)
-            lon = round(place.lon + rng.gauss(0.0, 0.016), 6)
-        else:
-            lat, lon = place.lat, place.lon
 
-        # freins: the type's, sometimes one more declared by the source
-        freins = list(ptype.freins)
-        if ptype.code == "autre":
-            freins = []
-        elif rng.random() < 0.12:
-            extra = rng.choice(frein_codes)
-            if extra not in freins:
-                freins.append(extra)
-        freins = [c for c in frein_codes if c in freins]
-        key = tuple(freins)
-        if key not in thematiques:
-            thematiques[key] = list(taxonomy.thematiques_of(freins))
+class _Draw:
+    """One seeded stream of synthetic partners: each field drawn by a small method.
 
-        publics = list(ptype.publics)
-        if rng.random() < 0.1:
-            extra = rng.choice(public_codes)
-            if extra not in publics:
-                publics.append(extra)
-        age_min, age_max = ptype.age_min, ptype.age_max
-        if age_min is None and age_max is None and not ptype.publics_exclusive:
-            draw = rng.random()
-            if draw < 0.05:
-                age_min = 18
-            elif draw < 0.07:
-                age_min, age_max = 16, 30
+    The methods are called in a fixed order (``partner``), so a seed gives the same
+    random draws, hence the same rows.
+    """
 
-        # zone: the type's default, with a few wider or custom ones
-        kind, codes, radius = ptype.zone_kind, [], None
-        if kind == "departement":
-            codes = [place.departement]
-            if rng.random() < 0.05:
-                other = rng.choice(places).departement
-                if other not in codes:
-                    codes.append(other)
-        elif kind == "region":
-            codes = [place.region]
-        elif kind == "communes":
-            codes = [place.code_insee]
-        elif kind == "epci":
-            commune = gazetteer.get(place.code_insee)
-            epci = getattr(commune, "epci", None)
-            kind, codes = ("epci", [epci]) if epci else ("rayon", [])
-        if kind == "rayon":
-            radius = ptype.zone_radius_km or 30.0
-            if rng.random() < 0.15:
-                radius = float(rng.choice((5, 10, 15, 20, 40, 60)))
+    def __init__(self, rng: random.Random, gazetteer: Gazetteer, taxonomy: Taxonomy) -> None:
+        self.rng = rng
+        self.gazetteer = gazetteer
+        self.taxonomy = taxonomy
+        self.places = _places(gazetteer)
+        self.by_population = _cumulative([float(p) for p in _populations(gazetteer, self.places)])
+        self.types = [t for t in taxonomy.partner_types.values() if t.recommendable]
+        self.type_cum = _cumulative([TYPE_WEIGHTS.get(t.code, DEFAULT_WEIGHT) for t in self.types])
+        self.frein_codes = list(taxonomy.freins)
+        self.public_codes = [c for c in taxonomy.publics if c != "tous-publics"]
+        self.thematiques: dict[tuple[str, ...], list[str]] = {}
+        self.span = (LAST_DATE - FIRST_DATE).days
 
-        qualifier = rng.choice(QUALIFIERS) if rng.random() < 0.5 else ""
-        label = _short_label(ptype.label)
-        base = f"{qualifier} – {label}" if qualifier else label
-        nom = f"{NAME_PREFIX}{base} de {place.nom} n°{i + 1}"
+    def partner(self, pid: str, number: int) -> dict[str, Any]:
+        rng = self.rng
+        ptype = rng.choices(self.types, cum_weights=self.type_cum)[0]
+        place = self.place(ptype)
+        exact, lat, lon = self.point(place)
+        freins = self.freins(ptype)
+        publics = self.publics(ptype)
+        age_min, age_max = self.ages(ptype)
+        kind, codes, radius = self.zone(ptype, place)
+        base, description, phone = self.identity(ptype)
         slug = f"{_slug(base)}-{_slug(place.nom)}"
-        description = " ".join(filter(None, [ptype.description, rng.choice(EXTRA_SENTENCES)]))
-        phone = ""
-        if rng.random() >= 0.25:
-            digits = f"{rng.randrange(100_000_000):08d}"
-            phone = f"0{rng.randint(1, 5)} {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
-        updated = FIRST_DATE.toordinal() + int(span * rng.random() ** 0.7)
-
-        yield {
-            "id": partner_id(seed, i),
-            "nom": nom[:300],
+        updated = FIRST_DATE.toordinal() + int(self.span * rng.random() ** 0.7)
+        return {
+            "id": pid,
+            "nom": f"{NAME_PREFIX}{base} de {place.nom} n°{number}"[:300],
             "type_code": ptype.code,
             "description": description,
             "siret": None,
@@ -322,7 +282,7 @@ def generate_partners(
             "horaires": rng.choice(HOURS) if rng.random() >= 0.5 else "",
             "freins": freins,
             "freins_inferred": [],
-            "thematiques": thematiques[key],
+            "thematiques": self.thematiques_of(freins),
             "publics": publics,
             "modes_accueil": list(rng.choice(MODES)),
             "frais": [],
@@ -336,6 +296,101 @@ def generate_partners(
             "source_updated_at": date.fromordinal(updated),
             "verified_at": None,
         }
+
+    def place(self, ptype: PartnerType) -> _Place:
+        """A commune drawn by population, or uniformly for the one-per-commune types."""
+        if ptype.code in PER_COMMUNE_TYPES:
+            return self.places[self.rng.randrange(len(self.places))]
+        return self.rng.choices(self.places, cum_weights=self.by_population)[0]
+
+    def point(self, place: _Place) -> tuple[bool, float, float]:
+        """Exact (jittered around the centre) or approximate (the commune's centre)."""
+        if self.rng.random() < 0.3:
+            return False, place.lat, place.lon
+        lat = round(place.lat + self.rng.gauss(0.0, 0.012), 6)
+        lon = round(place.lon + self.rng.gauss(0.0, 0.016), 6)
+        return True, lat, lon
+
+    def freins(self, ptype: PartnerType) -> list[str]:
+        """The type's freins, sometimes one more declared by the source (taxonomy order)."""
+        if ptype.code == "autre":
+            return []
+        freins = list(ptype.freins)
+        if self.rng.random() < 0.12:
+            extra = self.rng.choice(self.frein_codes)
+            if extra not in freins:
+                freins.append(extra)
+        return [c for c in self.frein_codes if c in freins]
+
+    def thematiques_of(self, freins: list[str]) -> list[str]:
+        key = tuple(freins)
+        if key not in self.thematiques:
+            self.thematiques[key] = list(self.taxonomy.thematiques_of(freins))
+        return self.thematiques[key]
+
+    def publics(self, ptype: PartnerType) -> list[str]:
+        publics = list(ptype.publics)
+        if self.rng.random() < 0.1:
+            extra = self.rng.choice(self.public_codes)
+            if extra not in publics:
+                publics.append(extra)
+        return publics
+
+    def ages(self, ptype: PartnerType) -> tuple[int | None, int | None]:
+        """The type's ages; a few open types get an adult or a youth limit."""
+        if ptype.age_min is not None or ptype.age_max is not None or ptype.publics_exclusive:
+            return ptype.age_min, ptype.age_max
+        draw = self.rng.random()
+        if draw < 0.05:
+            return 18, None
+        if draw < 0.07:
+            return 16, 30
+        return None, None
+
+    def zone(self, ptype: PartnerType, place: _Place) -> tuple[str, list[str], float | None]:
+        """The type's default zone, with a few wider or custom ones."""
+        kind = ptype.zone_kind
+        if kind == "departement":
+            return kind, self.departements(place), None
+        if kind == "region":
+            return kind, [place.region], None
+        if kind == "communes":
+            return kind, [place.code_insee], None
+        if kind == "epci":
+            epci = getattr(self.gazetteer.get(place.code_insee), "epci", None)
+            if epci:
+                return kind, [epci], None
+            kind = "rayon"
+        if kind == "rayon":
+            return kind, [], self.radius(ptype)
+        return kind, [], None
+
+    def departements(self, place: _Place) -> list[str]:
+        codes = [place.departement]
+        if self.rng.random() < 0.05:
+            other = self.rng.choice(self.places).departement
+            if other not in codes:
+                codes.append(other)
+        return codes
+
+    def radius(self, ptype: PartnerType) -> float:
+        radius = ptype.zone_radius_km or 30.0
+        if self.rng.random() < 0.15:
+            radius = float(self.rng.choice((5, 10, 15, 20, 40, 60)))
+        return radius
+
+    def identity(self, ptype: PartnerType) -> tuple[str, str, str]:
+        """The name's base (qualifier and type), the description and the phone number."""
+        rng = self.rng
+        qualifier = rng.choice(QUALIFIERS) if rng.random() < 0.5 else ""
+        label = _short_label(ptype.label)
+        base = f"{qualifier} – {label}" if qualifier else label
+        description = " ".join(filter(None, [ptype.description, rng.choice(EXTRA_SENTENCES)]))
+        phone = ""
+        if rng.random() >= 0.25:
+            digits = f"{rng.randrange(100_000_000):08d}"
+            phone = f"0{rng.randint(1, 5)} {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+        return base, description, phone
 
 
 # --------------------------------------------------------------------------- database
@@ -448,7 +503,7 @@ def write_partners(
     run_id = conn.execute(
         insert(ImportRun).values(
             source=SOURCE,
-            filename=f"relais bench generate --partners {n} --seed {seed}",
+            filename=f"{PROG} --partners {n} --seed {seed}",
             format=SOURCE,
             dry_run=False,
             started_at=now,
@@ -546,12 +601,7 @@ def write_csv(path: Path, n: int, seed: int) -> int:
 # --------------------------------------------------------------------------- CLI
 
 
-@click.group("bench")
-def bench_group() -> None:
-    """Outils de mesure de performance (données synthétiques)."""
-
-
-@bench_group.command("generate")
+@click.command("generate", cls=AppCommand)
 @click.option(
     "--partners",
     "n",
@@ -570,9 +620,10 @@ def bench_group() -> None:
 @click.option(
     "--replace", is_flag=True, help="Supprimer d'abord les partenaires synthétiques existants."
 )
-@with_appcontext
+@with_app
 def generate_command(n: int, seed: int, csv_path: Path | None, replace: bool) -> None:
-    """Génère N partenaires SYNTHÉTIQUES répartis sur les communes réelles.
+    """Génère N partenaires SYNTHÉTIQUES répartis sur les communes réelles (outil de
+    développement, pour les mesures de performance).
 
     Chaque fiche est marquée synthétique (nom préfixé « [Synthétique] », source
     « synthetique »). La commande refuse une base qui contient des partenaires réels.
@@ -587,14 +638,9 @@ def generate_command(n: int, seed: int, csv_path: Path | None, replace: bool) ->
             "--format generic-csv"
         )
         return
-    engine = current_app.extensions["relais.engine"]
-    db.upgrade(engine)
-    try:
-        with engine.begin() as conn:
-            result = write_partners(conn, n, seed, replace=replace, echo=None)
-    except click.ClickException as exc:
-        click.echo(f"Erreur : {exc.message}", err=True)
-        raise SystemExit(1) from None
+    ensure_schema()
+    with current_app.extensions["relais.engine"].begin() as conn:
+        result = write_partners(conn, n, seed, replace=replace, echo=None)
     click.echo(
         f"{result['partners']} partenaires synthétiques écrits en "
         f"{time.perf_counter() - started:.1f} s (graine {seed}). "
@@ -602,6 +648,5 @@ def generate_command(n: int, seed: int, csv_path: Path | None, replace: bool) ->
     )
 
 
-def dumps_row(row: dict[str, Any]) -> str:
-    """A generated row as stable JSON (for comparisons in tests and the harness)."""
-    return json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+if __name__ == "__main__":
+    generate_command.main(prog_name=PROG)
