@@ -50,8 +50,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 after_write=store_inferred_freins,  # as `relais import`
             )
             report = run_import(session, csv_path, options)
-            seconds = time.perf_counter() - t
-            cpu_seconds = _cpu_seconds() - cpu
+        # Timed with the commit (session_scope's exit), as `relais import` pays it.
+        seconds = time.perf_counter() - t
+        cpu_seconds = _cpu_seconds() - cpu
         runs.append(
             {
                 "kind": "premier import" if attempt == 0 else "réimport (inchangé)",

@@ -92,13 +92,13 @@ def import_records(files: Sequence[Path], *, verbose: bool = False) -> list[Any]
     from sqlalchemy.orm import Session
 
     from app import db
-    from app.importers import run_import
+    from app.importers import ImportOptions, run_import
     from app.index.records import records_from_session
     from app.inference import store_inferred_freins
     from recommender.geo import default_gazetteer
     from recommender.taxonomy import default_taxonomy
 
-    gazetteer, taxonomy = default_gazetteer(), default_taxonomy()
+    options = ImportOptions(gazetteer=default_gazetteer(), taxonomy=default_taxonomy())
     with tempfile.TemporaryDirectory(prefix="relais-eval-") as tmp:
         engine = db.make_engine(f"sqlite:///{Path(tmp) / 'eval.sqlite3'}")
         try:
@@ -106,7 +106,8 @@ def import_records(files: Sequence[Path], *, verbose: bool = False) -> list[Any]
             for path in files:
                 started = time.perf_counter()
                 with Session(engine) as session:
-                    report = run_import(session, path, gazetteer=gazetteer, taxonomy=taxonomy)
+                    report = run_import(session, path, options)
+                    session.commit()
                 if verbose:
                     print(
                         f"  import {path.name}: {report.counts} "
