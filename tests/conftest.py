@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app, db
 
-from .shared_data import SHARED_DATA, partner_files
+from .support.shared_data import SHARED_DATA, partner_files
 
 _db_numbers = itertools.count()
 
@@ -21,7 +21,7 @@ def postgres():
     if os.environ.get("RELAIS_TEST_POSTGRES") != "1":
         yield None
         return
-    from .pgcluster import PostgresCluster
+    from .support.pgcluster import PostgresCluster
 
     cluster = PostgresCluster().start()
     yield cluster
@@ -55,11 +55,11 @@ def app(request, tmp_path, monkeypatch, database_url):
     )
     db.upgrade(app.extensions["relais.engine"])
     if request.node.get_closest_marker("seeded"):
-        from .pages_support import seed
+        from .support.pages_support import seed
 
         seed(app)
     if request.node.get_closest_marker("admins"):
-        from .pages_support import add_user
+        from .support.pages_support import add_user
 
         add_user(app, "oise@relais.test", role="admin", departements=("60",))
         add_user(app, "national@relais.test", role="global", departements=())

@@ -18,10 +18,10 @@ from werkzeug.serving import make_server
 
 from app import db
 
-from ..chromium_support import chromium_path as find_chromium
-from ..chromium_support import examples_origin, launched, local_only
-from ..pages_support import add_user, make_app, seed
-from ..shared_data import PARTNERS, partner_files
+from ..support.chromium_support import chromium_path as find_chromium
+from ..support.chromium_support import examples_origin, launched, local_only
+from ..support.pages_support import add_user, make_app, seed
+from ..support.shared_data import PARTNERS, partner_files
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DEPARTEMENTS = {"60", "80", "02"}
