@@ -8,14 +8,17 @@ import os
 import pickle
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from app import create_app, db
+from app import db
 from app.index.store import KEEP, STALE_PRIVATE_SECONDS, IndexStore, code_version
 from app.index.version import data_version
 from recommender.geo import default_gazetteer
 from recommender.taxonomy import default_taxonomy
+
+from ..support.apps import build_app
 
 pytestmark = pytest.mark.seeded
 
@@ -24,8 +27,13 @@ QUESTION = "/api/v1/recommendations?commune=Beauvais&freins=mobilite,emploi&age=
 
 def _second_worker(app):
     """Another process of the same server: same database, same index folder."""
-    keys = ("TESTING", "SECRET_KEY", "DATABASE_URL", "INDEX_DIR", "ENGINE_CHECK_SECONDS")
-    return create_app({key: app.config[key] for key in keys})
+    instance = Path(app.instance_path)
+    return build_app(
+        instance.parent,
+        app.config["DATABASE_URL"],
+        migrate=False,
+        INDEX_DIR=app.config["INDEX_DIR"],
+    )
 
 
 def _state(app):

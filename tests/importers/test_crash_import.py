@@ -20,7 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from app import create_app, db
+from app import db
+
+from ..support.apps import build_app
 
 CRASH_FILE = "siae_2021-11.csv"
 BASE_FILE = "france_travail_agences_2024-01.csv"
@@ -35,17 +37,9 @@ def relais_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
 
-def make_test_app(instance: Path, url: str):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": url,
-            # the subprocesses' default: <instance>/index
-            "INDEX_DIR": str(instance / "index"),
-            "ENGINE_CHECK_SECONDS": 0,
-        }
-    )
+def make_test_app(instance: Path, url: str, *, migrate: bool = False):
+    """An app start on the instance the ``relais`` subprocesses use (their default index)."""
+    return build_app(instance.parent, url, migrate=migrate, INDEX_DIR=str(instance / "index"))
 
 
 def db_state(url: str) -> dict[str, object]:
@@ -182,8 +176,7 @@ def test_import_killed_at_random_points_loses_nothing(
     from app.index.holder import reindex
     from app.inference import store_inferred_freins
 
-    app = make_test_app(instance, database_url)
-    db.upgrade(app.extensions["relais.engine"])
+    app = make_test_app(instance, database_url, migrate=True)
     with app.app_context():
         with db.session_scope() as session:
             run_import(

@@ -24,7 +24,8 @@ from app.importers import ImportOptions, reader, run_import
 from app.models import ImportRun, Partner, PartnerSource
 from recommender.errors import ImportFailed
 
-from ..support.pages_support import add_user, csrf_token, login, make_app
+from ..support.apps import build_app
+from ..support.pages_support import add_user, csrf_token, login
 
 HEADER = "id,nom,type,adresse,code_postal,commune,departement,lat,lon"
 ROWS = [
@@ -37,8 +38,8 @@ FORMULAS = ['=HYPERLINK("http://x","clic")', "+cmd|' /C calc'!A0", "-1+1", "@SUM
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
+def site(tmp_path, database_url):
+    app = build_app(tmp_path, database_url)
     yield app
     app.extensions["relais.engine"].dispose()
 
@@ -185,8 +186,8 @@ def test_gzip_bomb_is_refused_without_expanding_it(site, tmp_path, monkeypatch):
     refused(site, json_bomb, "se décompresse", format="data-inclusion")
 
 
-def test_oversized_admin_upload_gets_a_french_413(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url, ADMIN_IMPORT_MAX_BYTES=10_000)
+def test_oversized_admin_upload_gets_a_french_413(tmp_path, database_url):
+    app = build_app(tmp_path, database_url, ADMIN_IMPORT_MAX_BYTES=10_000)
     add_user(app, "national@relais.test", role="global", departements=())
     client = app.test_client()
     login(client, "national@relais.test")

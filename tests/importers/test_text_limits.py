@@ -13,13 +13,14 @@ from app.admin.partner_form import TEXT_FIELDS
 from app.models import Partner
 from app.text_limits import MAX_LENGTH
 
-from ..support.pages_support import add_user, login, make_app
+from ..support.apps import build_app
+from ..support.pages_support import add_user, login
 from .test_import_hostile import do_import, write
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
+def site(tmp_path, database_url):
+    app = build_app(tmp_path, database_url)
     yield app
     app.extensions["relais.engine"].dispose()
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app import db
 from app.models import Partner
-from tests.support.pages_support import make_app
+from tests.support.apps import build_app
 
 READERS = 3
 SEARCH = "/api/v1/partners?frein=emploi&commune=Lille&per_page=5"
@@ -27,11 +27,9 @@ def active_count(app) -> int:
         return session.scalar(query)
 
 
-def test_readers_see_old_or_new_data_during_an_import(
-    tmp_path, monkeypatch, database_url, shared_data
-):
+def test_readers_see_old_or_new_data_during_an_import(tmp_path, database_url, shared_data):
 
-    app = make_app(tmp_path, monkeypatch, database_url)
+    app = build_app(tmp_path, database_url)
     try:
         check_readers(app, shared_data)
     finally:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app, db
 from app.db import session_scope
 from app.importers import ImportOptions, run_import
 from app.inference import store_inferred_freins
 from app.models import MergeDecision, Partner, PartnerSource
 
+from ..support.apps import build_app
 from ..support.real_rows import mairies_beside_other_sources
 from ..support.shared_data import count_rows, partner_files
 
@@ -36,17 +36,8 @@ def imported(tmp_path_factory, shared_data):
     from app.cli.serve import SHIPPED_PARTNERS
 
     tmp = tmp_path_factory.mktemp("import-shared")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RELAIS_INSTANCE_PATH", str(tmp / "instance"))
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "DATABASE_URL": f"sqlite:///{tmp / 'shared.sqlite3'}",
-                "INDEX_DIR": str(tmp / "index"),
-            }
-        )
-    db.upgrade(app.extensions["relais.engine"])
+    # the production check interval: the module's app imports once, then is only read
+    app = build_app(tmp, f"sqlite:///{tmp / 'shared.sqlite3'}", ENGINE_CHECK_SECONDS=2.0)
     reports = {}
     files = [SHIPPED_PARTNERS / "mairies.csv.gz", *partner_files(shared_data / "partners")]
     with app.app_context():

@@ -13,7 +13,7 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from .pages_support import make_app
+from .apps import build_app
 
 SCRIPT = "<script>alert(1)</script>"
 # Payloads every form and endpoint gets: injections, then numbers Python parses oddly.
@@ -91,7 +91,7 @@ def fuzz_app(
     """One app per fuzz module (its own SQLite file keeps each request a few ms)."""
     tmp = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as mp:
-        app = make_app(tmp, mp, f"sqlite:///{tmp / 'fuzz.sqlite3'}", **config)
+        app = build_app(tmp, f"sqlite:///{tmp / 'fuzz.sqlite3'}", **config)
         try:
             yield app, tmp, mp
         finally:

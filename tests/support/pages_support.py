@@ -8,27 +8,12 @@ from datetime import date, datetime
 from flask import Flask
 from sqlalchemy import select
 
-from app import create_app, db
+from app import db
 from app.admin.auth import hash_password
 from app.models import Partner, PartnerSource, User
 
 XSS_NAME = "<script>alert('relais')</script> Garage solidaire"
 PASSWORD = "un-mot-de-passe-solide"
-
-
-def make_app(tmp_path, monkeypatch, database_url: str, **config) -> Flask:
-    monkeypatch.setenv("RELAIS_INSTANCE_PATH", str(tmp_path / "instance"))
-    settings = {
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "DATABASE_URL": database_url,
-        "INDEX_DIR": str(tmp_path / "index"),
-        "ENGINE_CHECK_SECONDS": 0,
-    }
-    settings.update(config)
-    app = create_app(settings)
-    db.upgrade(app.extensions["relais.engine"])
-    return app
 
 
 PARTNERS = [

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ..support.pages_support import make_app, seed
+from ..support.apps import build_app
+from ..support.pages_support import seed
 from .test_privacy import AGE, COMMUNE, FREINS, PUBLICS, SECRETS
 
 BIN = Path(sys.executable).parent
@@ -31,9 +32,9 @@ QUERY = urllib.parse.urlencode(
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch, database_url) -> dict[str, str]:
+def database(tmp_path, database_url) -> dict[str, str]:
     """A seeded database and the environment a server process reads it with."""
-    app = make_app(tmp_path, monkeypatch, database_url)
+    app = build_app(tmp_path, database_url)
     seed(app)
     app.extensions["relais.engine"].dispose()
     return {

@@ -14,12 +14,13 @@ from app import db
 from app.models import Partner
 
 from ..importers.test_import_hostile import ROWS, counts, csv_text, do_import, write
-from ..support.pages_support import PASSWORD, add_user, csrf_token, login, make_app
+from ..support.apps import build_app
+from ..support.pages_support import PASSWORD, add_user, csrf_token, login
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url)
+def site(tmp_path, database_url):
+    app = build_app(tmp_path, database_url)
     add_user(app, "national@relais.test", role="global", departements=())
     yield app
     app.extensions["relais.engine"].dispose()

@@ -14,7 +14,8 @@ import sqlite3
 
 import pytest
 
-from ..support.pages_support import make_app, seed
+from ..support.apps import build_app
+from ..support.pages_support import seed
 
 COMMUNE = "Saint-Germer-de-Fly"  # 60, no partner there
 AGE = 87
@@ -26,7 +27,7 @@ SECRETS = [COMMUNE, "Germer", "violences-conjugales", "personnes-exilees"]
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     path = tmp_path / "prive.sqlite3"
-    app = make_app(tmp_path, monkeypatch, f"sqlite:///{path}")
+    app = build_app(tmp_path, f"sqlite:///{path}")
     seed(app)
     app.test_client().get("/api/v1/partners?frein=mobilite")  # indexes built before the session
     yield app, path

@@ -16,14 +16,14 @@ import pytest
 
 from app.server import create_server
 
-from ..support.pages_support import make_app
+from ..support.apps import build_app
 
 PORT = 5621
 
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
-    app = make_app(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'served.sqlite3'}")
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'served.sqlite3'}")
     server = create_server(app, host="127.0.0.1", port=PORT, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

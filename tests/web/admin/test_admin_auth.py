@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app import db
 from app.models import User
 
-from ...support.pages_support import PASSWORD, add_user, csrf_token, login, make_app
+from ...support.apps import build_app
+from ...support.pages_support import PASSWORD, add_user, csrf_token, login
 
 pytestmark = [pytest.mark.seeded, pytest.mark.admins]
 
@@ -121,8 +122,8 @@ def test_session_cookie_flags(app, client):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_secure_cookie_outside_tests(tmp_path, monkeypatch, database_url):
-    app = make_app(tmp_path, monkeypatch, database_url, TESTING=False)
+def test_secure_cookie_outside_tests(tmp_path, database_url):
+    app = build_app(tmp_path, database_url, TESTING=False)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     app.extensions["relais.engine"].dispose()
 
@@ -244,10 +245,8 @@ def _behind_proxy(app, forwarded_for: str):
     return _client_at(app, "10.0.0.1", forwarded_for)
 
 
-def test_forwarded_for_decides_the_client_with_one_trusted_proxy(
-    tmp_path, monkeypatch, database_url
-):
-    app = make_app(tmp_path, monkeypatch, database_url, RELAIS_PROXY_COUNT=1)
+def test_forwarded_for_decides_the_client_with_one_trusted_proxy(tmp_path, database_url):
+    app = build_app(tmp_path, database_url, RELAIS_PROXY_COUNT=1)
     add_user(app, "oise@relais.test", role="admin", departements=("60",))
     attacker = _behind_proxy(app, "203.0.113.66")
     _fail_five_times(attacker, "oise@relais.test")

@@ -11,8 +11,7 @@ from pathlib import Path
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from app import create_app, db
-
+from ...support.apps import build_app
 from ...support.pages_support import seed
 
 EXAMPLES = 100
@@ -20,17 +19,8 @@ EXAMPLES = 100
 
 def _seeded_app():
     folder = Path(tempfile.mkdtemp(prefix="relais-contract-"))
-    app = create_app(
-        {
-            # a throwaway database and index; no CSRF token to fetch: the API takes none
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{folder / 'relais.sqlite3'}",
-            "INDEX_DIR": str(folder / "index"),
-            "ENGINE_CHECK_SECONDS": 0,
-        }
-    )
-    db.upgrade(app.extensions["relais.engine"])
+    # a throwaway database and index, built at import time (schemathesis reads the schema then)
+    app = build_app(folder, f"sqlite:///{folder / 'relais.sqlite3'}")
     seed(app)
     return app
 
