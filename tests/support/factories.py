@@ -3,20 +3,28 @@
 ``make_record(**overrides)`` gives a valid :class:`PartnerRecord` (a partner in
 Beauvais by default); ``FakeGazetteer`` is a tiny, real-coordinates referential
 of a few communes (Oise, Somme, Paris, La Réunion, Guadeloupe) for fast unit
-tests that do not need the full one.
+tests that do not need the full one. ``partner(**overrides)`` and
+``partner_record(**overrides)`` give a database ``Partner`` and an engine record built
+from a real shipped row (the mairie of Beauvais by default), never an invented one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.models import Partner
 from recommender.errors import UnknownCommune
 from recommender.geo import haversine_km
 from recommender.profile import Location, Profile, location_from_commune
 from recommender.records import PartnerRecord
+from recommender.taxonomy import default_taxonomy
 from recommender.text import fold
+
+from .real_rows import first, mairies_rows
 
 _ids = itertools.count(1)
 
@@ -145,3 +153,73 @@ def make_location(code: str = "60057", gazetteer: FakeGazetteer | None = None) -
 def make_profile(freins: tuple[str, ...] = ("emploi",), code: str = "60057", **kw: Any) -> Profile:
     """A profile in a fake-gazetteer commune."""
     return Profile(location=make_location(code), freins=tuple(freins), **kw)
+
+
+BEAUVAIS = "60057"
+
+
+@functools.cache
+def _shipped_mairie(code_insee: str) -> tuple[tuple[str, object], ...]:
+    """A mairie of ``data/partners/mairies.csv.gz`` in the partner's columns, read at runtime.
+
+    Its type is the one the taxonomy reads in its name, its freins and zone that type's; its
+    département and région those of its commune in :data:`COMMUNES`.
+    """
+    _, rows = mairies_rows()
+    row = first(rows, lambda r: r["code_insee"] == code_insee, f"mairie {code_insee}")
+    commune = next(c for c in COMMUNES if c.code_insee == code_insee)
+    taxonomy = default_taxonomy()
+    kind = taxonomy.partner_type(taxonomy.type_from_name(row["nom"]))
+    values = {
+        "nom": row["nom"],
+        "type_code": kind.code,
+        "adresse": row["adresse"],
+        "code_postal": row["code_postal"],
+        "code_insee": code_insee,
+        "commune_nom": row["commune"],
+        "departement": commune.departement,
+        "region": commune.region,
+        "lat": float(row["lat"]),
+        "lon": float(row["lon"]),
+        "coords_exact": row["coord_ok"] == "1",
+        "telephone": row["telephone"],
+        "email": row["email"],
+        "site_web": row["site_web"],
+        "horaires": row["horaires"],
+        "freins": list(kind.freins),
+        "zone_kind": kind.zone_kind,
+        "zone_codes": [code_insee],
+    }
+    return tuple(values.items())
+
+
+def partner_values(code_insee: str = BEAUVAIS, **overrides: Any) -> dict[str, Any]:
+    """The columns of a real partner with a fresh id: the shipped mairie of ``code_insee``
+    (Beauvais by default, one of :data:`COMMUNES`), each field replaced by ``overrides``.
+
+    No partner is invented: a test changes only what it is about (``freins=[…]``,
+    ``age_min=16``…) and keeps the rest of a row Relais really ships.
+    """
+    values = {"id": f"mairie-{code_insee}-{next(_ids)}", **dict(_shipped_mairie(code_insee))}
+    values.update(overrides)
+    return values
+
+
+def partner(code_insee: str = BEAUVAIS, **overrides: Any) -> Partner:
+    """A database :class:`~app.models.Partner` (not added to any session) from
+    :func:`partner_values`."""
+    return Partner(**partner_values(code_insee, **overrides))
+
+
+def partner_record(code_insee: str = BEAUVAIS, **overrides: Any) -> PartnerRecord:
+    """The engine's :class:`PartnerRecord` of the same real row (list columns become tuples;
+    columns the engine does not read are dropped)."""
+    values = partner_values(code_insee, **overrides)
+    fields = {f.name for f in dataclasses.fields(PartnerRecord)}
+    return PartnerRecord(
+        **{
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in values.items()
+            if key in fields
+        }
+    )
