@@ -141,7 +141,7 @@ class Databases:
         self.cluster = None
         if postgres:
             sys.path.insert(0, str(ROOT))
-            from tests.pgcluster import PostgresCluster
+            from tests.support.pgcluster import PostgresCluster
 
             self.cluster = PostgresCluster().start()
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app, db
+from app import db
 
-from .shared_data import SHARED_DATA, partner_files
+from .support.apps import build_app
+from .support.shared_data import SHARED_DATA, partner_files
 
 _db_numbers = itertools.count()
 
@@ -21,7 +22,7 @@ def postgres():
     if os.environ.get("RELAIS_TEST_POSTGRES") != "1":
         yield None
         return
-    from .pgcluster import PostgresCluster
+    from .support.pgcluster import PostgresCluster
 
     cluster = PostgresCluster().start()
     yield cluster
@@ -43,23 +44,13 @@ def app(request, tmp_path, monkeypatch, database_url):
     ``@pytest.mark.seeded`` adds a few partners around Beauvais and Amiens, and
     ``@pytest.mark.admins`` an admin of the Oise and a global admin.
     """
-    monkeypatch.setenv("RELAIS_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": database_url,
-            "INDEX_DIR": str(tmp_path / "index"),
-            "ENGINE_CHECK_SECONDS": 0,
-        }
-    )
-    db.upgrade(app.extensions["relais.engine"])
+    app = build_app(tmp_path, database_url)
     if request.node.get_closest_marker("seeded"):
-        from .pages_support import seed
+        from .support.pages_support import seed
 
         seed(app)
     if request.node.get_closest_marker("admins"):
-        from .pages_support import add_user
+        from .support.pages_support import add_user
 
         add_user(app, "oise@relais.test", role="admin", departements=("60",))
         add_user(app, "national@relais.test", role="global", departements=())
@@ -104,18 +95,8 @@ def real_app(tmp_path_factory, shared_data, postgres):
         if postgres is None
         else postgres.create_database("relais_real")
     )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RELAIS_INSTANCE_PATH", str(tmp / "instance"))
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "DATABASE_URL": url,
-                "INDEX_DIR": str(tmp / "index"),
-                "WTF_CSRF_ENABLED": False,
-            }
-        )
-    db.upgrade(app.extensions["relais.engine"])
+    # read-only and built once: the production check interval, no CSRF token to fetch
+    app = build_app(tmp, url, ENGINE_CHECK_SECONDS=2.0, WTF_CSRF_ENABLED=False)
     with app.app_context():
         files = [SHIPPED_PARTNERS / "mairies.csv.gz"]
         files += partner_files(shared_data / "partners")

@@ -1,7 +1,7 @@
 """The OpenAPI document, generated from a small registry of the API's routes: each endpoint is
 described once, next to its code, with the bounds of :mod:`recommender.params` (the parser that
 enforces them) and the codes of the taxonomy, so the document cannot drift from the server.
-``tests/test_api_contract.py`` holds the server to it with schemathesis."""
+``tests/web/api/test_api_contract.py`` holds the server to it with schemathesis."""
 
 from __future__ import annotations
 

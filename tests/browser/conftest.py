@@ -18,10 +18,11 @@ from werkzeug.serving import make_server
 
 from app import db
 
-from ..chromium_support import chromium_path as find_chromium
-from ..chromium_support import examples_origin, launched, local_only
-from ..pages_support import add_user, make_app, seed
-from ..shared_data import PARTNERS, partner_files
+from ..support.apps import build_app
+from ..support.chromium_support import chromium_path as find_chromium
+from ..support.chromium_support import examples_origin, launched, local_only
+from ..support.pages_support import add_user, seed
+from ..support.shared_data import PARTNERS, partner_files
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DEPARTEMENTS = {"60", "80", "02"}
@@ -103,19 +104,13 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("relais-browser")
-    monkeypatch = pytest.MonkeyPatch()
-    app = make_app(
-        tmp,
-        monkeypatch,
-        f"sqlite:///{tmp / 'relais.sqlite3'}",
-        ENGINE_CHECK_SECONDS=0.5,
-    )
+    # a live server: the data version re-read at most twice a second, not at every asset request
+    app = build_app(tmp, f"sqlite:///{tmp / 'relais.sqlite3'}", ENGINE_CHECK_SECONDS=0.5)
     seed(app)
     app.config["RELAIS_IMPORTED"] = load_real_data(app, tmp / "data")
     add_user(app, ADMIN_EMAIL, role="global", departements=())
     yield app
     app.extensions["relais.engine"].dispose()
-    monkeypatch.undo()
 
 
 def _serve(app) -> Iterator[str]:

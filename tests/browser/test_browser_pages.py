@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ..pages_support import PASSWORD
+from ..support.pages_support import PASSWORD
 from .conftest import ADMIN_EMAIL
 
 pytestmark = pytest.mark.browser

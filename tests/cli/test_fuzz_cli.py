@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..fuzz_support import fuzz_app, fuzz_settings
+from ..support.fuzz_support import fuzz_app, fuzz_settings
 
 FUZZ = fuzz_settings(100)
 # Arguments as a shell passes them: no NUL, no lone surrogate.

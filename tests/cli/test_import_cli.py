@@ -16,7 +16,7 @@ from app.db import session_scope
 from app.importers.report import ImportReport
 from app.models import Partner
 
-from ..real_rows import annuaire_and_dila_files, generic_bom_file, generic_cp1252_file
+from ..support.real_rows import annuaire_and_dila_files, generic_bom_file, generic_cp1252_file
 
 
 def partner_count(app) -> int:

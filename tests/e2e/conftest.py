@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..chromium_support import chromium_path, examples_origin, launched, local_only
+from ..support.chromium_support import chromium_path, examples_origin, launched, local_only
 from .browser_checks import watch
 from .findings import Ledger
 
