@@ -86,7 +86,8 @@ def test_a_partner_merged_from_two_sources_lists_both(real_client):
     merged = [r for r in body["results"] if len(r["sources"]) > 1]
     assert merged, "France Travail 2024 agencies should merge with the 2016 annuaire's pole_emploi"
     sources = {s["source"] for s in merged[0]["sources"]}
-    assert sources == {"france-travail", "annuaire-service-public"}
+    # data·inclusion's France Travail services may join the same agency too
+    assert {"france-travail", "annuaire-service-public"} <= sources
 
 
 def test_partner_detail_equals_the_search_result(real_client):
