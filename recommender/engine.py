@@ -14,7 +14,7 @@ import contextlib
 import math
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,10 @@ from .plan import greedy_cover
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+
+if TYPE_CHECKING:
+    from .geo import Commune, Gazetteer
+    from .taxonomy import PartnerType, Taxonomy
 
 NO_PUBLIC = "tous-publics"
 
@@ -295,28 +299,21 @@ class Recommender:
         ctx = self._context(profile)
         if frein is not None:
             self.taxonomy_.frein(frein)  # an unknown code raises UnknownFrein (400)
-        freins = (
-            [frein]
-            if frein
-            else list(profile.freins)
-            or [c for i, c in enumerate(table.freins) if table.weight[row, i] > 0]
-        )
+        freins = self._judged_freins(profile, row, frein)
         rows = np.array([row], dtype=np.int64)
         per_frein = [(code, check(table, ctx, rows, table.frein_index(code))) for code in freins]
         # (no frein asked and none addressed: the frein-agnostic rules still apply)
         first = per_frein[0][1] if per_frein else check(table, ctx, rows, 0)
-        type_label = self._type_label(table.type_code(row))
         found = blockers(
             table,
             ctx,
             first,
             0,
             gazetteer=self.gazetteer_,
-            type_label=type_label,
+            type_label=self._type_label(table.type_code(row)),
             public_labels=self.public_labels_,
         )
         addressed = [(code, c) for code, c in per_frein if c.addresses[0]]
-        missing = [code for code, c in per_frein if not c.addresses[0]]
         if not addressed:
             labels = ", ".join(self.frein_labels_.get(c, c).lower() for c in freins) or "aucun"
             found.append(f"ne traite pas le frein demandé ({labels})")
@@ -327,25 +324,44 @@ class Recommender:
         }
         extra: dict[str, Any] = {
             "freins_traites": [code for code, _ in addressed],
-            "freins_non_traites": missing,
+            "freins_non_traites": [code for code, c in per_frein if not c.addresses[0]],
         }
         if found:
             answer.update(verdict="incompatible", score=0.0, reasons=[], blockers=found)
             extra.update(warnings=[], frein=None)
-            return {**answer, **extra} if details else answer
+        else:
+            value, code, checks = self._best_frein(ctx, addressed)
+            result = self._result(ctx, checks, np.array([value]), 0, code)
+            answer.update(
+                verdict=result["verdict"],
+                score=result["score"],
+                reasons=result["reasons"],
+                blockers=[],
+            )
+            extra.update(warnings=result["warnings"], frein=code)
+        return {**answer, **extra} if details else answer
+
+    def _judged_freins(self, profile: Any, row: int, frein: str | None) -> list[str]:
+        """The frein asked, else the profile's, else those the partner addresses."""
+        if frein:
+            return [frein]
+        table = self.table_
+        return list(profile.freins) or [
+            c for i, c in enumerate(table.freins) if table.weight[row, i] > 0
+        ]
+
+    def _best_frein(
+        self, ctx: Any, addressed: list[tuple[str, Checks]]
+    ) -> tuple[float, str, Checks]:
+        """(score, frein, checks) of the addressed frein where the partner scores best
+        (the first one on a tie)."""
         best = None
         for code, checks in addressed:
-            value = float(score(table, ctx, checks, self.params_)[0])
+            value = float(score(self.table_, ctx, checks, self.params_)[0])
             if best is None or value > best[0]:
                 best = (value, code, checks)
         assert best is not None
-        value, code, checks = best
-        result = self._result(ctx, checks, np.array([value]), 0, code)
-        answer.update(
-            verdict=result["verdict"], score=result["score"], reasons=result["reasons"], blockers=[]
-        )
-        extra.update(warnings=result["warnings"], frein=code)
-        return {**answer, **extra} if details else answer
+        return best
 
 
 # ---------------------------------------------------------------------- table
@@ -353,8 +369,8 @@ class Recommender:
 
 def build_table(
     records: list[PartnerRecord],
-    taxonomy: Any,
-    gazetteer: Any,
+    taxonomy: Taxonomy,
+    gazetteer: Gazetteer,
     *,
     side_weight: float,
     inferred_weight: float,
@@ -362,163 +378,216 @@ def build_table(
     reference_date: date,
 ) -> PartnerTable:
     """Columns of the engine over ``records`` (one pass; zones normalised to code lists)."""
-    n = len(records)
-    freins = tuple(taxonomy.freins)
-    frein_pos = {code: i for i, code in enumerate(freins)}
-    public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
-    public_pos = {code: i for i, code in enumerate(public_codes)}
+    builder = _TableBuilder(
+        records,
+        taxonomy,
+        gazetteer,
+        side_weight=side_weight,
+        inferred_weight=inferred_weight,
+        default_radius_km=default_radius_km,
+        reference_date=reference_date,
+    )
+    for i, rec in enumerate(records):
+        builder.add(i, rec)
+    return builder.table()
 
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    approx = np.zeros(n, dtype=bool)
-    active = np.zeros(n, dtype=bool)
-    recommendable = np.ones(n, dtype=bool)
-    zone_kind = np.zeros(n, dtype=np.int8)
-    zone_codes: list[tuple[str, ...]] = []
-    radius = np.full(n, np.inf)
-    age_min = np.full(n, np.nan)
-    age_max = np.full(n, np.nan)
-    years_old = np.full(n, np.nan)
-    weight = np.zeros((n, len(freins)), dtype=np.float32)
-    mission = np.zeros((n, len(freins)), dtype=np.int8)
-    publics_mask = np.zeros(n, dtype=np.int64)
-    exclusive_mask = np.zeros(n, dtype=np.int64)
-    index: dict[str, int] = {}
-    type_codes = tuple(sorted({rec.type_code for rec in records}))
-    type_pos = {code: i for i, code in enumerate(type_codes)}
-    type_idx = np.zeros(n, dtype=np.int16)
-    commune_cache: dict[str, Any] = {}
 
-    def commune(code: str | None) -> Any:
+def _either(value: float | None, default: float | None) -> float:
+    """``value``, else ``default``, as a float column value (``None``: NaN)."""
+    chosen = value if value is not None else default
+    return np.nan if chosen is None else chosen
+
+
+class _TableBuilder:
+    """Fit-time helper of :func:`build_table`: the columns, filled one record at a time."""
+
+    def __init__(
+        self,
+        records: list[PartnerRecord],
+        taxonomy: Taxonomy,
+        gazetteer: Gazetteer,
+        *,
+        side_weight: float,
+        inferred_weight: float,
+        default_radius_km: float,
+        reference_date: date,
+    ):
+        n = len(records)
+        self.records = records
+        self.taxonomy = taxonomy
+        self.gazetteer = gazetteer
+        self.side_weight = side_weight
+        self.inferred_weight = inferred_weight
+        self.default_radius_km = default_radius_km
+        self.reference_date = reference_date
+        self.freins = tuple(taxonomy.freins)
+        self.frein_pos = {code: i for i, code in enumerate(self.freins)}
+        self.public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
+        self.public_pos = {code: i for i, code in enumerate(self.public_codes)}
+        self.type_codes = tuple(sorted({rec.type_code for rec in records}))
+        self.type_pos = {code: i for i, code in enumerate(self.type_codes)}
+
+        self.lat = np.full(n, np.nan)
+        self.lon = np.full(n, np.nan)
+        self.approx = np.zeros(n, dtype=bool)
+        self.active = np.zeros(n, dtype=bool)
+        self.recommendable = np.ones(n, dtype=bool)
+        self.zone_kind = np.zeros(n, dtype=np.int8)
+        self.zone_codes: list[tuple[str, ...]] = []
+        self.radius = np.full(n, np.inf)
+        self.age_min = np.full(n, np.nan)
+        self.age_max = np.full(n, np.nan)
+        self.years_old = np.full(n, np.nan)
+        self.weight = np.zeros((n, len(self.freins)), dtype=np.float32)
+        self.mission = np.zeros((n, len(self.freins)), dtype=np.int8)
+        self.publics_mask = np.zeros(n, dtype=np.int64)
+        self.exclusive_mask = np.zeros(n, dtype=np.int64)
+        self.index: dict[str, int] = {}
+        self.type_idx = np.zeros(n, dtype=np.int16)
+        self._communes: dict[str, Commune | None] = {}
+
+    def _commune(self, code: str | None) -> Commune | None:
         if not code:
             return None
-        if code not in commune_cache:
+        if code not in self._communes:
             try:
-                commune_cache[code] = gazetteer.get(code)
+                self._communes[code] = self.gazetteer.get(code)
             except (KeyError, LookupError):
-                commune_cache[code] = None
-        return commune_cache[code]
+                self._communes[code] = None
+        return self._communes[code]
 
-    def bits(codes: Iterable[str]) -> int:
+    def _bits(self, codes: Iterable[str]) -> int:
         out = 0
         for code in codes:
-            if code in public_pos:
-                out |= 1 << public_pos[code]
+            if code in self.public_pos:
+                out |= 1 << self.public_pos[code]
         return out
 
-    for i, rec in enumerate(records):
-        index[rec.id] = i
-        type_idx[i] = type_pos[rec.type_code]
-        ptype = taxonomy.partner_types.get(rec.type_code)
-        active[i] = rec.active
+    def add(self, i: int, rec: PartnerRecord) -> None:
+        """Fill row ``i`` from ``rec`` (its type's defaults where it says nothing)."""
+        self.index[rec.id] = i
+        self.type_idx[i] = self.type_pos[rec.type_code]
+        ptype = self.taxonomy.partner_types.get(rec.type_code)
+        self.active[i] = rec.active
         if ptype is not None:
-            recommendable[i] = bool(ptype.recommendable)
-
-        # point: the record's, else the centre of its commune (approximate)
-        home = None
-        if rec.lat is not None and rec.lon is not None:
-            lat[i], lon[i] = rec.lat, rec.lon
-            approx[i] = not rec.coords_exact
-        else:
-            home = commune(rec.code_insee)
-            if home is not None and home.lat is not None:
-                lat[i], lon[i] = home.lat, home.lon
-            approx[i] = True
-        departement = rec.departement
-        region = rec.region
+            self.recommendable[i] = bool(ptype.recommendable)
+        home = self._point(i, rec)
+        departement, region = rec.departement, rec.region
         if departement is None or region is None:
-            home = home or commune(rec.code_insee)
+            home = home or self._commune(rec.code_insee)
             if home is not None:
                 departement = departement or home.departement
                 region = region or home.region
+        self._zone(i, rec, ptype, home, departement, region)
+        self.age_min[i] = _either(rec.age_min, getattr(ptype, "age_min", None))
+        self.age_max[i] = _either(rec.age_max, getattr(ptype, "age_max", None))
+        if rec.updated_at is not None:
+            self.years_old[i] = (self.reference_date - rec.updated_at).days / 365.25
+        self._freins(i, rec, ptype)
+        # publics: targeted (bonus) and exclusive (hard rule)
+        targeted = rec.publics or tuple(getattr(ptype, "publics", ()) or ())
+        self.publics_mask[i] = self._bits(targeted)
+        if ptype is not None and ptype.publics_exclusive:
+            self.exclusive_mask[i] = self._bits(ptype.publics or targeted)
 
-        # zone, as code lists
-        kind, codes, rad = rec.zone_kind, tuple(rec.zone_codes), rec.zone_radius_km
+    def _point(self, i: int, rec: PartnerRecord) -> Commune | None:
+        """The record's point, else the centre of its commune (approximate); the
+        commune when it was looked up."""
+        if rec.lat is not None and rec.lon is not None:
+            self.lat[i], self.lon[i] = rec.lat, rec.lon
+            self.approx[i] = not rec.coords_exact
+            return None
+        home = self._commune(rec.code_insee)
+        if home is not None and home.lat is not None:
+            self.lat[i], self.lon[i] = home.lat, home.lon
+        self.approx[i] = True
+        return home
+
+    def _zone(
+        self,
+        i: int,
+        rec: PartnerRecord,
+        ptype: PartnerType | None,
+        home: Commune | None,
+        departement: str | None,
+        region: str | None,
+    ) -> None:
+        """The zone as a kind and a code list; a zone without codes is a ``rayon``."""
+        kind, rad = rec.zone_kind, rec.zone_radius_km
         if ptype is not None and kind == "rayon" and rad is None and ptype.zone_kind != "rayon":
             kind = ptype.zone_kind  # a record left at the default takes its type's zone
-        if kind == "departement" and not codes:
-            codes = (departement,) if departement else ()
-        elif kind == "region" and not codes:
-            codes = (region,) if region else ()
-        elif kind == "communes" and not codes:
-            codes = (rec.code_insee,) if rec.code_insee else ()
-        elif kind == "epci":
-            if not codes:
-                home = home or commune(rec.code_insee)
-                epci = getattr(home, "epci", None)
-                codes = (epci,) if epci else ()
-            members: set[str] = set()
-            for code in codes:
-                with contextlib.suppress(KeyError, LookupError):
-                    members.update(gazetteer.epci_members(code))
-            codes = tuple(sorted(members))
+        codes = tuple(rec.zone_codes)
+        if kind == "epci":
+            codes = self._epci_members(codes or self._home_epci(rec, home))
+        elif not codes:
+            default = {"departement": departement, "region": region, "communes": rec.code_insee}
+            codes = (default[kind],) if default.get(kind) else ()
         if kind not in ZONE_KINDS or (kind not in ("rayon", "france") and not codes):
             kind, codes = "rayon", ()
         if kind == "rayon":
             if rad is None and ptype is not None and ptype.zone_kind == "rayon":
                 rad = ptype.zone_radius_km
-            radius[i] = float(rad) if rad else default_radius_km
-        zone_kind[i] = ZONE_KINDS.index(kind)
-        zone_codes.append(codes)
+            self.radius[i] = float(rad) if rad else self.default_radius_km
+        self.zone_kind[i] = ZONE_KINDS.index(kind)
+        self.zone_codes.append(codes)
 
-        # age
-        amin = rec.age_min if rec.age_min is not None else getattr(ptype, "age_min", None)
-        amax = rec.age_max if rec.age_max is not None else getattr(ptype, "age_max", None)
-        age_min[i] = np.nan if amin is None else amin
-        age_max[i] = np.nan if amax is None else amax
+    def _home_epci(self, rec: PartnerRecord, home: Commune | None) -> tuple[str, ...]:
+        home = home or self._commune(rec.code_insee)
+        epci = getattr(home, "epci", None)
+        return (epci,) if epci else ()
 
-        if rec.updated_at is not None:
-            years_old[i] = (reference_date - rec.updated_at).days / 365.25
+    def _epci_members(self, codes: tuple[str, ...]) -> tuple[str, ...]:
+        members: set[str] = set()
+        for code in codes:
+            with contextlib.suppress(KeyError, LookupError):
+                members.update(self.gazetteer.epci_members(code))
+        return tuple(sorted(members))
 
-        # freins: declared (main or secondary mission of the type) and inferred
+    def _freins(self, i: int, rec: PartnerRecord, ptype: PartnerType | None) -> None:
+        """Declared freins (main or secondary mission of the type), then inferred ones."""
         core = set(getattr(ptype, "freins_core", ()) or ())
         side = set(getattr(ptype, "freins_side", ()) or ()) - core
         declared = tuple(rec.freins)
         if not declared and not rec.freins_inferred and ptype is not None:
             declared = tuple(ptype.freins_core) + tuple(ptype.freins_side)
         for code in declared:
-            f = frein_pos.get(code)
+            f = self.frein_pos.get(code)
             if f is None:
                 continue
             if code in side:
-                weight[i, f], mission[i, f] = side_weight, MISSION_SIDE
+                self.weight[i, f], self.mission[i, f] = self.side_weight, MISSION_SIDE
             else:
-                weight[i, f], mission[i, f] = 1.0, MISSION_CORE
+                self.weight[i, f], self.mission[i, f] = 1.0, MISSION_CORE
         for code in rec.freins_inferred:
-            f = frein_pos.get(code)
-            if f is None or mission[i, f]:
+            f = self.frein_pos.get(code)
+            if f is None or self.mission[i, f]:
                 continue
-            base = side_weight if code in side else 1.0
-            weight[i, f], mission[i, f] = base * inferred_weight, MISSION_INFERRED
+            base = self.side_weight if code in side else 1.0
+            self.weight[i, f], self.mission[i, f] = base * self.inferred_weight, MISSION_INFERRED
 
-        # publics: targeted (bonus) and exclusive (hard rule)
-        targeted = rec.publics or tuple(getattr(ptype, "publics", ()) or ())
-        publics_mask[i] = bits(targeted)
-        if ptype is not None and ptype.publics_exclusive:
-            exclusive_mask[i] = bits(ptype.publics or targeted)
-
-    has_point = ~(np.isnan(lat) | np.isnan(lon))
-    return PartnerTable(
-        ids=[rec.id for rec in records],
-        type_codes=type_codes,
-        type_idx=type_idx,
-        freins=freins,
-        public_codes=public_codes,
-        lat=lat,
-        lon=lon,
-        has_point=has_point,
-        approx=approx,
-        active=active,
-        recommendable=recommendable,
-        zone_kind=zone_kind,
-        zone_codes=zone_codes,
-        radius=radius,
-        age_min=age_min,
-        age_max=age_max,
-        years_old=years_old,
-        weight=weight,
-        mission=mission,
-        publics_mask=publics_mask,
-        exclusive_mask=exclusive_mask,
-        index=index,
-    )
+    def table(self) -> PartnerTable:
+        has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
+        return PartnerTable(
+            ids=[rec.id for rec in self.records],
+            type_codes=self.type_codes,
+            type_idx=self.type_idx,
+            freins=self.freins,
+            public_codes=self.public_codes,
+            lat=self.lat,
+            lon=self.lon,
+            has_point=has_point,
+            approx=self.approx,
+            active=self.active,
+            recommendable=self.recommendable,
+            zone_kind=self.zone_kind,
+            zone_codes=self.zone_codes,
+            radius=self.radius,
+            age_min=self.age_min,
+            age_max=self.age_max,
+            years_old=self.years_old,
+            weight=self.weight,
+            mission=self.mission,
+            publics_mask=self.publics_mask,
+            exclusive_mask=self.exclusive_mask,
+            index=self.index,
+        )
