@@ -32,6 +32,7 @@ from .plan import greedy_cover
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .validation import check_date, check_int, check_is_fitted, check_number
 
 if TYPE_CHECKING:
     from .geo import Commune, Gazetteer
@@ -65,6 +66,20 @@ class Recommender:
     reference_date : datetime.date, optional
         "Today" for freshness (``None``: the date of ``fit``).
 
+    Attributes
+    ----------
+    taxonomy_, gazetteer_ : Taxonomy, Gazetteer
+        The referentials used (the defaults when the parameters are ``None``).
+    table_ : PartnerTable
+        The partners' columns; ``index_`` the candidate indexes over them.
+
+    Raises
+    ------
+    ValueError
+        From ``fit``, when a parameter is out of its range.
+    recommender.validation.NotFittedError
+        From ``recommend`` or ``fit_check`` before ``fit``.
+
     Examples
     --------
     >>> from recommender.params import parse_profile
@@ -83,6 +98,10 @@ class Recommender:
     ('spip-60', ["SPIP compétent pour l'Oise", 'à 28,3 km'])
     >>> rec.fit_check(profile, "spip-80")["blockers"]
     ["compétent seulement pour la Somme : la personne réside dans l'Oise"]
+    >>> Recommender(candidate_k=-5).fit([])
+    Traceback (most recent call last):
+    ...
+    ValueError: candidate_k must be an integer >= 1, got -5.
     """
 
     def __init__(
@@ -118,8 +137,25 @@ class Recommender:
 
     # ------------------------------------------------------------------ fit
 
+    def _check_params(self) -> None:
+        check_int("candidate_k", self.candidate_k, minimum=1)
+        check_number("max_km_default", self.max_km_default, positive=True, optional=True)
+        check_number("stale_after_years", self.stale_after_years, positive=True)
+        check_number("inferred_weight", self.inferred_weight, fraction=True)
+        check_number("side_weight", self.side_weight, fraction=True)
+        check_number("default_radius_km", self.default_radius_km, positive=True)
+        check_number("plan_min_relative_score", self.plan_min_relative_score, fraction=True)
+        check_date("reference_date", self.reference_date)
+
     def fit(self, records: Iterable[PartnerRecord]) -> Recommender:
-        """Build the partner table and the candidate indexes."""
+        """Build the partner table and the candidate indexes.
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of its range (checked here, as scikit-learn does).
+        """
+        self._check_params()
         if self.taxonomy is None:
             from .taxonomy import default_taxonomy
 
@@ -180,6 +216,7 @@ class Recommender:
 
     def recommend(self, profile: Any, limit: int = 5) -> dict[str, Any]:
         """The best eligible partners for each frein of ``profile``, and a plan covering them."""
+        check_is_fitted(self, "table_")
         ctx = self._context(profile)
         freins_out = []
         for code in profile.freins:
@@ -290,6 +327,7 @@ class Recommender:
         ``a_verifier`` verdict, the ``frein`` judged, and the requested freins the
         partner addresses (``freins_traites``) or not (``freins_non_traites``).
         """
+        check_is_fitted(self, "table_")
         table = self.table_
         row = table.index.get(partner_id)
         if row is None:

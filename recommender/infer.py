@@ -26,6 +26,7 @@ from sklearn.pipeline import FeatureUnion
 
 from .records import PartnerRecord
 from .text import fold
+from .validation import check_int, check_is_fitted, check_number
 
 GENERIC_TYPES = frozenset({"autre", "association", "association-solidarite-generique"})
 # Known partners kept for training, per type and in all: on the shared data a model of
@@ -98,7 +99,16 @@ class FreinClassifier(BaseEstimator):
         )
 
     def fit(self, texts: Sequence[str], labels: Sequence[Iterable[str]]) -> FreinClassifier:
-        """Learn one model per frein from ``texts`` and their frein tuples."""
+        """Learn one model per frein from ``texts`` and their frein tuples.
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of its range, or ``texts`` and ``labels`` differ in length.
+        """
+        check_number("min_proba", self.min_proba, fraction=True)
+        check_number("C", self.C, positive=True)
+        check_int("max_features", self.max_features, minimum=1)
         texts = list(texts)
         labels = [tuple(label) for label in labels]
         if len(texts) != len(labels):
@@ -127,6 +137,7 @@ class FreinClassifier(BaseEstimator):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each frein of ``classes_`` for each text, shape (n, n_classes)."""
+        check_is_fitted(self, "models_")
         texts = list(texts)
         out = np.zeros((len(texts), len(self.classes_)))
         if not texts:

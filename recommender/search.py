@@ -33,6 +33,7 @@ from .referentials import without_shared
 from .text import fold
 from .textindex import Vocabulary, analyzer, bm25, column_posting, term_key
 from .types import SearchFacets, SearchHit, SearchPage
+from .validation import check_is_fitted
 
 # Up to this many matches, equally relevant ones (same tenth of the best score) come
 # nearest first; beyond, a broad query is ordered by relevance alone.
@@ -71,6 +72,13 @@ class PartnerSearch:
         beauvais`` finds the CAF whose address is in Beauvais); ``None`` means
         ``default_gazetteer()`` at fit time, ``False`` indexes no commune name.
 
+    Raises
+    ------
+    ValueError
+        From ``fit``, when ``fuzzy`` is not a boolean.
+    recommender.validation.NotFittedError
+        From ``search`` before ``fit``.
+
     Notes
     -----
     Only ``fit`` reads the taxonomy and the gazetteer: the fitted search keeps none
@@ -93,6 +101,10 @@ class PartnerSearch:
     'a'
     >>> search.search()["facets"]["type"]
     {'auto-ecole-sociale': 1, 'mission-locale': 1}
+    >>> PartnerSearch().search(q="permis")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    NotFittedError: This PartnerSearch instance is not fitted yet: call 'fit' before using it.
     """
 
     def __init__(self, *, taxonomy: Any = None, fuzzy: bool = True, gazetteer: Any = None):
@@ -114,7 +126,15 @@ class PartnerSearch:
     # ------------------------------------------------------------------ fit
 
     def fit(self, records: Iterable[PartnerRecord]) -> PartnerSearch:
-        """Index ``records``: BM25 weights of their text, and columns for the filters."""
+        """Index ``records``: BM25 weights of their text, and columns for the filters.
+
+        Raises
+        ------
+        ValueError
+            When ``fuzzy`` is not a boolean (checked here, as scikit-learn does).
+        """
+        if not isinstance(self.fuzzy, bool):
+            raise ValueError(f"fuzzy must be True or False, got {self.fuzzy!r}.")
         from .geo import default_gazetteer
         from .taxonomy import default_taxonomy
 
@@ -262,6 +282,7 @@ class PartnerSearch:
         « mission locale ») lists that type's partners, all equally relevant, in
         distance or name order. Facets count the whole filtered result set.
         """
+        check_is_fitted(self, "weights_")
         point = (lat, lon) if lat is not None and lon is not None else None
         rows, distance = self._candidates(
             point, radius_km, (include_archived, freins, types, publics)
