@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .eligibility import Checks, blockers, check, make_context
+from .eligibility import Checks, PersonContext, blockers, check, make_context
 from .errors import NotFound
 from .geoindex import (
     MISSION_CORE,
@@ -29,13 +29,21 @@ from .geoindex import (
     PartnerTable,
 )
 from .plan import greedy_cover
+from .profile import Profile
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .types import (
+    CommuneLike,
+    FitCheck,
+    FreinRecommendations,
+    GazetteerLike,
+    Recommendation,
+    Recommendations,
+)
 from .validation import check_date, check_int, check_is_fitted, check_number
 
 if TYPE_CHECKING:
-    from .geo import Commune, Gazetteer
     from .taxonomy import PartnerType, Taxonomy
 
 NO_PUBLIC = "tous-publics"
@@ -107,8 +115,8 @@ class Recommender:
     def __init__(
         self,
         *,
-        taxonomy: Any = None,
-        gazetteer: Any = None,
+        taxonomy: Taxonomy | None = None,
+        gazetteer: GazetteerLike | None = None,
         candidate_k: int = 200,
         max_km_default: float | None = None,
         stale_after_years: float = 3.0,
@@ -214,11 +222,11 @@ class Recommender:
 
     # ------------------------------------------------------------------ recommend
 
-    def recommend(self, profile: Any, limit: int = 5) -> dict[str, Any]:
+    def recommend(self, profile: Profile, limit: int = 5) -> Recommendations:
         """The best eligible partners for each frein of ``profile``, and a plan covering them."""
         check_is_fitted(self, "table_")
         ctx = self._context(profile)
-        freins_out = []
+        freins_out: list[FreinRecommendations] = []
         for code in profile.freins:
             f = self.table_.frein_index(code)
             checks, scores = self._rank(ctx, f, limit)
@@ -235,12 +243,12 @@ class Recommender:
         )
         return {"location": profile.location.to_dict(), "freins": freins_out, "plan": plan}
 
-    def _context(self, profile: Any):
+    def _context(self, profile: Profile) -> PersonContext:
         return make_context(
             profile, self.table_, self.index_, self.gazetteer_, max_km_default=self.max_km_default
         )
 
-    def _rank(self, ctx: Any, f: int, limit: int) -> tuple[Checks, np.ndarray]:
+    def _rank(self, ctx: PersonContext, f: int, limit: int) -> tuple[Checks, np.ndarray]:
         """Top ``limit`` eligible rows for frein column ``f``, best first.
 
         Zone-wide partners covering the person come from the zone tables (all of
@@ -281,8 +289,8 @@ class Recommender:
         return eligible.subset(order), scores[order]
 
     def _result(
-        self, ctx: Any, checks: Checks, scores: np.ndarray, j: int, frein: str
-    ) -> dict[str, Any]:
+        self, ctx: PersonContext, checks: Checks, scores: np.ndarray, j: int, frein: str
+    ) -> Recommendation:
         row = int(checks.rows[j])
         reasons, warnings, verdict = explain(
             self.table_,
@@ -312,8 +320,8 @@ class Recommender:
     # ------------------------------------------------------------------ fit check
 
     def fit_check(
-        self, profile: Any, partner_id: str, *, frein: str | None = None, details: bool = False
-    ) -> dict[str, Any]:
+        self, profile: Profile, partner_id: str, *, frein: str | None = None, details: bool = False
+    ) -> FitCheck:
         """Verdict on one orientation: ``compatible``, ``a_verifier`` or ``incompatible``.
 
         Same rules and same score as :meth:`recommend`; the score and reasons
@@ -356,30 +364,33 @@ class Recommender:
             labels = ", ".join(self.frein_labels_.get(c, c).lower() for c in freins) or "aucun"
             found.append(f"ne traite pas le frein demandé ({labels})")
         distance = float(first.distance[0])
-        answer: dict[str, Any] = {
+        answer: FitCheck = {
             "partner_id": partner_id,
             "distance_km": None if math.isnan(distance) else round(distance, 1),
+            "verdict": "incompatible",
+            "score": 0.0,
+            "reasons": [],
+            "blockers": found,
         }
-        extra: dict[str, Any] = {
-            "freins_traites": [code for code, _ in addressed],
-            "freins_non_traites": [code for code, c in per_frein if not c.addresses[0]],
-        }
-        if found:
-            answer.update(verdict="incompatible", score=0.0, reasons=[], blockers=found)
-            extra.update(warnings=[], frein=None)
-        else:
-            value, code, checks = self._best_frein(ctx, addressed)
-            result = self._result(ctx, checks, np.array([value]), 0, code)
+        warnings: list[str] = []
+        judged = None
+        if not found:
+            value, judged, checks = self._best_frein(ctx, addressed)
+            result = self._result(ctx, checks, np.array([value]), 0, judged)
             answer.update(
-                verdict=result["verdict"],
-                score=result["score"],
-                reasons=result["reasons"],
-                blockers=[],
+                verdict=result["verdict"], score=result["score"], reasons=result["reasons"]
             )
-            extra.update(warnings=result["warnings"], frein=code)
-        return {**answer, **extra} if details else answer
+            warnings = result["warnings"]
+        if details:
+            answer.update(
+                freins_traites=[code for code, _ in addressed],
+                freins_non_traites=[code for code, c in per_frein if not c.addresses[0]],
+                warnings=warnings,
+                frein=judged,
+            )
+        return answer
 
-    def _judged_freins(self, profile: Any, row: int, frein: str | None) -> list[str]:
+    def _judged_freins(self, profile: Profile, row: int, frein: str | None) -> list[str]:
         """The frein asked, else the profile's, else those the partner addresses."""
         if frein:
             return [frein]
@@ -389,7 +400,7 @@ class Recommender:
         ]
 
     def _best_frein(
-        self, ctx: Any, addressed: list[tuple[str, Checks]]
+        self, ctx: PersonContext, addressed: list[tuple[str, Checks]]
     ) -> tuple[float, str, Checks]:
         """(score, frein, checks) of the addressed frein where the partner scores best
         (the first one on a tie)."""
@@ -408,7 +419,7 @@ class Recommender:
 def build_table(
     records: list[PartnerRecord],
     taxonomy: Taxonomy,
-    gazetteer: Gazetteer,
+    gazetteer: GazetteerLike,
     *,
     side_weight: float,
     inferred_weight: float,
@@ -443,7 +454,7 @@ class _TableBuilder:
         self,
         records: list[PartnerRecord],
         taxonomy: Taxonomy,
-        gazetteer: Gazetteer,
+        gazetteer: GazetteerLike,
         *,
         side_weight: float,
         inferred_weight: float,
@@ -482,9 +493,9 @@ class _TableBuilder:
         self.exclusive_mask = np.zeros(n, dtype=np.int64)
         self.index: dict[str, int] = {}
         self.type_idx = np.zeros(n, dtype=np.int16)
-        self._communes: dict[str, Commune | None] = {}
+        self._communes: dict[str, CommuneLike | None] = {}
 
-    def _commune(self, code: str | None) -> Commune | None:
+    def _commune(self, code: str | None) -> CommuneLike | None:
         if not code:
             return None
         if code not in self._communes:
@@ -528,7 +539,7 @@ class _TableBuilder:
         if ptype is not None and ptype.publics_exclusive:
             self.exclusive_mask[i] = self._bits(ptype.publics or targeted)
 
-    def _point(self, i: int, rec: PartnerRecord) -> Commune | None:
+    def _point(self, i: int, rec: PartnerRecord) -> CommuneLike | None:
         """The record's point, else the centre of its commune (approximate); the
         commune when it was looked up."""
         if rec.lat is not None and rec.lon is not None:
@@ -546,7 +557,7 @@ class _TableBuilder:
         i: int,
         rec: PartnerRecord,
         ptype: PartnerType | None,
-        home: Commune | None,
+        home: CommuneLike | None,
         departement: str | None,
         region: str | None,
     ) -> None:
@@ -569,7 +580,7 @@ class _TableBuilder:
         self.zone_kind[i] = ZONE_KINDS.index(kind)
         self.zone_codes.append(codes)
 
-    def _home_epci(self, rec: PartnerRecord, home: Commune | None) -> tuple[str, ...]:
+    def _home_epci(self, rec: PartnerRecord, home: CommuneLike | None) -> tuple[str, ...]:
         home = home or self._commune(rec.code_insee)
         epci = getattr(home, "epci", None)
         return (epci,) if epci else ()

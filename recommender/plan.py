@@ -11,14 +11,15 @@ distant "does everything" structure does not replace two much better ones.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+from .types import Plan
 
 
 def greedy_cover(
     results: Mapping[str, Sequence[tuple[str, float]]],
     *,
     min_relative_score: float = 0.5,
-) -> dict[str, Any]:
+) -> Plan:
     """Plan from ``{frein: [(partner_id, score), ...]}`` (best first, request order).
 
     >>> plan = greedy_cover({

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from rapidfuzz import process
@@ -32,8 +32,11 @@ from .records import PartnerRecord
 from .referentials import without_shared
 from .text import fold
 from .textindex import Vocabulary, analyzer, bm25, column_posting, term_key
-from .types import SearchFacets, SearchHit, SearchPage
+from .types import GazetteerLike, SearchFacets, SearchHit, SearchPage
 from .validation import check_is_fitted
+
+if TYPE_CHECKING:
+    from .taxonomy import Taxonomy
 
 # Up to this many matches, equally relevant ones (same tenth of the best score) come
 # nearest first; beyond, a broad query is ordered by relevance alone.
@@ -107,7 +110,13 @@ class PartnerSearch:
     NotFittedError: This PartnerSearch instance is not fitted yet: call 'fit' before using it.
     """
 
-    def __init__(self, *, taxonomy: Any = None, fuzzy: bool = True, gazetteer: Any = None):
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy | None = None,
+        fuzzy: bool = True,
+        gazetteer: GazetteerLike | Literal[False] | None = None,
+    ):
         self.taxonomy = taxonomy
         self.fuzzy = fuzzy
         self.gazetteer = gazetteer
@@ -152,7 +161,7 @@ class PartnerSearch:
         self._fit_phrases(tax)
         return self
 
-    def _fit_profiles(self, records: list[PartnerRecord], tax: Any) -> None:
+    def _fit_profiles(self, records: list[PartnerRecord], tax: Taxonomy) -> None:
         """Partners share a few thousand (type, freins, publics): the filters, facets and
         frein expansions read tables of these profiles."""
         profiles: dict[tuple, int] = {}
@@ -195,7 +204,9 @@ class PartnerSearch:
         self.lat_order_ = np.argsort(self.lat_rad_, kind="stable").astype(np.int32)
         self.lat_sorted_ = self.lat_rad_[self.lat_order_]
 
-    def _fit_text(self, records: list[PartnerRecord], tax: Any, gazetteer: Any) -> None:
+    def _fit_text(
+        self, records: list[PartnerRecord], tax: Taxonomy, gazetteer: GazetteerLike | None
+    ) -> None:
         """Name and body (type label, description, commune name) as one matrix of BM25
         weights; the body's parts repeat a lot, so each distinct one is analysed once."""
         vocabulary = Vocabulary()
@@ -234,7 +245,7 @@ class PartnerSearch:
         self.weights_ = weights.tocsc().astype(np.float32)
         self.weights_.sort_indices()  # postings in row order: looked up by bisection
 
-    def _fit_phrases(self, tax: Any) -> None:
+    def _fit_phrases(self, tax: Taxonomy) -> None:
         """Partner types and frein synonyms as sequences of index terms."""
         type_pos = {code: i for i, code in enumerate(self.type_codes_)}
         # phrase → types with partners (a phrase of a type without any still names a type)
@@ -548,7 +559,7 @@ class PartnerSearch:
         terms: list[str],
         named: list[tuple[np.ndarray, float, tuple[str, ...]]],
         fuzzy: bool,
-        combine: Any,
+        combine: np.ufunc,
         rows: np.ndarray,
     ) -> np.ndarray:
         """Relevance of each of ``rows`` for one attempt of :meth:`_text_match` (0: no match)."""
@@ -633,7 +644,7 @@ class PartnerSearch:
         return terms
 
 
-def _communes(records: list[PartnerRecord], gazetteer: Any) -> Iterator[str]:
+def _communes(records: list[PartnerRecord], gazetteer: GazetteerLike | None) -> Iterator[str]:
     """The name of each record's commune: its own, else the gazetteer's."""
     by_code: dict[str, str] = {}
     for record in records:
@@ -646,7 +657,7 @@ def _communes(records: list[PartnerRecord], gazetteer: Any) -> Iterator[str]:
         yield name
 
 
-def _type_phrases(tax: Any) -> list[tuple[str, str]]:
+def _type_phrases(tax: Taxonomy) -> list[tuple[str, str]]:
     """(folded phrase, type code): keywords, label and acronym of each partner type."""
     pairs: list[tuple[str, str]] = []
     for ptype in tax.partner_types.values():

@@ -1,12 +1,45 @@
-"""What the engine returns, as typed dictionaries (JSON-ready: the API serves them as they are).
+"""The engine's seams: what it asks of a gazetteer, and what it returns.
 
-The services of the web app add the partner itself to each result (see
-``app/services.py``); the shapes here are the engine's only.
+The answers are typed dictionaries (JSON-ready); the services of the web app add the
+partner itself to each result (see ``app/api/types.py``). The gazetteer is a Protocol:
+:class:`recommender.geo.Gazetteer` is the one the app uses, the tests use a small
+stand-in over a few communes.
 """
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import NotRequired, Protocol, TypedDict
+
+
+class CommuneLike(Protocol):
+    """A commune as the engine reads it (:class:`recommender.geo.Commune`)."""
+
+    @property
+    def code_insee(self) -> str: ...
+    @property
+    def nom(self) -> str: ...
+    @property
+    def departement(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def epci(self) -> str | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+
+    def to_dict(self) -> dict[str, object]: ...
+
+
+class GazetteerLike(Protocol):
+    """What the engine asks of the communes referential (:class:`recommender.geo.Gazetteer`)."""
+
+    def get(self, code: str, /) -> CommuneLike | None: ...
+
+    def epci_members(self, code: str, /) -> frozenset[str]: ...
+
+    def departement_name(self, code: str, /) -> str | None: ...
 
 
 class Recommendation(TypedDict):
