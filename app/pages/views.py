@@ -289,7 +289,7 @@ def form_error(exc: InvalidParameter) -> tuple[str, str]:
     return field, exc.message
 
 
-def _plan_summary(answer: dict[str, Any]) -> str:
+def _plan_summary(answer: services.ApiRecommendations) -> str:
     plan = answer.get("plan") or {}
     n_partners = len(plan.get("partners") or [])
     n_freins = len(answer.get("freins") or [])
@@ -305,7 +305,9 @@ def _plan_summary(answer: dict[str, Any]) -> str:
     return f"Proposition : {structures} {verb} {what}"
 
 
-def _recommend(form: MultiDict) -> tuple[dict[str, Any], list[tuple[str, str]], Any]:
+def _recommend(
+    form: MultiDict,
+) -> tuple[dict[str, Any], list[tuple[str, str]], services.ApiRecommendations | None]:
     """The form's values, its field errors and the recommendations (``None`` on error)."""
     values, errors = read_profile(form)
     if errors:
@@ -326,9 +328,9 @@ class _FitStep:
 
     def __init__(self) -> None:
         self.q = ""
-        self.choices: list[dict] = []
+        self.choices: list[services.ApiPartnerHit] = []
         self.errors: list[tuple[str, str]] = []
-        self.fit: Any = None
+        self.fit: services.ApiFitCheck | None = None
 
     def run(self, form: MultiDict) -> None:
         self.q = (form.get("verifier_q") or "").strip()[:MAX_FIELD]
@@ -363,7 +365,7 @@ class _FitStep:
             self.errors.append(("verifier_id", exc.message))
 
 
-def _proposed(answer: dict[str, Any], plan_ids: list[str]) -> list[dict]:
+def _proposed(answer: services.ApiRecommendations, plan_ids: list[str]) -> list[dict]:
     """Every partner shown, once, plan first (for the fiche)."""
     seen: dict[str, dict] = {}
     for block in answer["freins"]:
