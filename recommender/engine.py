@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -181,10 +182,12 @@ class Recommender:
             list(records),
             self.taxonomy_,
             self.gazetteer_,
-            side_weight=self.side_weight,
-            inferred_weight=self.inferred_weight,
-            default_radius_km=self.default_radius_km,
-            reference_date=self.reference_date or date.today(),
+            TableParams(
+                side_weight=self.side_weight,
+                inferred_weight=self.inferred_weight,
+                default_radius_km=self.default_radius_km,
+                reference_date=self.reference_date or date.today(),
+            ),
         )
         table = self.table_
         self.addressable_ = (
@@ -416,26 +419,24 @@ class Recommender:
 # ---------------------------------------------------------------------- table
 
 
+@dataclass(frozen=True)
+class TableParams:
+    """The :class:`Recommender` parameters the partner table is built with."""
+
+    side_weight: float
+    inferred_weight: float
+    default_radius_km: float
+    reference_date: date
+
+
 def build_table(
     records: list[PartnerRecord],
     taxonomy: Taxonomy,
     gazetteer: GazetteerLike,
-    *,
-    side_weight: float,
-    inferred_weight: float,
-    default_radius_km: float,
-    reference_date: date,
+    params: TableParams,
 ) -> PartnerTable:
     """Columns of the engine over ``records`` (one pass; zones normalised to code lists)."""
-    builder = _TableBuilder(
-        records,
-        taxonomy,
-        gazetteer,
-        side_weight=side_weight,
-        inferred_weight=inferred_weight,
-        default_radius_km=default_radius_km,
-        reference_date=reference_date,
-    )
+    builder = _TableBuilder(records, taxonomy, gazetteer, params)
     for i, rec in enumerate(records):
         builder.add(i, rec)
     return builder.table()
@@ -455,20 +456,16 @@ class _TableBuilder:
         records: list[PartnerRecord],
         taxonomy: Taxonomy,
         gazetteer: GazetteerLike,
-        *,
-        side_weight: float,
-        inferred_weight: float,
-        default_radius_km: float,
-        reference_date: date,
+        params: TableParams,
     ):
         n = len(records)
         self.records = records
         self.taxonomy = taxonomy
         self.gazetteer = gazetteer
-        self.side_weight = side_weight
-        self.inferred_weight = inferred_weight
-        self.default_radius_km = default_radius_km
-        self.reference_date = reference_date
+        self.side_weight = params.side_weight
+        self.inferred_weight = params.inferred_weight
+        self.default_radius_km = params.default_radius_km
+        self.reference_date = params.reference_date
         self.freins = tuple(taxonomy.freins)
         self.frein_pos = {code: i for i, code in enumerate(self.freins)}
         self.public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
@@ -615,28 +612,7 @@ class _TableBuilder:
             self.weight[i, f], self.mission[i, f] = base * self.inferred_weight, MISSION_INFERRED
 
     def table(self) -> PartnerTable:
-        has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
-        return PartnerTable(
-            ids=[rec.id for rec in self.records],
-            type_codes=self.type_codes,
-            type_idx=self.type_idx,
-            freins=self.freins,
-            public_codes=self.public_codes,
-            lat=self.lat,
-            lon=self.lon,
-            has_point=has_point,
-            approx=self.approx,
-            active=self.active,
-            recommendable=self.recommendable,
-            zone_kind=self.zone_kind,
-            zone_codes=self.zone_codes,
-            radius=self.radius,
-            age_min=self.age_min,
-            age_max=self.age_max,
-            years_old=self.years_old,
-            weight=self.weight,
-            mission=self.mission,
-            publics_mask=self.publics_mask,
-            exclusive_mask=self.exclusive_mask,
-            index=self.index,
-        )
+        """The built table (each of its columns is the builder's attribute of that name)."""
+        self.ids = [rec.id for rec in self.records]
+        self.has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
+        return PartnerTable(**{f.name: getattr(self, f.name) for f in fields(PartnerTable)})
