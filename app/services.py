@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import NotRequired, TypedDict
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from recommender.errors import NotFound
@@ -26,21 +26,138 @@ from recommender.params import (
     parse_search,
 )
 from recommender.taxonomy import default_taxonomy
+from recommender.types import LocationDict, Plan, Recommendation, SearchFacets
 
 from .db import get_session
 from .index.holder import IndexState, current_index
 from .index.records import freshness, json_as_text, json_codes
 from .models import Partner, PartnerSource
 
+# --------------------------------------------------------------------------- answers
+# The JSON API's bodies (the pages render the same), each named after its OpenAPI schema
+# (app/api/spec.py); the engine's own answers, without the partners, are in recommender.types.
 
-def partner_dict(partner: Any, sources: Iterable[Any]) -> dict[str, Any]:
+
+class TypeRef(TypedDict):
+    code: str
+    label: str
+
+
+class CommuneRef(TypedDict):
+    code_insee: str | None
+    nom: str | None
+
+
+class Zone(TypedDict):
+    kind: str
+    codes: list[str]
+    radius_km: NotRequired[float]
+
+
+class SourceRef(TypedDict):
+    source: str
+    source_id: str
+    updated_at: str | None
+
+
+class ApiPartner(TypedDict):
+    """A partner (schema ``Partner``)."""
+
+    id: str
+    nom: str
+    type: TypeRef
+    adresse: str
+    code_postal: str | None
+    commune: CommuneRef
+    departement: str | None
+    lat: float | None
+    lon: float | None
+    coordonnees_exactes: bool | None
+    telephone: str | None
+    email: str | None
+    site_web: str | None
+    horaires: str | None
+    description: str | None
+    freins: list[str]
+    freins_deduits: list[str]
+    thematiques: list[str]
+    publics: list[str]
+    age_min: int | None
+    age_max: int | None
+    zone: Zone
+    statut: str | None
+    sources: list[SourceRef]
+    updated_at: str | None
+
+
+class ApiPartnerHit(ApiPartner):
+    """A partner of a search page, with its distance to the place searched."""
+
+    distance_km: float | None
+
+
+class ApiSearchPage(TypedDict):
+    """One page of a partner search (schema ``SearchPage``)."""
+
+    total: int
+    page: int
+    per_page: int
+    results: list[ApiPartnerHit]
+    facets: SearchFacets
+    location: NotRequired[LocationDict]
+
+
+class ApiResult(TypedDict):
+    """One proposed partner for one frein (schema ``Result``)."""
+
+    partner: ApiPartner
+    score: float
+    distance_km: float | None
+    verdict: str
+    reasons: list[str]
+    warnings: list[str]
+
+
+class ApiFreinRecommendations(TypedDict):
+    frein: str
+    label: str
+    results: list[ApiResult]
+
+
+class ApiRecommendations(TypedDict):
+    """The partners proposed for each frein, and the plan (schema ``Recommendation``)."""
+
+    location: LocationDict
+    freins: list[ApiFreinRecommendations]
+    plan: Plan
+
+
+class ApiFitCheck(TypedDict):
+    """The verdict on one orientation, with its details (schema ``FitCheck``)."""
+
+    distance_km: float | None
+    verdict: str
+    score: float
+    reasons: list[str]
+    blockers: list[str]
+    freins_traites: list[str]
+    freins_non_traites: list[str]
+    warnings: list[str]
+    frein: str | None
+    partner: ApiPartner
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def partner_dict(partner: Partner | Row, sources: Iterable[PartnerSource | Row]) -> ApiPartner:
     """The contract's Partner object, plus a few documented extra fields.
 
     ``partner`` is a :class:`Partner` or a row of its table, ``sources`` its source rows.
     """
     ptype = default_taxonomy().partner_type(partner.type_code)
     updated = freshness(partner.source_updated_at, partner.verified_at)
-    zone: dict[str, Any] = {
+    zone: Zone = {
         "kind": partner.zone_kind,
         "codes": list(json_codes(partner.zone_codes)),
     }
@@ -107,37 +224,37 @@ _SOURCES_QUERY = (
 )
 
 
-def _fetch_partners(ids: list[str]) -> dict[str, dict[str, Any]]:
+def _fetch_partners(ids: list[str]) -> dict[str, ApiPartner]:
     """Plain rows, no ORM objects: building twenty partners' objects cost more than the
     engine's whole answer."""
     connection = get_session().connection()
-    sources: dict[str, list[Any]] = defaultdict(list)
+    sources: dict[str, list[Row]] = defaultdict(list)
     for row in connection.execute(_SOURCES_QUERY, {"ids": ids}):
         sources[row.partner_id].append(row)
     rows = connection.execute(_PARTNERS_QUERY, {"ids": ids})
     return {row.id: partner_dict(row, sources[row.id]) for row in rows}
 
 
-def _partners_by_id(index: IndexState, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _partners_by_id(index: IndexState, ids: Iterable[str]) -> dict[str, ApiPartner]:
     """The answers of the partners an engine result names (shared: never modify them)."""
     return index.partners.get_many(ids, _fetch_partners)
 
 
-def list_freins() -> dict[str, Any]:
+def list_freins() -> dict[str, list[dict[str, object]]]:
     return {"freins": [f.to_dict() for f in default_taxonomy().freins.values()]}
 
 
-def search_communes(params: Params) -> dict[str, Any]:
+def search_communes(params: Params) -> dict[str, list[dict[str, object]]]:
     query = parse_communes(params)
     found = default_gazetteer().autocomplete(query.q, limit=query.limit)
     return {"results": [c.to_dict() for c in found]}
 
 
-def search_partners(params: Params) -> dict[str, Any]:
+def search_partners(params: Params) -> ApiSearchPage:
     return search(parse_search(params, default_gazetteer(), default_taxonomy()))
 
 
-def search(query: SearchQuery) -> dict[str, Any]:
+def search(query: SearchQuery) -> ApiSearchPage:
     """A parsed partner search (the search page parses first, to show the codes it read)."""
     location = query.location
     index = current_index(get_session())
@@ -153,11 +270,11 @@ def search(query: SearchQuery) -> dict[str, Any]:
         per_page=query.per_page,
     )
     partners = _partners_by_id(index, (r["partner_id"] for r in found["results"]))
-    results = []
+    results: list[ApiPartnerHit] = []
     for hit in found["results"]:
         if hit["partner_id"] in partners:
             results.append({**partners[hit["partner_id"]], "distance_km": hit["distance_km"]})
-    body: dict[str, Any] = {
+    body: ApiSearchPage = {
         "total": found["total"],
         "page": query.page,
         "per_page": query.per_page,
@@ -178,32 +295,62 @@ def get_partner_row(partner_id: str) -> Partner:
     return partner
 
 
-def get_partner(partner_id: str) -> dict[str, Any]:
+def get_partner(partner_id: str) -> ApiPartner:
     partner = get_partner_row(partner_id)
     return partner_dict(partner, partner.sources)
 
 
-def recommend(params: Params) -> dict[str, Any]:
+def recommend(params: Params) -> ApiRecommendations:
     query = parse_recommendation(params, default_gazetteer(), default_taxonomy())
     index = current_index(get_session())
     answer = index.recommender.recommend(query.profile, limit=query.limit)
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
     partners = _partners_by_id(index, ids)
-    for frein in answer["freins"]:
-        frein["results"] = [
-            {"partner": partners[r.pop("partner_id")], **r}
-            for r in frein["results"]
-            if r["partner_id"] in partners
-        ]
-    return answer
+    return {
+        "location": answer["location"],
+        "freins": [
+            {
+                "frein": frein["frein"],
+                "label": frein["label"],
+                "results": [
+                    _with_partner(r, partners[r["partner_id"]])
+                    for r in frein["results"]
+                    if r["partner_id"] in partners
+                ],
+            }
+            for frein in answer["freins"]
+        ],
+        "plan": answer["plan"],
+    }
 
 
-def fit_check(params: Params) -> dict[str, Any]:
+def _with_partner(result: Recommendation, partner: ApiPartner) -> ApiResult:
+    """An engine result with the partner it names in place of its id."""
+    return {
+        "partner": partner,
+        "score": result["score"],
+        "distance_km": result["distance_km"],
+        "verdict": result["verdict"],
+        "reasons": result["reasons"],
+        "warnings": result["warnings"],
+    }
+
+
+def fit_check(params: Params) -> ApiFitCheck:
     partner = get_partner(parse_partner_id(params))
     query = parse_fit(params, default_gazetteer(), default_taxonomy())
     answer = current_index(get_session()).recommender.fit_check(
         query.profile, query.partner_id, frein=query.frein, details=True
     )
-    answer.pop("partner_id", None)
-    answer["partner"] = partner
-    return answer
+    return {
+        "distance_km": answer["distance_km"],
+        "verdict": answer["verdict"],
+        "score": answer["score"],
+        "reasons": answer["reasons"],
+        "blockers": answer["blockers"],
+        "freins_traites": answer["freins_traites"],
+        "freins_non_traites": answer["freins_non_traites"],
+        "warnings": answer["warnings"],
+        "frein": answer["frein"],
+        "partner": partner,
+    }

@@ -23,13 +23,17 @@ Rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .geo import haversine_km
 from .geo.names import departement_phrase, region_name
-from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, PartnerTable
+from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, GeoIndex, PartnerTable
+from .types import CommuneLike, GazetteerLike
+
+if TYPE_CHECKING:
+    from .profile import Profile
 
 # Publics a person belongs to without saying so.
 YOUTH_AGES = (16, 25)
@@ -76,7 +80,12 @@ def implied_publics(age: int | None, freins: tuple[str, ...]) -> tuple[str, ...]
 
 
 def make_context(
-    profile: Any, table: PartnerTable, index: Any, gazetteer: Any, *, max_km_default: float | None
+    profile: Profile,
+    table: PartnerTable,
+    index: GeoIndex,
+    gazetteer: GazetteerLike,
+    *,
+    max_km_default: float | None,
 ) -> PersonContext:
     loc = profile.location
     communes: list[str] = []
@@ -110,7 +119,7 @@ def make_context(
     )
 
 
-def _safe_get(gazetteer: Any, code: str) -> Any:
+def _safe_get(gazetteer: GazetteerLike, code: str) -> CommuneLike | None:
     try:
         return gazetteer.get(code)
     except (KeyError, LookupError):
@@ -244,7 +253,7 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " et " + items[-1]
 
 
-def zone_text(table: PartnerTable, row: int, gazetteer: Any) -> str:
+def zone_text(table: PartnerTable, row: int, gazetteer: GazetteerLike | None) -> str:
     """Where a zone-wide partner is competent: ``l'Oise``, ``la région Bretagne``…"""
     kind = int(table.zone_kind[row])
     codes = list(table.zone_codes[row])
@@ -287,7 +296,7 @@ def blockers(
     checks: Checks,
     j: int,
     *,
-    gazetteer: Any = None,
+    gazetteer: GazetteerLike | None = None,
     type_label: str = "",
     public_labels: dict[str, str] | None = None,
 ) -> list[str]:
@@ -328,7 +337,7 @@ def blockers(
     return out
 
 
-def _person_where(ctx: PersonContext, kind: int, gazetteer: Any) -> str:
+def _person_where(ctx: PersonContext, kind: int, gazetteer: GazetteerLike | None) -> str:
     if not ctx.communes:
         return "la personne réside hors du territoire couvert"
     if kind == DEPARTEMENT:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .eligibility import Checks, blockers, check, make_context
+from .eligibility import Checks, PersonContext, blockers, check, make_context
 from .errors import NotFound
 from .geoindex import (
     MISSION_CORE,
@@ -29,9 +30,22 @@ from .geoindex import (
     PartnerTable,
 )
 from .plan import greedy_cover
+from .profile import Profile
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .types import (
+    CommuneLike,
+    FitCheck,
+    FreinRecommendations,
+    GazetteerLike,
+    Recommendation,
+    Recommendations,
+)
+from .validation import check_date, check_int, check_is_fitted, check_number
+
+if TYPE_CHECKING:
+    from .taxonomy import PartnerType, Taxonomy
 
 NO_PUBLIC = "tous-publics"
 
@@ -61,6 +75,20 @@ class Recommender:
     reference_date : datetime.date, optional
         "Today" for freshness (``None``: the date of ``fit``).
 
+    Attributes
+    ----------
+    taxonomy_, gazetteer_ : Taxonomy, Gazetteer
+        The referentials used (the defaults when the parameters are ``None``).
+    table_ : PartnerTable
+        The partners' columns; ``index_`` the candidate indexes over them.
+
+    Raises
+    ------
+    ValueError
+        From ``fit``, when a parameter is out of its range.
+    recommender.validation.NotFittedError
+        From ``recommend`` or ``fit_check`` before ``fit``.
+
     Examples
     --------
     >>> from recommender.params import parse_profile
@@ -79,13 +107,17 @@ class Recommender:
     ('spip-60', ["SPIP compétent pour l'Oise", 'à 28,3 km'])
     >>> rec.fit_check(profile, "spip-80")["blockers"]
     ["compétent seulement pour la Somme : la personne réside dans l'Oise"]
+    >>> Recommender(candidate_k=-5).fit([])
+    Traceback (most recent call last):
+    ...
+    ValueError: candidate_k must be an integer >= 1, got -5.
     """
 
     def __init__(
         self,
         *,
-        taxonomy: Any = None,
-        gazetteer: Any = None,
+        taxonomy: Taxonomy | None = None,
+        gazetteer: GazetteerLike | None = None,
         candidate_k: int = 200,
         max_km_default: float | None = None,
         stale_after_years: float = 3.0,
@@ -114,8 +146,25 @@ class Recommender:
 
     # ------------------------------------------------------------------ fit
 
+    def _check_params(self) -> None:
+        check_int("candidate_k", self.candidate_k, minimum=1)
+        check_number("max_km_default", self.max_km_default, positive=True, optional=True)
+        check_number("stale_after_years", self.stale_after_years, positive=True)
+        check_number("inferred_weight", self.inferred_weight, fraction=True)
+        check_number("side_weight", self.side_weight, fraction=True)
+        check_number("default_radius_km", self.default_radius_km, positive=True)
+        check_number("plan_min_relative_score", self.plan_min_relative_score, fraction=True)
+        check_date("reference_date", self.reference_date)
+
     def fit(self, records: Iterable[PartnerRecord]) -> Recommender:
-        """Build the partner table and the candidate indexes."""
+        """Build the partner table and the candidate indexes.
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of its range (checked here, as scikit-learn does).
+        """
+        self._check_params()
         if self.taxonomy is None:
             from .taxonomy import default_taxonomy
 
@@ -133,10 +182,12 @@ class Recommender:
             list(records),
             self.taxonomy_,
             self.gazetteer_,
-            side_weight=self.side_weight,
-            inferred_weight=self.inferred_weight,
-            default_radius_km=self.default_radius_km,
-            reference_date=self.reference_date or date.today(),
+            TableParams(
+                side_weight=self.side_weight,
+                inferred_weight=self.inferred_weight,
+                default_radius_km=self.default_radius_km,
+                reference_date=self.reference_date or date.today(),
+            ),
         )
         table = self.table_
         self.addressable_ = (
@@ -174,10 +225,11 @@ class Recommender:
 
     # ------------------------------------------------------------------ recommend
 
-    def recommend(self, profile: Any, limit: int = 5) -> dict[str, Any]:
+    def recommend(self, profile: Profile, limit: int = 5) -> Recommendations:
         """The best eligible partners for each frein of ``profile``, and a plan covering them."""
+        check_is_fitted(self, "table_")
         ctx = self._context(profile)
-        freins_out = []
+        freins_out: list[FreinRecommendations] = []
         for code in profile.freins:
             f = self.table_.frein_index(code)
             checks, scores = self._rank(ctx, f, limit)
@@ -194,12 +246,12 @@ class Recommender:
         )
         return {"location": profile.location.to_dict(), "freins": freins_out, "plan": plan}
 
-    def _context(self, profile: Any):
+    def _context(self, profile: Profile) -> PersonContext:
         return make_context(
             profile, self.table_, self.index_, self.gazetteer_, max_km_default=self.max_km_default
         )
 
-    def _rank(self, ctx: Any, f: int, limit: int) -> tuple[Checks, np.ndarray]:
+    def _rank(self, ctx: PersonContext, f: int, limit: int) -> tuple[Checks, np.ndarray]:
         """Top ``limit`` eligible rows for frein column ``f``, best first.
 
         Zone-wide partners covering the person come from the zone tables (all of
@@ -240,8 +292,8 @@ class Recommender:
         return eligible.subset(order), scores[order]
 
     def _result(
-        self, ctx: Any, checks: Checks, scores: np.ndarray, j: int, frein: str
-    ) -> dict[str, Any]:
+        self, ctx: PersonContext, checks: Checks, scores: np.ndarray, j: int, frein: str
+    ) -> Recommendation:
         row = int(checks.rows[j])
         reasons, warnings, verdict = explain(
             self.table_,
@@ -271,8 +323,8 @@ class Recommender:
     # ------------------------------------------------------------------ fit check
 
     def fit_check(
-        self, profile: Any, partner_id: str, *, frein: str | None = None, details: bool = False
-    ) -> dict[str, Any]:
+        self, profile: Profile, partner_id: str, *, frein: str | None = None, details: bool = False
+    ) -> FitCheck:
         """Verdict on one orientation: ``compatible``, ``a_verifier`` or ``incompatible``.
 
         Same rules and same score as :meth:`recommend`; the score and reasons
@@ -286,6 +338,7 @@ class Recommender:
         ``a_verifier`` verdict, the ``frein`` judged, and the requested freins the
         partner addresses (``freins_traites``) or not (``freins_non_traites``).
         """
+        check_is_fitted(self, "table_")
         table = self.table_
         row = table.index.get(partner_id)
         if row is None:
@@ -295,230 +348,271 @@ class Recommender:
         ctx = self._context(profile)
         if frein is not None:
             self.taxonomy_.frein(frein)  # an unknown code raises UnknownFrein (400)
-        freins = (
-            [frein]
-            if frein
-            else list(profile.freins)
-            or [c for i, c in enumerate(table.freins) if table.weight[row, i] > 0]
-        )
+        freins = self._judged_freins(profile, row, frein)
         rows = np.array([row], dtype=np.int64)
         per_frein = [(code, check(table, ctx, rows, table.frein_index(code))) for code in freins]
         # (no frein asked and none addressed: the frein-agnostic rules still apply)
         first = per_frein[0][1] if per_frein else check(table, ctx, rows, 0)
-        type_label = self._type_label(table.type_code(row))
         found = blockers(
             table,
             ctx,
             first,
             0,
             gazetteer=self.gazetteer_,
-            type_label=type_label,
+            type_label=self._type_label(table.type_code(row)),
             public_labels=self.public_labels_,
         )
         addressed = [(code, c) for code, c in per_frein if c.addresses[0]]
-        missing = [code for code, c in per_frein if not c.addresses[0]]
         if not addressed:
             labels = ", ".join(self.frein_labels_.get(c, c).lower() for c in freins) or "aucun"
             found.append(f"ne traite pas le frein demandé ({labels})")
         distance = float(first.distance[0])
-        answer: dict[str, Any] = {
+        answer: FitCheck = {
             "partner_id": partner_id,
             "distance_km": None if math.isnan(distance) else round(distance, 1),
+            "verdict": "incompatible",
+            "score": 0.0,
+            "reasons": [],
+            "blockers": found,
         }
-        extra: dict[str, Any] = {
-            "freins_traites": [code for code, _ in addressed],
-            "freins_non_traites": missing,
-        }
-        if found:
-            answer.update(verdict="incompatible", score=0.0, reasons=[], blockers=found)
-            extra.update(warnings=[], frein=None)
-            return {**answer, **extra} if details else answer
+        warnings: list[str] = []
+        judged = None
+        if not found:
+            value, judged, checks = self._best_frein(ctx, addressed)
+            result = self._result(ctx, checks, np.array([value]), 0, judged)
+            answer.update(
+                verdict=result["verdict"], score=result["score"], reasons=result["reasons"]
+            )
+            warnings = result["warnings"]
+        if details:
+            answer.update(
+                freins_traites=[code for code, _ in addressed],
+                freins_non_traites=[code for code, c in per_frein if not c.addresses[0]],
+                warnings=warnings,
+                frein=judged,
+            )
+        return answer
+
+    def _judged_freins(self, profile: Profile, row: int, frein: str | None) -> list[str]:
+        """The frein asked, else the profile's, else those the partner addresses."""
+        if frein:
+            return [frein]
+        table = self.table_
+        return list(profile.freins) or [
+            c for i, c in enumerate(table.freins) if table.weight[row, i] > 0
+        ]
+
+    def _best_frein(
+        self, ctx: PersonContext, addressed: list[tuple[str, Checks]]
+    ) -> tuple[float, str, Checks]:
+        """(score, frein, checks) of the addressed frein where the partner scores best
+        (the first one on a tie)."""
         best = None
         for code, checks in addressed:
-            value = float(score(table, ctx, checks, self.params_)[0])
+            value = float(score(self.table_, ctx, checks, self.params_)[0])
             if best is None or value > best[0]:
                 best = (value, code, checks)
         assert best is not None
-        value, code, checks = best
-        result = self._result(ctx, checks, np.array([value]), 0, code)
-        answer.update(
-            verdict=result["verdict"], score=result["score"], reasons=result["reasons"], blockers=[]
-        )
-        extra.update(warnings=result["warnings"], frein=code)
-        return {**answer, **extra} if details else answer
+        return best
 
 
 # ---------------------------------------------------------------------- table
 
 
+@dataclass(frozen=True)
+class TableParams:
+    """The :class:`Recommender` parameters the partner table is built with."""
+
+    side_weight: float
+    inferred_weight: float
+    default_radius_km: float
+    reference_date: date
+
+
 def build_table(
     records: list[PartnerRecord],
-    taxonomy: Any,
-    gazetteer: Any,
-    *,
-    side_weight: float,
-    inferred_weight: float,
-    default_radius_km: float,
-    reference_date: date,
+    taxonomy: Taxonomy,
+    gazetteer: GazetteerLike,
+    params: TableParams,
 ) -> PartnerTable:
     """Columns of the engine over ``records`` (one pass; zones normalised to code lists)."""
-    n = len(records)
-    freins = tuple(taxonomy.freins)
-    frein_pos = {code: i for i, code in enumerate(freins)}
-    public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
-    public_pos = {code: i for i, code in enumerate(public_codes)}
+    builder = _TableBuilder(records, taxonomy, gazetteer, params)
+    for i, rec in enumerate(records):
+        builder.add(i, rec)
+    return builder.table()
 
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    approx = np.zeros(n, dtype=bool)
-    active = np.zeros(n, dtype=bool)
-    recommendable = np.ones(n, dtype=bool)
-    zone_kind = np.zeros(n, dtype=np.int8)
-    zone_codes: list[tuple[str, ...]] = []
-    radius = np.full(n, np.inf)
-    age_min = np.full(n, np.nan)
-    age_max = np.full(n, np.nan)
-    years_old = np.full(n, np.nan)
-    weight = np.zeros((n, len(freins)), dtype=np.float32)
-    mission = np.zeros((n, len(freins)), dtype=np.int8)
-    publics_mask = np.zeros(n, dtype=np.int64)
-    exclusive_mask = np.zeros(n, dtype=np.int64)
-    index: dict[str, int] = {}
-    type_codes = tuple(sorted({rec.type_code for rec in records}))
-    type_pos = {code: i for i, code in enumerate(type_codes)}
-    type_idx = np.zeros(n, dtype=np.int16)
-    commune_cache: dict[str, Any] = {}
 
-    def commune(code: str | None) -> Any:
+def _either(value: float | None, default: float | None) -> float:
+    """``value``, else ``default``, as a float column value (``None``: NaN)."""
+    chosen = value if value is not None else default
+    return np.nan if chosen is None else chosen
+
+
+class _TableBuilder:
+    """Fit-time helper of :func:`build_table`: the columns, filled one record at a time."""
+
+    def __init__(
+        self,
+        records: list[PartnerRecord],
+        taxonomy: Taxonomy,
+        gazetteer: GazetteerLike,
+        params: TableParams,
+    ):
+        n = len(records)
+        self.records = records
+        self.taxonomy = taxonomy
+        self.gazetteer = gazetteer
+        self.side_weight = params.side_weight
+        self.inferred_weight = params.inferred_weight
+        self.default_radius_km = params.default_radius_km
+        self.reference_date = params.reference_date
+        self.freins = tuple(taxonomy.freins)
+        self.frein_pos = {code: i for i, code in enumerate(self.freins)}
+        self.public_codes = tuple(c for c in taxonomy.publics if c != NO_PUBLIC)[:63]
+        self.public_pos = {code: i for i, code in enumerate(self.public_codes)}
+        self.type_codes = tuple(sorted({rec.type_code for rec in records}))
+        self.type_pos = {code: i for i, code in enumerate(self.type_codes)}
+
+        self.lat = np.full(n, np.nan)
+        self.lon = np.full(n, np.nan)
+        self.approx = np.zeros(n, dtype=bool)
+        self.active = np.zeros(n, dtype=bool)
+        self.recommendable = np.ones(n, dtype=bool)
+        self.zone_kind = np.zeros(n, dtype=np.int8)
+        self.zone_codes: list[tuple[str, ...]] = []
+        self.radius = np.full(n, np.inf)
+        self.age_min = np.full(n, np.nan)
+        self.age_max = np.full(n, np.nan)
+        self.years_old = np.full(n, np.nan)
+        self.weight = np.zeros((n, len(self.freins)), dtype=np.float32)
+        self.mission = np.zeros((n, len(self.freins)), dtype=np.int8)
+        self.publics_mask = np.zeros(n, dtype=np.int64)
+        self.exclusive_mask = np.zeros(n, dtype=np.int64)
+        self.index: dict[str, int] = {}
+        self.type_idx = np.zeros(n, dtype=np.int16)
+        self._communes: dict[str, CommuneLike | None] = {}
+
+    def _commune(self, code: str | None) -> CommuneLike | None:
         if not code:
             return None
-        if code not in commune_cache:
+        if code not in self._communes:
             try:
-                commune_cache[code] = gazetteer.get(code)
+                self._communes[code] = self.gazetteer.get(code)
             except (KeyError, LookupError):
-                commune_cache[code] = None
-        return commune_cache[code]
+                self._communes[code] = None
+        return self._communes[code]
 
-    def bits(codes: Iterable[str]) -> int:
+    def _bits(self, codes: Iterable[str]) -> int:
         out = 0
         for code in codes:
-            if code in public_pos:
-                out |= 1 << public_pos[code]
+            if code in self.public_pos:
+                out |= 1 << self.public_pos[code]
         return out
 
-    for i, rec in enumerate(records):
-        index[rec.id] = i
-        type_idx[i] = type_pos[rec.type_code]
-        ptype = taxonomy.partner_types.get(rec.type_code)
-        active[i] = rec.active
+    def add(self, i: int, rec: PartnerRecord) -> None:
+        """Fill row ``i`` from ``rec`` (its type's defaults where it says nothing)."""
+        self.index[rec.id] = i
+        self.type_idx[i] = self.type_pos[rec.type_code]
+        ptype = self.taxonomy.partner_types.get(rec.type_code)
+        self.active[i] = rec.active
         if ptype is not None:
-            recommendable[i] = bool(ptype.recommendable)
-
-        # point: the record's, else the centre of its commune (approximate)
-        home = None
-        if rec.lat is not None and rec.lon is not None:
-            lat[i], lon[i] = rec.lat, rec.lon
-            approx[i] = not rec.coords_exact
-        else:
-            home = commune(rec.code_insee)
-            if home is not None and home.lat is not None:
-                lat[i], lon[i] = home.lat, home.lon
-            approx[i] = True
-        departement = rec.departement
-        region = rec.region
+            self.recommendable[i] = bool(ptype.recommendable)
+        home = self._point(i, rec)
+        departement, region = rec.departement, rec.region
         if departement is None or region is None:
-            home = home or commune(rec.code_insee)
+            home = home or self._commune(rec.code_insee)
             if home is not None:
                 departement = departement or home.departement
                 region = region or home.region
+        self._zone(i, rec, ptype, home, departement, region)
+        self.age_min[i] = _either(rec.age_min, getattr(ptype, "age_min", None))
+        self.age_max[i] = _either(rec.age_max, getattr(ptype, "age_max", None))
+        if rec.updated_at is not None:
+            self.years_old[i] = (self.reference_date - rec.updated_at).days / 365.25
+        self._freins(i, rec, ptype)
+        # publics: targeted (bonus) and exclusive (hard rule)
+        targeted = rec.publics or tuple(getattr(ptype, "publics", ()) or ())
+        self.publics_mask[i] = self._bits(targeted)
+        if ptype is not None and ptype.publics_exclusive:
+            self.exclusive_mask[i] = self._bits(ptype.publics or targeted)
 
-        # zone, as code lists
-        kind, codes, rad = rec.zone_kind, tuple(rec.zone_codes), rec.zone_radius_km
+    def _point(self, i: int, rec: PartnerRecord) -> CommuneLike | None:
+        """The record's point, else the centre of its commune (approximate); the
+        commune when it was looked up."""
+        if rec.lat is not None and rec.lon is not None:
+            self.lat[i], self.lon[i] = rec.lat, rec.lon
+            self.approx[i] = not rec.coords_exact
+            return None
+        home = self._commune(rec.code_insee)
+        if home is not None and home.lat is not None:
+            self.lat[i], self.lon[i] = home.lat, home.lon
+        self.approx[i] = True
+        return home
+
+    def _zone(
+        self,
+        i: int,
+        rec: PartnerRecord,
+        ptype: PartnerType | None,
+        home: CommuneLike | None,
+        departement: str | None,
+        region: str | None,
+    ) -> None:
+        """The zone as a kind and a code list; a zone without codes is a ``rayon``."""
+        kind, rad = rec.zone_kind, rec.zone_radius_km
         if ptype is not None and kind == "rayon" and rad is None and ptype.zone_kind != "rayon":
             kind = ptype.zone_kind  # a record left at the default takes its type's zone
-        if kind == "departement" and not codes:
-            codes = (departement,) if departement else ()
-        elif kind == "region" and not codes:
-            codes = (region,) if region else ()
-        elif kind == "communes" and not codes:
-            codes = (rec.code_insee,) if rec.code_insee else ()
-        elif kind == "epci":
-            if not codes:
-                home = home or commune(rec.code_insee)
-                epci = getattr(home, "epci", None)
-                codes = (epci,) if epci else ()
-            members: set[str] = set()
-            for code in codes:
-                with contextlib.suppress(KeyError, LookupError):
-                    members.update(gazetteer.epci_members(code))
-            codes = tuple(sorted(members))
+        codes = tuple(rec.zone_codes)
+        if kind == "epci":
+            codes = self._epci_members(codes or self._home_epci(rec, home))
+        elif not codes:
+            default = {"departement": departement, "region": region, "communes": rec.code_insee}
+            codes = (default[kind],) if default.get(kind) else ()
         if kind not in ZONE_KINDS or (kind not in ("rayon", "france") and not codes):
             kind, codes = "rayon", ()
         if kind == "rayon":
             if rad is None and ptype is not None and ptype.zone_kind == "rayon":
                 rad = ptype.zone_radius_km
-            radius[i] = float(rad) if rad else default_radius_km
-        zone_kind[i] = ZONE_KINDS.index(kind)
-        zone_codes.append(codes)
+            self.radius[i] = float(rad) if rad else self.default_radius_km
+        self.zone_kind[i] = ZONE_KINDS.index(kind)
+        self.zone_codes.append(codes)
 
-        # age
-        amin = rec.age_min if rec.age_min is not None else getattr(ptype, "age_min", None)
-        amax = rec.age_max if rec.age_max is not None else getattr(ptype, "age_max", None)
-        age_min[i] = np.nan if amin is None else amin
-        age_max[i] = np.nan if amax is None else amax
+    def _home_epci(self, rec: PartnerRecord, home: CommuneLike | None) -> tuple[str, ...]:
+        home = home or self._commune(rec.code_insee)
+        epci = getattr(home, "epci", None)
+        return (epci,) if epci else ()
 
-        if rec.updated_at is not None:
-            years_old[i] = (reference_date - rec.updated_at).days / 365.25
+    def _epci_members(self, codes: tuple[str, ...]) -> tuple[str, ...]:
+        members: set[str] = set()
+        for code in codes:
+            with contextlib.suppress(KeyError, LookupError):
+                members.update(self.gazetteer.epci_members(code))
+        return tuple(sorted(members))
 
-        # freins: declared (main or secondary mission of the type) and inferred
+    def _freins(self, i: int, rec: PartnerRecord, ptype: PartnerType | None) -> None:
+        """Declared freins (main or secondary mission of the type), then inferred ones."""
         core = set(getattr(ptype, "freins_core", ()) or ())
         side = set(getattr(ptype, "freins_side", ()) or ()) - core
         declared = tuple(rec.freins)
         if not declared and not rec.freins_inferred and ptype is not None:
             declared = tuple(ptype.freins_core) + tuple(ptype.freins_side)
         for code in declared:
-            f = frein_pos.get(code)
+            f = self.frein_pos.get(code)
             if f is None:
                 continue
             if code in side:
-                weight[i, f], mission[i, f] = side_weight, MISSION_SIDE
+                self.weight[i, f], self.mission[i, f] = self.side_weight, MISSION_SIDE
             else:
-                weight[i, f], mission[i, f] = 1.0, MISSION_CORE
+                self.weight[i, f], self.mission[i, f] = 1.0, MISSION_CORE
         for code in rec.freins_inferred:
-            f = frein_pos.get(code)
-            if f is None or mission[i, f]:
+            f = self.frein_pos.get(code)
+            if f is None or self.mission[i, f]:
                 continue
-            base = side_weight if code in side else 1.0
-            weight[i, f], mission[i, f] = base * inferred_weight, MISSION_INFERRED
+            base = self.side_weight if code in side else 1.0
+            self.weight[i, f], self.mission[i, f] = base * self.inferred_weight, MISSION_INFERRED
 
-        # publics: targeted (bonus) and exclusive (hard rule)
-        targeted = rec.publics or tuple(getattr(ptype, "publics", ()) or ())
-        publics_mask[i] = bits(targeted)
-        if ptype is not None and ptype.publics_exclusive:
-            exclusive_mask[i] = bits(ptype.publics or targeted)
-
-    has_point = ~(np.isnan(lat) | np.isnan(lon))
-    return PartnerTable(
-        ids=[rec.id for rec in records],
-        type_codes=type_codes,
-        type_idx=type_idx,
-        freins=freins,
-        public_codes=public_codes,
-        lat=lat,
-        lon=lon,
-        has_point=has_point,
-        approx=approx,
-        active=active,
-        recommendable=recommendable,
-        zone_kind=zone_kind,
-        zone_codes=zone_codes,
-        radius=radius,
-        age_min=age_min,
-        age_max=age_max,
-        years_old=years_old,
-        weight=weight,
-        mission=mission,
-        publics_mask=publics_mask,
-        exclusive_mask=exclusive_mask,
-        index=index,
-    )
+    def table(self) -> PartnerTable:
+        """The built table (each of its columns is the builder's attribute of that name)."""
+        self.ids = [rec.id for rec in self.records]
+        self.has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
+        return PartnerTable(**{f.name: getattr(self, f.name) for f in fields(PartnerTable)})

@@ -8,9 +8,24 @@ uses it unless asked (``relais import --geocoder ban``); tests pass a fake.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from geopy.exc import GeopyError
+
+
+class Point(Protocol):
+    """A geopy ``Location``, as far as this module reads it."""
+
+    @property
+    def latitude(self) -> float: ...
+    @property
+    def longitude(self) -> float: ...
+
+
+class Geocoder(Protocol):
+    """A geopy geocoder (``BANFrance``), or a stand-in with the same ``geocode``."""
+
+    def geocode(self, query: str, exactly_one: bool = True) -> Point | None: ...
 
 
 class AddressGeocoder:
@@ -30,11 +45,11 @@ class AddressGeocoder:
     (49.43, 2.08)
     """
 
-    def __init__(self, geocoder: Any = None, *, timeout: float = 5.0):
+    def __init__(self, geocoder: Geocoder | None = None, *, timeout: float = 5.0):
         self.geocoder = geocoder
         self.timeout = timeout
 
-    def _backend(self) -> Any:
+    def _backend(self) -> Geocoder:
         if self.geocoder is None:
             from geopy.geocoders import BANFrance
 

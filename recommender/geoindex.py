@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from .geo import EARTH_RADIUS_KM
 from .records import ZONE_KINDS
+from .validation import check_int, check_is_fitted
 
 RAYON = ZONE_KINDS.index("rayon")
 COMMUNES = ZONE_KINDS.index("communes")
@@ -154,6 +155,7 @@ class GeoIndex:
         zone can be checked for any partner (filter them with ``addressable`` for
         retrieval).
         """
+        check_int("candidate_k", self.candidate_k, minimum=1)
         has_point = ~(np.isnan(lat) | np.isnan(lon))
         points = unit_vectors(np.nan_to_num(lat), np.nan_to_num(lon))
         by_distance = has_point & (zone_kind == RAYON)
@@ -189,6 +191,7 @@ class GeoIndex:
 
     def tree_rows(self, f: int) -> np.ndarray:
         """Rows held by the tree of frein ``f``."""
+        check_is_fitted(self, "trees_")
         entry = self.trees_[f]
         return np.empty(0, dtype=np.int64) if entry is None else entry[1]
 
@@ -197,6 +200,7 @@ class GeoIndex:
     ) -> tuple[np.ndarray, float]:
         """The ``k`` ``rayon`` partners of frein ``f`` nearest to the point, and how far
         the farthest of them is (km): every other one is at least that far."""
+        check_is_fitted(self, "trees_")
         entry = self.trees_[f]
         if entry is None:
             return np.empty(0, dtype=np.int64), float("inf")
@@ -213,6 +217,7 @@ class GeoIndex:
         self, *, departement: str | None, region: str | None, communes: Iterable[str]
     ) -> np.ndarray:
         """Rows whose zone (département, région, communes/EPCI, France) covers the place."""
+        check_is_fitted(self, "france_")
         parts = [self.france_]
         if departement and departement in self.by_departement_:
             parts.append(self.by_departement_[departement])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -26,6 +26,12 @@ from sklearn.pipeline import FeatureUnion
 
 from .records import PartnerRecord
 from .text import fold
+from .validation import check_int, check_is_fitted, check_number
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+    from .taxonomy import Taxonomy
 
 GENERIC_TYPES = frozenset({"autre", "association", "association-solidarite-generique"})
 # Known partners kept for training, per type and in all: on the shared data a model of
@@ -98,7 +104,16 @@ class FreinClassifier(BaseEstimator):
         )
 
     def fit(self, texts: Sequence[str], labels: Sequence[Iterable[str]]) -> FreinClassifier:
-        """Learn one model per frein from ``texts`` and their frein tuples."""
+        """Learn one model per frein from ``texts`` and their frein tuples.
+
+        Raises
+        ------
+        ValueError
+            When a parameter is out of its range, or ``texts`` and ``labels`` differ in length.
+        """
+        check_number("min_proba", self.min_proba, fraction=True)
+        check_number("C", self.C, positive=True)
+        check_int("max_features", self.max_features, minimum=1)
         texts = list(texts)
         labels = [tuple(label) for label in labels]
         if len(texts) != len(labels):
@@ -115,7 +130,7 @@ class FreinClassifier(BaseEstimator):
         self.models_ = [self._fit_one(features, y) for y in answers]
         return self
 
-    def _fit_one(self, features: Any, y: np.ndarray) -> LogisticRegression | bool:
+    def _fit_one(self, features: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression | bool:
         if y.all() or not y.any():  # a constant answer needs no model
             return bool(y.all())
         # The dual problem: the primal one's model, several times faster when there are
@@ -127,6 +142,7 @@ class FreinClassifier(BaseEstimator):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of each frein of ``classes_`` for each text, shape (n, n_classes)."""
+        check_is_fitted(self, "models_")
         texts = list(texts)
         out = np.zeros((len(texts), len(self.classes_)))
         if not texts:
@@ -149,19 +165,19 @@ class FreinClassifier(BaseEstimator):
         return out
 
 
-def record_text(record: PartnerRecord, taxonomy: Any) -> str:
+def record_text(record: PartnerRecord, taxonomy: Taxonomy) -> str:
     """The text a partner is judged on: name, type label, description."""
     ptype = taxonomy.partner_types.get(record.type_code)
     label = ptype.label if ptype is not None and record.type_code not in GENERIC_TYPES else ""
     return " ".join(filter(None, [record.nom, label, record.description]))
 
 
-def is_generic(record: PartnerRecord, taxonomy: Any) -> bool:
+def is_generic(record: PartnerRecord, taxonomy: Taxonomy) -> bool:
     """A partner whose type says nothing about the freins it addresses."""
     return is_generic_type(record.type_code, taxonomy)
 
 
-def is_generic_type(type_code: str, taxonomy: Any) -> bool:
+def is_generic_type(type_code: str, taxonomy: Taxonomy) -> bool:
     """A type that says nothing about the freins its partners address (or an unknown one)."""
     ptype = taxonomy.partner_types.get(type_code)
     if ptype is None or type_code in GENERIC_TYPES:
@@ -171,7 +187,7 @@ def is_generic_type(type_code: str, taxonomy: Any) -> bool:
 
 def training_examples(
     records: Iterable[PartnerRecord],
-    taxonomy: Any,
+    taxonomy: Taxonomy,
     *,
     per_type: int = PER_TYPE,
     limit: int = MAX_EXAMPLES,
@@ -201,7 +217,7 @@ def training_examples(
 
 
 def training_set(
-    records: Iterable[PartnerRecord], taxonomy: Any, *, per_type: int = PER_TYPE
+    records: Iterable[PartnerRecord], taxonomy: Taxonomy, *, per_type: int = PER_TYPE
 ) -> tuple[list[str], list[tuple[str, ...]]]:
     """Texts and frein labels: the taxonomy's wording of each frein and partner type, plus
     the :func:`training_examples` of ``records``."""
@@ -243,7 +259,7 @@ def trained_classifier(
 
 def infer_missing_freins(
     records: Iterable[PartnerRecord],
-    taxonomy: Any,
+    taxonomy: Taxonomy,
     *,
     targets: Iterable[PartnerRecord] | None = None,
     min_proba: float = 0.5,

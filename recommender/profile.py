@@ -4,7 +4,8 @@ request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from .types import CommuneLike, LocationDict
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class Location:
     epci: str | None
     lat: float
     lon: float
-    alternatives: tuple[Any, ...] = ()
+    alternatives: tuple[CommuneLike, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> LocationDict:
         return {
             "code_insee": self.code_insee,
             "nom": self.nom,
@@ -61,7 +62,9 @@ class Profile:
     max_km: float | None = None
 
 
-def location_from_commune(commune: Any, alternatives: tuple[Any, ...] = ()) -> Location:
+def location_from_commune(
+    commune: CommuneLike, alternatives: tuple[CommuneLike, ...] = ()
+) -> Location:
     """A :class:`Location` at a commune's centre."""
     return Location(
         code_insee=commune.code_insee,

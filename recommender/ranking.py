@@ -27,7 +27,6 @@ The score is a product of factors, each in [0, 1] and each explained:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -48,6 +47,7 @@ from .geoindex import (
     PartnerTable,
 )
 from .text import fold
+from .types import GazetteerLike
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def explain(
     frein_label: str,
     type_label: str,
     public_labels: dict[str, str],
-    gazetteer: Any = None,
+    gazetteer: GazetteerLike | None = None,
 ) -> tuple[list[str], list[str], str]:
     """Reasons, warnings and verdict (``compatible`` / ``a_verifier``) of one eligible row."""
     row = int(checks.rows[j])

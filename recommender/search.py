@@ -18,138 +18,32 @@ on the partners left only.
 
 from __future__ import annotations
 
-import functools
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from scipy import sparse
-from whoosh.analysis import RegexTokenizer, StemFilter, StopFilter
-from whoosh.lang import stopwords_for_language
 
 from .errors import InvalidParameter
 from .geo import EARTH_RADIUS_KM, haversine_radians
 from .records import PartnerRecord
 from .referentials import without_shared
 from .text import fold
+from .textindex import Vocabulary, analyzer, bm25, column_posting, term_key
+from .types import GazetteerLike, SearchFacets, SearchHit, SearchPage
+from .validation import check_is_fitted
 
-_KEEP_WORDS = {"ai"}  # "AI" is an association intermédiaire, not the verb
+if TYPE_CHECKING:
+    from .taxonomy import Taxonomy
+
 # Up to this many matches, equally relevant ones (same tenth of the best score) come
 # nearest first; beyond, a broad query is ordered by relevance alone.
 FULL_SCORING_MAX = 5000
-K1, B = 1.2, 0.75  # BM25
 NAME_BOOST = 2.0  # a word of the name counts twice
 TYPO_WEIGHT = 0.5  # a term matched through a typo
 TYPE_WEIGHT, FREIN_WEIGHT = 0.5, 0.3  # a partner of the type, or the frein, the query names
-
-
-def french_analyzer():
-    """Analyzer of *folded* text (see :func:`recommender.text.fold`): split, drop French
-    stop words, stem (snowball). Folding first (lowercase, no accents, ligatures
-    expanded) is done once per text, which keeps indexing fast.
-
-    >>> [t.text for t in french_analyzer()(fold("Auto-écoles sociales de l'Oise"))]
-    ['auto', 'ecol', 'social', 'ois']
-    """
-    stops = {fold(w) for w in stopwords_for_language("fr")} - _KEEP_WORDS
-    return (
-        RegexTokenizer(r"[a-z0-9]+")
-        | StopFilter(stoplist=stops, minsize=2)
-        | StemFilter(lang="fr", cachesize=-1)
-    )
-
-
-@functools.cache
-def _analyzer():
-    """The process's analyzer: its stem cache serves every build and query (the
-    snowball stemmer takes about 0.1 ms a word)."""
-    return french_analyzer()
-
-
-def _stems(words: list[str]) -> list[str | None]:
-    """The stem of each distinct folded word, ``None`` for a stop word.
-
-    One analyzer call for all of them; a number is its own stem (the stemmer only
-    strips letters, and national data holds hundreds of thousands of numbers).
-    """
-    out: list[str | None] = [None] * len(words)
-    at: dict[int, int] = {}
-    offset, text = 0, []
-    for i, word in enumerate(words):
-        if word.isdigit():
-            out[i] = word if len(word) >= 2 else None  # the analyzer drops 1-letter words
-        else:
-            at[offset] = i
-            text.append(word)
-            offset += len(word) + 1
-    for token in _analyzer()(" ".join(text), chars=True):
-        out[at[token.startchar]] = token.text
-    return out
-
-
-def _term_key(term: str) -> tuple[str, int, str]:
-    """Vocabulary order: by first letter, then length, so that the terms within a
-    typo of a word (same first letter, length ± 1 or 2) are one slice."""
-    return term[0], len(term), term
-
-
-class _Vocabulary:
-    """Fit-time helper: words of texts, each distinct word folded and stemmed once."""
-
-    def __init__(self):
-        self.folded: dict[str, list[str]] = {}  # raw token → folded words
-        self.words: dict[str, int] = {}  # folded word → position
-
-    def words_of(self, text: str) -> list[str]:
-        # folding is per character, so folding each whitespace-separated token is folding
-        # the text; names, descriptions and communes share most of their tokens
-        out: list[str] = []
-        for token in text.split():
-            words = self.folded.get(token)
-            if words is None:
-                words = self.folded[token] = fold(token).split()
-                for word in words:
-                    self.words.setdefault(word, len(self.words))
-            out += words
-        return out
-
-    def terms(self) -> list[str]:
-        """Sort the stems into the vocabulary; ``counts`` then maps words to it."""
-        stems = _stems(list(self.words))
-        terms = sorted({s for s in stems if s is not None}, key=_term_key)
-        column = {term: i for i, term in enumerate(terms)}
-        self.column = np.array([-1 if s is None else column[s] for s in stems], dtype=np.int32)
-        return terms
-
-    def counts(self, texts: list[list[str]], n_terms: int) -> sparse.csr_matrix:
-        """Term counts, one row per text (given as its words)."""
-        position = self.words
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        words = np.fromiter((position[w] for ws in texts for w in ws), np.int64, lengths.sum())
-        rows = np.repeat(np.arange(len(texts)), lengths)
-        cols = self.column[words]
-        kept = cols >= 0
-        data = np.ones(int(kept.sum()), dtype=np.float32)
-        return sparse.csr_matrix(
-            (data, (rows[kept], cols[kept])), shape=(len(texts), n_terms), dtype=np.float32
-        )
-
-
-def _bm25(counts: sparse.csr_matrix, boost: float) -> sparse.csr_matrix:
-    """BM25 weight of each (document, term) of one field, as whoosh's BM25F scores a
-    field: the boost multiplies the term frequency, the length is the number of terms."""
-    n = counts.shape[0]
-    lengths = np.asarray(counts.sum(axis=1), dtype=float).ravel()
-    average = lengths.sum() / max(n, 1) or 1.0
-    doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
-    idf = np.log(max(n, 1) / (doc_freq + 1.0)) + 1.0
-    tf = counts.data * boost
-    norm = np.repeat(K1 * (1 - B + B * lengths / average), np.diff(counts.indptr))
-    data = idf[counts.indices] * tf * (K1 + 1) / (tf + norm)
-    return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
 
 def _first(key: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
@@ -181,6 +75,13 @@ class PartnerSearch:
         beauvais`` finds the CAF whose address is in Beauvais); ``None`` means
         ``default_gazetteer()`` at fit time, ``False`` indexes no commune name.
 
+    Raises
+    ------
+    ValueError
+        From ``fit``, when ``fuzzy`` is not a boolean.
+    recommender.validation.NotFittedError
+        From ``search`` before ``fit``.
+
     Notes
     -----
     Only ``fit`` reads the taxonomy and the gazetteer: the fitted search keeps none
@@ -203,9 +104,19 @@ class PartnerSearch:
     'a'
     >>> search.search()["facets"]["type"]
     {'auto-ecole-sociale': 1, 'mission-locale': 1}
+    >>> PartnerSearch().search(q="permis")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    NotFittedError: This PartnerSearch instance is not fitted yet: call 'fit' before using it.
     """
 
-    def __init__(self, *, taxonomy: Any = None, fuzzy: bool = True, gazetteer: Any = None):
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy | None = None,
+        fuzzy: bool = True,
+        gazetteer: GazetteerLike | Literal[False] | None = None,
+    ):
         self.taxonomy = taxonomy
         self.fuzzy = fuzzy
         self.gazetteer = gazetteer
@@ -224,7 +135,15 @@ class PartnerSearch:
     # ------------------------------------------------------------------ fit
 
     def fit(self, records: Iterable[PartnerRecord]) -> PartnerSearch:
-        """Index ``records``: BM25 weights of their text, and columns for the filters."""
+        """Index ``records``: BM25 weights of their text, and columns for the filters.
+
+        Raises
+        ------
+        ValueError
+            When ``fuzzy`` is not a boolean (checked here, as scikit-learn does).
+        """
+        if not isinstance(self.fuzzy, bool):
+            raise ValueError(f"fuzzy must be True or False, got {self.fuzzy!r}.")
         from .geo import default_gazetteer
         from .taxonomy import default_taxonomy
 
@@ -242,7 +161,7 @@ class PartnerSearch:
         self._fit_phrases(tax)
         return self
 
-    def _fit_profiles(self, records: list[PartnerRecord], tax: Any) -> None:
+    def _fit_profiles(self, records: list[PartnerRecord], tax: Taxonomy) -> None:
         """Partners share a few thousand (type, freins, publics): the filters, facets and
         frein expansions read tables of these profiles."""
         profiles: dict[tuple, int] = {}
@@ -285,10 +204,12 @@ class PartnerSearch:
         self.lat_order_ = np.argsort(self.lat_rad_, kind="stable").astype(np.int32)
         self.lat_sorted_ = self.lat_rad_[self.lat_order_]
 
-    def _fit_text(self, records: list[PartnerRecord], tax: Any, gazetteer: Any) -> None:
+    def _fit_text(
+        self, records: list[PartnerRecord], tax: Taxonomy, gazetteer: GazetteerLike | None
+    ) -> None:
         """Name and body (type label, description, commune name) as one matrix of BM25
         weights; the body's parts repeat a lot, so each distinct one is analysed once."""
-        vocabulary = _Vocabulary()
+        vocabulary = Vocabulary()
         names = [vocabulary.words_of(r.nom) for r in records]
         # rank by folded name, the order without a query
         folded = np.array([" ".join(words) for words in names], dtype=object)
@@ -320,11 +241,11 @@ class PartnerSearch:
         n_terms = len(self.terms_)
         body = sum(vocabulary.counts(texts, n_terms)[index] for texts, index in parts)
         name = vocabulary.counts(names, n_terms)
-        weights = _bm25(name, NAME_BOOST) + _bm25(body.tocsr(), 1.0)
+        weights = bm25(name, NAME_BOOST) + bm25(body.tocsr(), 1.0)
         self.weights_ = weights.tocsc().astype(np.float32)
         self.weights_.sort_indices()  # postings in row order: looked up by bisection
 
-    def _fit_phrases(self, tax: Any) -> None:
+    def _fit_phrases(self, tax: Taxonomy) -> None:
         """Partner types and frein synonyms as sequences of index terms."""
         type_pos = {code: i for i, code in enumerate(self.type_codes_)}
         # phrase → types with partners (a phrase of a type without any still names a type)
@@ -363,7 +284,7 @@ class PartnerSearch:
         include_archived: bool = False,
         page: int = 1,
         per_page: int = 20,
-    ) -> dict[str, Any]:
+    ) -> SearchPage:
         """One page of partners matching everything given, with facet counts.
 
         Order: text relevance when ``q`` (then distance, when a point is given, among
@@ -372,22 +293,11 @@ class PartnerSearch:
         « mission locale ») lists that type's partners, all equally relevant, in
         distance or name order. Facets count the whole filtered result set.
         """
-        has_point = lat is not None and lon is not None
-        distance = None  # of each of rows, when a radius was given
-        if radius_km is None:
-            rows = self._filter(None, include_archived, freins, types, publics)
-        else:
-            if not has_point:
-                raise InvalidParameter(
-                    "radius_km",
-                    "« radius_km » demande un lieu : indiquez une commune ou lat/lon.",
-                )
-            if not radius_km > 0:
-                raise InvalidParameter("radius_km", "« radius_km » doit être strictement positif.")
-            candidates = self.lat_order_[self._band(lat, radius_km)]
-            rows = self._filter(candidates, include_archived, freins, types, publics)
-            rows, distance = self._within(rows, lat, lon, radius_km)
-
+        check_is_fitted(self, "weights_")
+        point = (lat, lon) if lat is not None and lon is not None else None
+        rows, distance = self._candidates(
+            point, radius_km, (include_archived, freins, types, publics)
+        )
         text = (q or "").strip()
         scores: np.ndarray | None = None  # relevance of each of rows, when ranked by it
         if text:
@@ -401,33 +311,86 @@ class PartnerSearch:
             distance = None if distance is None else distance[kept]
 
         start, end = (page - 1) * per_page, page * per_page
-        page_scores = None
         if scores is None:
-            if not has_point:
-                page_rows = rows[_first(self.name_rank_[rows], self.name_rank_[rows], end)]
-            elif distance is None:
-                page_rows = self._nearest(rows, lat, lon, end)
-            else:
-                page_rows = rows[_first(distance, self.name_rank_[rows], end)]
-            page_rows = page_rows[start:]
-            if text:
-                page_scores = [1.0] * page_rows.size
+            page_rows = self._first_rows(rows, point, distance, end)[start:]
+            page_scores = [1.0] * page_rows.size if text else None
         else:
-            scores = scores / scores.max() if scores.size else scores
-            rank = self.name_rank_[rows]
-            if has_point and rows.size <= FULL_SCORING_MAX:
-                if distance is None:
-                    distance = self._distance_km(lat, lon, rows)
-                far = np.where(np.isnan(distance), np.inf, distance)
-                order = np.lexsort((rank, far, -np.round(scores, 1)))[start:end]
-            else:
-                order = _first(-scores, rank, end)[start:]
-            page_rows, page_scores = rows[order], scores[order].tolist()
-        page_distances = [None] * page_rows.size
-        if has_point:
-            found = self._distance_km(lat, lon, page_rows).tolist()
+            page_rows, page_scores = self._most_relevant(rows, scores, point, distance, start, end)
+        return {
+            "total": int(rows.size),
+            "results": self._results(page_rows, page_scores, point),
+            "facets": self._facets(rows),
+        }
+
+    def _candidates(
+        self,
+        point: tuple[float, float] | None,
+        radius_km: float | None,
+        filters: tuple[bool, Iterable[str], Iterable[str], Iterable[str]],
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows passing the filters and within the radius, and their distances
+        (``None`` without a radius)."""
+        if radius_km is None:
+            return self._filter(None, *filters), None
+        if point is None:
+            raise InvalidParameter(
+                "radius_km",
+                "« radius_km » demande un lieu : indiquez une commune ou lat/lon.",
+            )
+        if not radius_km > 0:
+            raise InvalidParameter("radius_km", "« radius_km » doit être strictement positif.")
+        lat, lon = point
+        rows = self._filter(self.lat_order_[self._band(lat, radius_km)], *filters)
+        return self._within(rows, lat, lon, radius_km)
+
+    def _first_rows(
+        self,
+        rows: np.ndarray,
+        point: tuple[float, float] | None,
+        distance: np.ndarray | None,
+        end: int,
+    ) -> np.ndarray:
+        """The first ``end`` of ``rows`` without relevance: by distance to the point, else
+        by name."""
+        if point is None:
+            return rows[_first(self.name_rank_[rows], self.name_rank_[rows], end)]
+        if distance is None:
+            return self._nearest(rows, *point, end)
+        return rows[_first(distance, self.name_rank_[rows], end)]
+
+    def _most_relevant(
+        self,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        point: tuple[float, float] | None,
+        distance: np.ndarray | None,
+        start: int,
+        end: int,
+    ) -> tuple[np.ndarray, list[float]]:
+        """Rows ``start:end`` by relevance (nearest first among equally relevant ones
+        when a point is given and the matches are few), and their relative scores."""
+        scores = scores / scores.max() if scores.size else scores
+        rank = self.name_rank_[rows]
+        if point is not None and rows.size <= FULL_SCORING_MAX:
+            if distance is None:
+                distance = self._distance_km(*point, rows)
+            far = np.where(np.isnan(distance), np.inf, distance)
+            order = np.lexsort((rank, far, -np.round(scores, 1)))[start:end]
+        else:
+            order = _first(-scores, rank, end)[start:]
+        return rows[order], scores[order].tolist()
+
+    def _results(
+        self,
+        page_rows: np.ndarray,
+        page_scores: list[float] | None,
+        point: tuple[float, float] | None,
+    ) -> list[SearchHit]:
+        page_distances: list[float | None] = [None] * page_rows.size
+        if point is not None:
+            found = self._distance_km(*point, page_rows).tolist()
             page_distances = [None if np.isnan(d) else round(d, 1) for d in found]
-        results = [
+        return [
             {
                 "partner_id": partner_id.decode(),
                 "distance_km": page_distances[pos],
@@ -435,12 +398,15 @@ class PartnerSearch:
             }
             for pos, partner_id in enumerate(self.ids_[page_rows].tolist())
         ]
+
+    def _facets(self, rows: np.ndarray) -> SearchFacets:
+        """Partners of ``rows`` per type and per frein (zero counts left out)."""
         per_profile = np.bincount(self.profile_of_[rows], minlength=self.profile_type_.size)
         type_counts = np.bincount(
             self.profile_type_, weights=per_profile, minlength=len(self.type_codes_)
         )
         frein_counts = per_profile @ self.profile_freins_
-        facets = {
+        return {
             "type": {self.type_codes_[i]: int(c) for i, c in enumerate(type_counts.tolist()) if c},
             "frein": {
                 code: int(c)
@@ -448,7 +414,6 @@ class PartnerSearch:
                 if c
             },
         }
-        return {"total": int(rows.size), "results": results, "facets": facets}
 
     def _filter(
         self,
@@ -594,7 +559,7 @@ class PartnerSearch:
         terms: list[str],
         named: list[tuple[np.ndarray, float, tuple[str, ...]]],
         fuzzy: bool,
-        combine: Any,
+        combine: np.ufunc,
         rows: np.ndarray,
     ) -> np.ndarray:
         """Relevance of each of ``rows`` for one attempt of :meth:`_text_match` (0: no match)."""
@@ -620,28 +585,28 @@ class PartnerSearch:
         if rows.size * 16 < weights.shape[0]:  # a few partners (a place): look each up
             out = np.zeros(rows.size, dtype=np.float32)
             for col, factor in variants:
-                posting, values = _posting(weights, col)
+                posting, values = column_posting(weights, col)
                 at = np.minimum(np.searchsorted(posting, rows), posting.size - 1)
                 found = posting[at] == rows
                 np.maximum(out, np.where(found, values[at] * factor, 0.0), out=out)
             return out
         full = np.zeros(weights.shape[0], dtype=np.float32)
         for col, factor in variants:
-            posting, values = _posting(weights, col)
+            posting, values = column_posting(weights, col)
             full[posting] = np.maximum(full[posting], values * factor)
         return full[rows]
 
     def _column(self, term: str) -> int | None:
         """The term's column in the index, ``None`` when no partner has it."""
-        i = bisect_left(self.terms_, _term_key(term), key=_term_key)
+        i = bisect_left(self.terms_, term_key(term), key=term_key)
         return i if i < len(self.terms_) and self.terms_[i] == term else None
 
     def _near_columns(self, term: str) -> list[int]:
         """Columns of the terms within one typo of ``term`` (two from nine letters),
         the first letter kept (as whoosh's ``FuzzyTerm(prefixlength=1)``)."""
         maxdist = 2 if len(term) >= 9 else 1
-        lo = bisect_left(self.terms_, (term[0], len(term) - maxdist, ""), key=_term_key)
-        hi = bisect_left(self.terms_, (term[0], len(term) + maxdist + 1, ""), key=_term_key)
+        lo = bisect_left(self.terms_, (term[0], len(term) - maxdist, ""), key=term_key)
+        hi = bisect_left(self.terms_, (term[0], len(term) + maxdist + 1, ""), key=term_key)
         found = process.extract(
             term, self.terms_[lo:hi], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None
         )
@@ -650,11 +615,11 @@ class PartnerSearch:
     def _known(self, term: str) -> int:
         """How many partners have ``term``."""
         column = self._column(term)
-        return 0 if column is None else _posting(self.weights_, column)[0].size
+        return 0 if column is None else column_posting(self.weights_, column)[0].size
 
     @staticmethod
     def _query_terms(text: str) -> list[str]:
-        return [t.text for t in _analyzer()(fold(text))]
+        return [t.text for t in analyzer()(fold(text))]
 
     def _split_terms(self, text: str) -> list[str]:
         """The index terms of ``text``; a word the index does not know that is two known
@@ -679,13 +644,7 @@ class PartnerSearch:
         return terms
 
 
-def _posting(weights: sparse.csc_matrix, column: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (ascending) and weights of one column."""
-    start, end = weights.indptr[column], weights.indptr[column + 1]
-    return weights.indices[start:end], weights.data[start:end]
-
-
-def _communes(records: list[PartnerRecord], gazetteer: Any) -> Iterator[str]:
+def _communes(records: list[PartnerRecord], gazetteer: GazetteerLike | None) -> Iterator[str]:
     """The name of each record's commune: its own, else the gazetteer's."""
     by_code: dict[str, str] = {}
     for record in records:
@@ -698,7 +657,7 @@ def _communes(records: list[PartnerRecord], gazetteer: Any) -> Iterator[str]:
         yield name
 
 
-def _type_phrases(tax: Any) -> list[tuple[str, str]]:
+def _type_phrases(tax: Taxonomy) -> list[tuple[str, str]]:
     """(folded phrase, type code): keywords, label and acronym of each partner type."""
     pairs: list[tuple[str, str]] = []
     for ptype in tax.partner_types.values():

@@ -123,6 +123,72 @@ def _read_json(path: Path) -> Any:
         raise ValueError(f"taxonomy file {path.name} is not valid JSON: {exc}") from exc
 
 
+def _partner_type(
+    item: dict[str, Any], frein_codes: set[str], publics: dict[str, str]
+) -> PartnerType:
+    """One checked entry of ``partner_types.json``."""
+    code = item["code"]
+    where = f"partner_types.json, type {code!r}"
+    core, side, recommendable = _type_freins(item, where, frein_codes)
+    kind, radius = _type_zone(item, where)
+    type_publics = _strings(item.get("publics"), f"{where}, publics")
+    unknown = [p for p in type_publics if p not in publics]
+    if unknown:
+        raise ValueError(f"{where}: unknown publics {unknown}")
+    exclusive = item.get("publics_exclusive", False)
+    if not isinstance(exclusive, bool) or (exclusive and not type_publics):
+        raise ValueError(f"{where}: publics_exclusive must be a boolean, with publics")
+    age_min = _optional_int(item.get("age_min"), f"{where}, age_min")
+    age_max = _optional_int(item.get("age_max"), f"{where}, age_max")
+    if age_min is not None and age_max is not None and age_min > age_max:
+        raise ValueError(f"{where}: age_min > age_max")
+    return PartnerType(
+        code=code,
+        label=item["label"],
+        description=item.get("description", ""),
+        reseau_porteur=item.get("reseau_porteur"),
+        freins_core=core,
+        freins_side=side,
+        zone_kind=kind,
+        zone_radius_km=float(radius) if radius is not None else None,
+        publics=type_publics,
+        publics_exclusive=exclusive,
+        age_min=age_min,
+        age_max=age_max,
+        recommendable=recommendable,
+        keywords=_strings(item.get("keywords"), f"{where}, keywords"),
+    )
+
+
+def _type_freins(
+    item: dict[str, Any], where: str, frein_codes: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """A type's main and secondary freins, and whether it is recommendable."""
+    core = _strings(item.get("freins_core"), f"{where}, freins_core")
+    side = _strings(item.get("freins_side"), f"{where}, freins_side")
+    unknown = [f for f in core + side if f not in frein_codes]
+    if unknown:
+        raise ValueError(f"{where}: unknown freins {unknown}")
+    recommendable = item.get("recommendable", True)
+    if not isinstance(recommendable, bool):
+        raise ValueError(f"{where}: recommendable must be true or false")
+    if not recommendable and (core or side):
+        raise ValueError(f"{where}: a type that is not recommendable maps to no frein")
+    return core, side, recommendable
+
+
+def _type_zone(item: dict[str, Any], where: str) -> tuple[str, Any]:
+    """A type's zone kind and radius (as the file gives it)."""
+    zone = item.get("zone") or {}
+    kind = zone.get("kind")
+    if kind not in ZONE_KINDS:
+        raise ValueError(f"{where}: zone kind {kind!r} not in {ZONE_KINDS}")
+    radius = zone.get("radius_km")
+    if kind == "rayon" and not (isinstance(radius, int | float) and radius > 0):
+        raise ValueError(f"{where}: a 'rayon' zone needs a positive radius_km")
+    return kind, radius
+
+
 def _strings(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -223,53 +289,9 @@ class Taxonomy:
             if not isinstance(item, dict) or not item.get("code") or not item.get("label"):
                 raise ValueError(f"partner_types.json: bad entry {item!r}")
             code = item["code"]
-            where = f"partner_types.json, type {code!r}"
             if code in types:
-                raise ValueError(f"{where}: duplicate code")
-            core = _strings(item.get("freins_core"), f"{where}, freins_core")
-            side = _strings(item.get("freins_side"), f"{where}, freins_side")
-            unknown = [f for f in core + side if f not in frein_codes]
-            if unknown:
-                raise ValueError(f"{where}: unknown freins {unknown}")
-            recommendable = item.get("recommendable", True)
-            if not isinstance(recommendable, bool):
-                raise ValueError(f"{where}: recommendable must be true or false")
-            if not recommendable and (core or side):
-                raise ValueError(f"{where}: a type that is not recommendable maps to no frein")
-            zone = item.get("zone") or {}
-            kind = zone.get("kind")
-            if kind not in ZONE_KINDS:
-                raise ValueError(f"{where}: zone kind {kind!r} not in {ZONE_KINDS}")
-            radius = zone.get("radius_km")
-            if kind == "rayon" and not (isinstance(radius, int | float) and radius > 0):
-                raise ValueError(f"{where}: a 'rayon' zone needs a positive radius_km")
-            type_publics = _strings(item.get("publics"), f"{where}, publics")
-            unknown = [p for p in type_publics if p not in publics]
-            if unknown:
-                raise ValueError(f"{where}: unknown publics {unknown}")
-            exclusive = item.get("publics_exclusive", False)
-            if not isinstance(exclusive, bool) or (exclusive and not type_publics):
-                raise ValueError(f"{where}: publics_exclusive must be a boolean, with publics")
-            age_min = _optional_int(item.get("age_min"), f"{where}, age_min")
-            age_max = _optional_int(item.get("age_max"), f"{where}, age_max")
-            if age_min is not None and age_max is not None and age_min > age_max:
-                raise ValueError(f"{where}: age_min > age_max")
-            types[code] = PartnerType(
-                code=code,
-                label=item["label"],
-                description=item.get("description", ""),
-                reseau_porteur=item.get("reseau_porteur"),
-                freins_core=core,
-                freins_side=side,
-                zone_kind=kind,
-                zone_radius_km=float(radius) if radius is not None else None,
-                publics=type_publics,
-                publics_exclusive=exclusive,
-                age_min=age_min,
-                age_max=age_max,
-                recommendable=recommendable,
-                keywords=_strings(item.get("keywords"), f"{where}, keywords"),
-            )
+                raise ValueError(f"partner_types.json, type {code!r}: duplicate code")
+            types[code] = _partner_type(item, frein_codes, publics)
         if GENERIC_TYPE not in types:
             raise ValueError(f"partner_types.json: the generic type {GENERIC_TYPE!r} is missing")
         return types

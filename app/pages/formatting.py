@@ -6,6 +6,7 @@ Installed on the app by each of our blueprints (idempotent).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -156,28 +157,42 @@ def zone_words(zone: dict[str, Any] | None, partner: dict[str, Any] | None = Non
         return "Non précisée"
     kind = zone.get("kind")
     codes = list(zone.get("codes") or [])
-    if kind == "france":
-        return "Toute la France"
-    if kind == "departement":
-        if not codes and partner and partner.get("departement"):
-            codes = [partner["departement"]]
-        names = ", ".join(departement_label(c) for c in codes)
-        return f"Département{'s' if len(codes) > 1 else ''} : {names}" if codes else "Département"
-    if kind == "region":
-        names = ", ".join(region_names().get(c, c) for c in codes)
-        return f"Région{'s' if len(codes) > 1 else ''} : {names}" if codes else "Région"
-    if kind == "communes":
-        n = len(codes)
-        if n == 0:
-            return "Communes desservies non précisées"
-        shown = ", ".join(codes[:12]) + (" …" if n > 12 else "")
-        return f"{n} commune{'s' if n > 1 else ''} (codes INSEE : {shown})"
-    if kind == "epci":
-        return "Intercommunalité (EPCI) : " + ", ".join(codes) if codes else "Intercommunalité"
+    if kind == "departement" and not codes and partner and partner.get("departement"):
+        codes = [partner["departement"]]
+    words = _ZONE_WORDS.get(kind or "")
+    if words is not None:
+        return words(codes)
     radius = zone.get("radius_km")
     if radius:
         return f"Dans un rayon de {fr_number(radius)} km autour de la structure"
     return "Autour de la structure (rayon non précisé)"
+
+
+def _territories(word: str, names: list[str]) -> str:
+    """« Département : Oise (60) », « Régions : … », or the bare word without names."""
+    if not names:
+        return word
+    return f"{word}{'s' if len(names) > 1 else ''} : {', '.join(names)}"
+
+
+def _communes_words(codes: list[str]) -> str:
+    n = len(codes)
+    if n == 0:
+        return "Communes desservies non précisées"
+    shown = ", ".join(codes[:12]) + (" …" if n > 12 else "")
+    return f"{n} commune{'s' if n > 1 else ''} (codes INSEE : {shown})"
+
+
+#: Zone kind → its words from the zone's codes (a ``rayon`` zone is worded from its radius).
+_ZONE_WORDS: dict[str, Callable[[list[str]], str]] = {
+    "france": lambda codes: "Toute la France",
+    "departement": lambda codes: _territories("Département", [departement_label(c) for c in codes]),
+    "region": lambda codes: _territories("Région", [region_names().get(c, c) for c in codes]),
+    "communes": _communes_words,
+    "epci": lambda codes: (
+        "Intercommunalité (EPCI) : " + ", ".join(codes) if codes else "Intercommunalité"
+    ),
+}
 
 
 def score_pct(score: float | None) -> str:

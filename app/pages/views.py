@@ -289,7 +289,7 @@ def form_error(exc: InvalidParameter) -> tuple[str, str]:
     return field, exc.message
 
 
-def _plan_summary(answer: dict[str, Any]) -> str:
+def _plan_summary(answer: services.ApiRecommendations) -> str:
     plan = answer.get("plan") or {}
     n_partners = len(plan.get("partners") or [])
     n_freins = len(answer.get("freins") or [])
@@ -305,69 +305,101 @@ def _plan_summary(answer: dict[str, Any]) -> str:
     return f"Proposition : {structures} {verb} {what}"
 
 
+def _recommend(
+    form: MultiDict,
+) -> tuple[dict[str, Any], list[tuple[str, str]], services.ApiRecommendations | None]:
+    """The form's values, its field errors and the recommendations (``None`` on error)."""
+    values, errors = read_profile(form)
+    if errors:
+        return values, errors, None
+    try:
+        return values, errors, services.recommend(form)
+    except RelaisError as exc:
+        param, _ = field_errors(exc)
+        errors.append((param or "commune", exc.message))
+        for s in suggestions_of(exc):
+            errors.append(("commune", f"Vouliez-vous dire : {s['label']} ?"))
+        return values, errors, None
+
+
+class _FitStep:
+    """The « vérifier une orientation » part of the form: a name to look up, the
+    structures it matches, or the verdict on the one chosen."""
+
+    def __init__(self) -> None:
+        self.q = ""
+        self.choices: list[services.ApiPartnerHit] = []
+        self.errors: list[tuple[str, str]] = []
+        self.fit: services.ApiFitCheck | None = None
+
+    def run(self, form: MultiDict) -> None:
+        self.q = (form.get("verifier_q") or "").strip()[:MAX_FIELD]
+        partner_id = (form.get("verifier_id") or "").strip()[:64]
+        if self.q and not form.get("verifier_choisi"):
+            self._look_up()
+            partner_id = ""
+        elif form.get("verifier_choisi"):
+            partner_id = form["verifier_choisi"][:64]
+        if partner_id:
+            self._check(form, partner_id)
+        elif not self.choices and not self.errors:
+            self.errors.append(
+                ("verifier_id", "Choisissez une structure ou recherchez-la par son nom.")
+            )
+
+    def _look_up(self) -> None:
+        try:
+            found = services.search_partners({"q": self.q, "per_page": 8})
+            self.choices = found["results"]
+            if not self.choices:
+                self.errors.append(("verifier_q", "Aucune structure ne correspond."))
+        except RelaisError as exc:
+            self.errors.append(("verifier_q", exc.message))
+
+    def _check(self, form: MultiDict, partner_id: str) -> None:
+        try:
+            fit_params = form.copy()
+            fit_params["partner_id"] = partner_id
+            self.fit = services.fit_check(fit_params)
+        except RelaisError as exc:
+            self.errors.append(("verifier_id", exc.message))
+
+
+def _proposed(answer: services.ApiRecommendations, plan_ids: list[str]) -> list[dict]:
+    """Every partner shown, once, plan first (for the fiche)."""
+    seen: dict[str, dict] = {}
+    for block in answer["freins"]:
+        for r in block["results"]:
+            entry = seen.setdefault(
+                r["partner"]["id"],
+                {"partner": r["partner"], "distance_km": r.get("distance_km"), "freins": []},
+            )
+            entry["freins"].append(block["label"])
+    return sorted(
+        seen.values(),
+        key=lambda e: plan_ids.index(e["partner"]["id"]) if e["partner"]["id"] in plan_ids else 999,
+    )
+
+
 @bp.route("/orientation", methods=["GET", "POST"])
 def orientation():
-    values = {"commune": "", "freins": [], "age": "", "publics": [], "vehicule": "nsp"}
-    values["max_km"] = ""
+    values: dict[str, Any] = {
+        "commune": "",
+        "freins": [],
+        "age": "",
+        "publics": [],
+        "vehicule": "nsp",
+        "max_km": "",
+    }
     errors: list[tuple[str, str]] = []
-    answer = fit = None
-    fit_choices: list[dict] = []
-    fit_errors: list[tuple[str, str]] = []
-    fit_q = ""
+    answer = None
+    step = _FitStep()
     if request.method == "POST":
-        values, errors = read_profile(request.form)
-        if not errors:
-            try:
-                answer = services.recommend(request.form)
-            except RelaisError as exc:
-                param, _ = field_errors(exc)
-                errors.append((param or "commune", exc.message))
-                for s in suggestions_of(exc):
-                    errors.append(("commune", f"Vouliez-vous dire : {s['label']} ?"))
+        values, errors, answer = _recommend(request.form)
         if not errors and request.form.get("action") == "verifier":
-            fit_q = (request.form.get("verifier_q") or "").strip()[:MAX_FIELD]
-            partner_id = (request.form.get("verifier_id") or "").strip()[:64]
-            if fit_q and not request.form.get("verifier_choisi"):
-                try:
-                    found = services.search_partners({"q": fit_q, "per_page": 8})
-                    fit_choices = found["results"]
-                    if not fit_choices:
-                        fit_errors.append(("verifier_q", "Aucune structure ne correspond."))
-                except RelaisError as exc:
-                    fit_errors.append(("verifier_q", exc.message))
-                partner_id = ""
-            elif request.form.get("verifier_choisi"):
-                partner_id = request.form["verifier_choisi"][:64]
-            if partner_id:
-                try:
-                    fit_params = request.form.copy()
-                    fit_params["partner_id"] = partner_id
-                    fit = services.fit_check(fit_params)
-                except RelaisError as exc:
-                    fit_errors.append(("verifier_id", exc.message))
-            elif not fit_choices and not fit_errors:
-                fit_errors.append(
-                    ("verifier_id", "Choisissez une structure ou recherchez-la par son nom.")
-                )
-
-    proposed: list[dict] = []  # every partner shown, once, plan first (for the fiche)
-    plan_ids: list[str] = []
-    if answer:
-        plan_ids = list((answer.get("plan") or {}).get("partners") or [])
-        seen: dict[str, dict] = {}
-        for block in answer["freins"]:
-            for r in block["results"]:
-                entry = seen.setdefault(
-                    r["partner"]["id"],
-                    {"partner": r["partner"], "distance_km": r.get("distance_km"), "freins": []},
-                )
-                entry["freins"].append(block["label"])
-        proposed = sorted(
-            seen.values(),
-            key=lambda e: (
-                plan_ids.index(e["partner"]["id"]) if e["partner"]["id"] in plan_ids else 999
-            ),
-        )
+            step.run(request.form)
+    plan_ids = list((answer.get("plan") or {}).get("partners") or []) if answer else []
+    proposed = _proposed(answer, plan_ids) if answer else []
     response = render_template(
         "pages/orientation.html",
         values=values,
@@ -377,10 +409,10 @@ def orientation():
         plan_ids=plan_ids,
         alternatives=split_alternatives(answer["location"] if answer else None),
         proposed=proposed,
-        fit=fit,
-        fit_q=fit_q,
-        fit_choices=fit_choices,
-        fit_errors=fit_errors,
+        fit=step.fit,
+        fit_q=step.q,
+        fit_choices=step.choices,
+        fit_errors=step.errors,
         frein_choices=vocab.freins(),
         frein_labels=vocab.frein_labels(),
         public_choices=vocab.publics(),

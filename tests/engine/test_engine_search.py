@@ -7,8 +7,9 @@ import pickle
 import pytest
 
 from recommender.errors import InvalidParameter
-from recommender.search import PartnerSearch, _stems, french_analyzer
+from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
+from recommender.textindex import french_analyzer, stems
 from tests.support.factories import make_record
 
 PARTNERS = [
@@ -159,4 +160,4 @@ def test_pickled_search_answers_the_same(search):
 def test_numbers_are_their_own_stems():
     words = ["1", "07", "13", "2026", "75011", "100001"]
     analyzed = [[t.text for t in french_analyzer()(w)] for w in words]
-    assert [[] if s is None else [s] for s in _stems(words)] == analyzed
+    assert [[] if s is None else [s] for s in stems(words)] == analyzed
