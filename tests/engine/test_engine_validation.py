@@ -13,7 +13,7 @@ from recommender.infer import FreinClassifier
 from recommender.search import PartnerSearch
 from recommender.taxonomy import default_taxonomy
 from recommender.validation import NotFittedError
-from tests.factories import FakeGazetteer, make_profile, make_record
+from tests.support.factories import FakeGazetteer, make_profile, make_record
 
 TAX = default_taxonomy()
 GAZ = FakeGazetteer()
