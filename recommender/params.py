@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import InvalidParameter, MissingParameter, UnlocatedCommune
@@ -416,15 +416,7 @@ def parse_location(
         )
     commune = gazetteer.commune_at(lat, lon)
     if commune is not None:
-        return Location(
-            code_insee=commune.code_insee,
-            nom=commune.nom,
-            departement=commune.departement,
-            region=commune.region,
-            epci=commune.epci,
-            lat=lat,
-            lon=lon,
-        )
+        return replace(location_from_commune(commune), lat=lat, lon=lon)
     departement = gazetteer.departement_at(lat, lon)
     if departement is not None and not isinstance(departement, str):
         departement = getattr(departement, "code", None)

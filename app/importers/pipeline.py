@@ -9,7 +9,6 @@ once, the plan written with bulk statements), :mod:`.plan` (pure decisions),
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import re
 import time
@@ -20,6 +19,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
+from recommender.bulk import gc_paused
 from recommender.errors import ImportFailed
 
 from ..models import IMPORT_FAILED, ImportRun, MergeDecision, Partner, PartnerSource, utcnow
@@ -134,19 +134,6 @@ def _source_name(source: str | None, fmt: Format, display: str) -> str:
     return name
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a run: it allocates hundreds of thousands of
-    acyclic objects, and full collections over the referentials would dominate."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _import(session: Session, text_path: str, display: str, options: ImportOptions) -> ImportReport:
     started = time.perf_counter()
     with _local_file(text_path) as local:
@@ -164,7 +151,7 @@ def _import(session: Session, text_path: str, display: str, options: ImportOptio
         report = ImportReport(source=source, format=fmt.name, filename=display)
         report.dry_run = options.dry_run
         try:
-            with _gc_paused(), sqlite_cache(session):
+            with gc_paused(), sqlite_cache(session):
                 run = _Run(session, fmt, source, local, report, gazetteer, taxonomy, options)
                 history = run.execute()
         except BaseException:

@@ -12,8 +12,9 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from ..bulk import gc_paused
 from .communes import Commune, Referential
-from .keys import gc_paused, query_words
+from .keys import query_words
 from .resolve import MAX_QUERY_LENGTH
 
 # Sorted keys, the code of each key, and the rank of each (lower first).

@@ -14,7 +14,8 @@ from typing import Any, Self, TypedDict
 
 from recommender.text import fold
 
-from .keys import ARTICLES, expand, gc_paused, normalize_code, normalize_departement
+from ..bulk import gc_paused
+from .keys import ARTICLES, expand, normalize_code, normalize_departement
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "referentiels"
 

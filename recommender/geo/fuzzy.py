@@ -12,8 +12,9 @@ from rapidfuzz import fuzz, process
 
 from recommender.text import fold
 
+from ..bulk import gc_paused
 from .communes import Commune, Referential
-from .keys import expand, gc_paused
+from .keys import expand
 
 # First words too common to designate a commune by themselves.
 _COMMON_FIRST_WORDS = frozenset(

@@ -3,10 +3,8 @@ abbreviations expanded, INSEE/postal codes repaired from spreadsheet damage."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from recommender.text import fold
@@ -77,16 +75,3 @@ def departements_of_postal(cp: str) -> tuple[str, ...]:
     if cp.startswith("20"):
         return ("2A", "2B")
     return (cp[:2],)
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Building the indexes creates hundreds of thousands of small objects: without this,
-    the cyclic garbage collector rescans them again and again (a third of the load time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
