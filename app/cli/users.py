@@ -28,6 +28,17 @@ def _check_password(password: str) -> str:
     return password
 
 
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """The first line of standard input, or typed twice at a hidden prompt; then checked."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            prompt, hide_input=True, confirmation_prompt="Confirmez le mot de passe"
+        )
+    return _check_password(password)
+
+
 @user_cli.command("create")
 @click.argument("email")
 @click.option(
@@ -64,13 +75,7 @@ def create_user(email: str, role: str, departements: tuple[str, ...], password_s
             "Un administrateur départemental a besoin d'au moins un --departement "
             "(ou utilisez --role global)."
         )
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            "Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
-        )
-    _check_password(password)
+    password = _read_password(password_stdin, "Mot de passe")
     ensure_schema()
     with db.session_scope(current_app._get_current_object()) as session:
         if session.scalar(select(User).where(User.email == email)):
@@ -108,13 +113,7 @@ def list_users() -> None:
 def set_password(email: str, password_stdin: bool) -> None:
     """Change le mot de passe du compte EMAIL."""
     email = normalize_email(email)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            "Nouveau mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe"
-        )
-    _check_password(password)
+    password = _read_password(password_stdin, "Nouveau mot de passe")
     ensure_schema()
     with db.session_scope(current_app._get_current_object()) as session:
         user = session.scalar(select(User).where(User.email == email))
