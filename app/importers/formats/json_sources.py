@@ -23,6 +23,7 @@ from ..normalize import (
 from ..reader import iter_json_records
 from .base import Context, Format, Parsed, RowError, trimmed
 from .csv_sources import split_address
+from .mediation_numerique import service_fields, split_labels
 
 # DILA fields that say nothing about the partner (kept out of the stored raw record).
 _DILA_NOISE = {"copyright", "version_type", "statut_de_diffusion", "categorie", "itm_identifiant"}
@@ -196,6 +197,12 @@ def data_inclusion_key(source: str, ident: str) -> str:
     return f"{source}--{ident}"
 
 
+def data_inclusion_sub_source(source_id: str) -> str | None:
+    """``dora--123`` → ``dora`` (the key :func:`data_inclusion_key` builds)."""
+    head, sep, _ = source_id.partition("--")
+    return head if sep and head else None
+
+
 class DataInclusion(Format):
     name = "data-inclusion"
     label = "data·inclusion v1 (structures et services)"
@@ -204,6 +211,7 @@ class DataInclusion(Format):
     duplicate_ids = "reject"
     kind = "json"
     archives_by_kind = True
+    sub_source = staticmethod(data_inclusion_sub_source)
 
     def sniff_json(self, sample: str) -> bool:
         return '"date_maj"' in sample and ('"nom"' in sample or '"structure_id"' in sample)
@@ -251,6 +259,11 @@ class DataInclusion(Format):
             reseaux.append(typologie)
         if reseaux:
             fields["source_type"] = reseaux
+        # v0 national labels (``CNFS;France Services``) and médiation numérique services.
+        if labels := split_labels(raw.get("labels_nationaux")):
+            fields["labels"] = labels
+        if not is_service and (services := split_labels(raw.get("services"))):
+            fields.update(service_fields(services, ctx.taxonomy))
         source = clean(raw.get("source"))
         parent = None
         if is_service:
