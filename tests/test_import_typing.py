@@ -121,10 +121,13 @@ def test_v0_labels_and_services_type_the_export(app, tmp_path):
         lambda r: r["source"] == "siao" and tax.type_from_name(r["nom"]) == "residence-sociale",
         "résidence sociale du SI-SIAO",
     )
+    operator = first(
+        v0, lambda r: r["source"] == "siao" and untyped(r), "opérateur du SI-SIAO au nom muet"
+    )
     path = tmp_path / "v0.json"
-    path.write_text(json.dumps([labelled, france_services, services_only, housing]))
+    path.write_text(json.dumps([labelled, france_services, services_only, housing, operator]))
     report = run(app, path)
-    assert report.counts["created"] + report.counts["merged"] == 4
+    assert report.counts["created"] + report.counts["merged"] == 5
     partners = partners_by_source_id(app, "data-inclusion")
 
     def of(row):
@@ -137,6 +140,8 @@ def test_v0_labels_and_services_type_the_export(app, tmp_path):
     assert resident.type_code == "residence-sociale"
     # Its own frein (logement) and the médiation numérique it offers, not one for the other.
     assert {"logement", "numerique"} <= set(resident.freins)
+    # SI-SIAO lists housing operators only: its sub-source types what the name does not.
+    assert of(operator).type_code == "accompagnement-logement"
 
 
 def test_service_labels_map_to_known_thematiques():

@@ -210,8 +210,9 @@ class Resolver:
     def typed(self, f: dict[str, Any], nom: str) -> tuple[str, str]:
         """(type, how it was found): the source's own codes first (its type code, a
         national label the structure holds such as France Services), then its name
-        ("nom": inferred), then what the place offers (a label such as CNFS names a
-        service given there, the médiation numérique services), else "autre"."""
+        ("nom": inferred), then its sub-source's default, then what the place offers (a
+        label such as CNFS names a service given there, the médiation numérique services),
+        else "autre"."""
         if f.get("type_code") and f["type_code"] in self.tax.partner_types:
             return f["type_code"], "source"
         source_types = f.get("source_type")
@@ -236,6 +237,8 @@ class Resolver:
                         return found, "source"
         if found := self._type_from_name(nom):
             return found, "nom"
+        if (found := f.get("type_default")) and found in self.tax.partner_types:
+            return found, "source"
         if found := self._type_from_labels(labels, "labels-lieu"):
             return found, "label"
         if (found := f.get("type_fallback")) and found in self.tax.partner_types:

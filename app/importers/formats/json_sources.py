@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from recommender.taxonomy import GENERIC_TYPE
+
 from ..normalize import (
     ages_from_text,
     clean,
@@ -142,6 +144,8 @@ def _dila_email(raw: dict[str, Any], warnings: list[str]) -> str:
 
 # --- data·inclusion --------------------------------------------------------------------------
 
+# The taxonomy table of data·inclusion sub-sources (``monenfant`` → crèche, ``siao``…).
+SUB_SOURCE_TYPES = "data-inclusion-sources"
 _DI_KEYS = ("items", "structures", "services", "data", "results")
 _DI_ZONE_KINDS = {
     "commune": "communes",
@@ -265,6 +269,12 @@ class DataInclusion(Format):
         if not is_service and (services := split_labels(raw.get("services"))):
             fields.update(service_fields(services, ctx.taxonomy))
         source = clean(raw.get("source"))
+        if ctx.taxonomy is not None:
+            # What the sub-source itself says (``siao`` lists housing operators only), tried
+            # once the name says nothing.
+            found = ctx.taxonomy.source_type(SUB_SOURCE_TYPES, source)
+            if found != GENERIC_TYPE:
+                fields["type_default"] = found
         parent = None
         if is_service:
             parent = data_inclusion_key(source, clean(raw.get("structure_id")))
