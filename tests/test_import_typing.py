@@ -138,8 +138,8 @@ def test_v0_labels_and_services_type_the_export(app, tmp_path):
     assert of(services_only).type_code == "espace-numerique"
     resident = of(housing)
     assert resident.type_code == "residence-sociale"
-    # Its own frein (logement) and the médiation numérique it offers, not one for the other.
-    assert {"logement", "numerique"} <= set(resident.freins)
+    # Without a label, the internet access it lists serves its residents: its type's freins.
+    assert resident.freins == list(default_taxonomy().partner_type("residence-sociale").freins)
     # SI-SIAO lists housing operators only: its sub-source types what the name does not.
     assert of(operator).type_code == "accompagnement-logement"
 

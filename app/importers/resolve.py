@@ -140,21 +140,37 @@ class Resolver:
         }
         updated = f.get("source_updated_at")
         out["source_updated_at"] = updated.isoformat() if isinstance(updated, date) else None
+        mediation = self._mediation(f, type_code)
         for key in ("thematiques", "publics", "modes_accueil", "frais"):
-            if f.get(key):
+            if f.get(key) and (key != "thematiques" or mediation is not False):
                 out[key] = list(dict.fromkeys(f[key]))
         if f.get("publics_declared"):
             out["publics_declared"] = True
         if how == "nom":
             out["type_inferred"] = True  # from the name only: counted apart in the report
-        if (freins := self._freins(f, parsed.warnings)) is not None:
-            if f.get("type_fallback") and type_code != f["type_fallback"]:
+        if mediation is not False and (freins := self._freins(f, parsed.warnings)) is not None:
+            if mediation:
                 # Médiation numérique offered in a place of another type: both its freins.
                 wanted = set(freins) | set(self.tax.partner_type(type_code).freins)
                 freins = [c for c in self.tax.freins if c in wanted]
             out["freins"] = freins
         out.update(self._scope(f))
         return out
+
+    def _mediation(self, f: dict[str, Any], type_code: str) -> bool | None:
+        """Whether a place of another type offers the public the médiation numérique
+        services it lists: only with a label saying so (CNFS, Aidants Connect, France
+        Services). False: the services are left aside (a résidence sociale of SI-SIAO listing
+        « Accéder à une connexion internet » for its residents); None: no such services, or
+        the place is a lieu de médiation numérique itself."""
+        fallback = f.get("type_fallback")
+        if not fallback or type_code == fallback:
+            return None
+        labels = f.get("labels") or []
+        return bool(
+            self._type_from_labels(labels, "labels-lieu")
+            or self._type_from_labels(labels, "labels-structure")
+        )
 
     def _location_of(self, parsed: Parsed) -> Location:
         """:meth:`locate`; a data·inclusion service without an address takes its structure's."""
