@@ -17,6 +17,7 @@ from recommender.geocoding import AddressGeocoder
 from ..db import session_scope
 from ..importers import ImportOptions, run_import
 from ..importers.formats import FORMATS
+from ..importers.options import ArchiveScope
 from ..importers.report import ImportReport
 from ..inference import store_inferred_freins
 from .context import ensure_schema, with_app
@@ -53,6 +54,14 @@ def max_archive_share() -> float:
     help="Archive les fiches absentes même au-delà de IMPORT_MAX_ARCHIVE_SHARE de la source.",
 )
 @click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="PERIMETRE",
+    help="Limite l'archivage des fiches absentes : departement:60,02 ou source:dora,cd35 "
+    "(répétable ; par défaut, les départements et sous-sources du fichier).",
+)
+@click.option(
     "--geocoder",
     type=click.Choice(["ban"]),
     default=None,
@@ -70,6 +79,7 @@ def import_command(
     dry_run: bool,
     no_archive: bool,
     allow_mass_archive: bool,
+    scopes: tuple[str, ...],
     geocoder: str | None,
     as_json: bool,
     limit: int,
@@ -79,9 +89,11 @@ def import_command(
 
     Crée ou met à jour le schéma de la base au besoin. En cas d'erreur, rien n'est enregistré.
     """
+    scope = ArchiveScope.parse(scopes)
     ensure_schema()
     with session_scope(current_app) as session:
         options = ImportOptions(
+            scope=scope,
             format=fmt,
             source=source,
             dry_run=dry_run,
@@ -145,6 +157,10 @@ def import_paths(paths: Iterable[Path | str], *, echo: Callable[[str], object] =
             f"jour, {c['unchanged']} inchangés, {c['rejected']} rejetés, {c['archived']} archivés "
             f"({report.duration_s:.1f} s)"
         )
+        if types := report.types_line():
+            echo(f"  {types}")
+        if c["archived"]:
+            echo(f"  archivage limité à : {report.archive_scope}")
         for line in rejection_lines(report, path):
             echo(line)
     return failures

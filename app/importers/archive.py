@@ -12,6 +12,7 @@ from typing import Any
 from recommender.errors import ImportFailed
 
 from .formats import Format
+from .options import ArchiveScope
 from .plan import Existing, Item
 from .report import ImportReport
 from .store import Store
@@ -51,13 +52,37 @@ class Scope:
     seen_ids: set[str]  # every identifier the file holds, even on a rejected line
     existing: Existing
     report: ImportReport
+    explicit: ArchiveScope | None = None  # --scope: replaces what the file covers
 
     def missing(self) -> list[Any]:
+        """Records of the source missing from the file, within its sub-sources (or the
+        explicit ones): a data·inclusion export of ``dora`` never archives ``siao``."""
+        wanted = self.explicit.sources if self.explicit else self.sub_sources()
+        sub_source = self.fmt.sub_source
         return [
             row
             for (source, source_id), row in self.existing.by_key.items()
-            if source == self.source and source_id not in self.seen_ids and not row.archived
+            if source == self.source
+            and source_id not in self.seen_ids
+            and not row.archived
+            and (not wanted or sub_source(source_id) in wanted)
         ]
+
+    def sub_sources(self) -> frozenset[str]:
+        subs = {self.fmt.sub_source(i.source_id) for i in self.items}
+        return frozenset(s for s in subs if s)
+
+    def describe(self) -> str:
+        """What this run may archive, in French, for the report."""
+        if self.explicit:
+            return f"{self.explicit.describe()} (--scope)"
+        parts = []
+        if subs := self.sub_sources():
+            parts.append("sous-source(s) du fichier " + ", ".join(sorted(subs)))
+        covered = sorted(d for d in {i.fields.get("departement") for i in self.items} if d)
+        shown = ", ".join(covered[:10]) + ("…" if len(covered) > 10 else "")
+        parts.append(f"{len(covered)} département(s) du fichier ({shown})")
+        return " ; ".join(parts)
 
     def same_kind(self, rows: list[Any], service_flags: dict[int, bool]) -> list[Any]:
         """data·inclusion publishes structures and services in separate files: a file of
@@ -78,7 +103,12 @@ class Scope:
     def in_area(self, rows: list[Any]) -> list[Any]:
         """A file only speaks for the départements it covers: an extract of one département
         (or one record) does not archive the rest of France."""
-        covered = {i.fields.get("departement") for i in self.items}
+        if self.explicit is not None:
+            if not self.explicit.departements:
+                return rows
+            covered = set(self.explicit.departements)
+        else:
+            covered = {i.fields.get("departement") for i in self.items}
         departement = self.existing.partner_departement
         kept = [r for r in rows if departement.get(r.partner_id) in covered]
         if len(kept) < len(rows):
@@ -138,6 +168,7 @@ def archive_missing(
             "aucune ligne valide : les fiches existantes de la source n'ont pas été archivées"
         )
         return
+    report.archive_scope = scope.describe()
     missing = scope.missing()
     if scope.kind() is not None and missing:
         missing = scope.same_kind(missing, store.service_flags([r.id for r in missing]))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
+
+from recommender.errors import ImportFailed
 
 if TYPE_CHECKING:
     from recommender.geo import Gazetteer
@@ -20,6 +24,53 @@ class AfterWrite(Protocol):
     of the serving side, its caller passes this."""
 
     def __call__(self, session: Session, *, changed_since: datetime | None) -> object: ...
+
+
+SCOPE_SYNTAX = "departement:CODE[,CODE…] ou source:NOM[,NOM…] (option répétable)"
+
+
+@dataclass(frozen=True)
+class ArchiveScope:
+    """An explicit archiving scope (``--scope``): a full import then archives only the
+    missing records of these départements and/or sub-sources (data·inclusion's ``source``
+    field), instead of what the file itself covers."""
+
+    departements: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, values: Iterable[str]) -> ArchiveScope | None:
+        """``["departement:60,02", "source:dora"]`` → a scope; ImportFailed (French) on a
+        malformed value. None when nothing is given."""
+        departements: set[str] = set()
+        sources: set[str] = set()
+        for value in values:
+            kind, _, codes = value.partition(":")
+            items = [c.strip() for c in codes.split(",") if c.strip()]
+            kind = kind.strip().lower()
+            if kind in ("departement", "département", "dep") and items:
+                bad = [c for c in items if not re.fullmatch(r"\d{1,3}|2[AB]", c.upper())]
+                if bad:
+                    raise ImportFailed(
+                        f"Périmètre « {value} » : code de département invalide "
+                        f"({', '.join(bad)}). Syntaxe : {SCOPE_SYNTAX}."
+                    )
+                departements.update(c.upper().zfill(2) for c in items)
+            elif kind == "source" and items:
+                sources.update(items)
+            else:
+                raise ImportFailed(f"Périmètre « {value} » non compris. Syntaxe : {SCOPE_SYNTAX}.")
+        if not departements and not sources:
+            return None
+        return cls(frozenset(departements), frozenset(sources))
+
+    def describe(self) -> str:
+        parts = []
+        if self.sources:
+            parts.append("sous-source(s) " + ", ".join(sorted(self.sources)))
+        if self.departements:
+            parts.append("département(s) " + ", ".join(sorted(self.departements)))
+        return " ; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -38,3 +89,5 @@ class ImportOptions:
     # The IMPORT_MAX_ARCHIVE_SHARE setting (None: no limit): more refused as a mass archive.
     max_archive_share: float | None = None
     after_write: AfterWrite | None = None
+    # --scope: what a full import may archive (None: what the file covers).
+    scope: ArchiveScope | None = None

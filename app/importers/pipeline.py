@@ -198,6 +198,7 @@ class _Run:
         if self.report.rows == 0:
             raise ImportFailed(f"Le fichier « {self.report.filename} » ne contient aucune ligne.")
         self.items = self.reader.items
+        self.report.count_types(i.fields for i in self.items)
         run = ImportRun(
             source=self.source,
             filename=self.report.filename[:500],
@@ -268,7 +269,13 @@ class _Run:
 
     def archive(self) -> None:
         scope = Scope(
-            self.fmt, self.source, self.items, self.reader.seen_ids, self.existing, self.report
+            self.fmt,
+            self.source,
+            self.items,
+            self.reader.seen_ids,
+            self.existing,
+            self.report,
+            self.options.scope,
         )
         archive_missing(scope, self.store, self.new_items, self.options.max_archive_share, self.now)
 

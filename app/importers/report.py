@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from recommender.taxonomy import GENERIC_TYPE
 
 COUNT_KEYS = ("created", "updated", "unchanged", "merged", "archived", "rejected")
 COUNT_LABELS = {
@@ -49,6 +53,10 @@ class ImportReport:
     encoding: str = ""
     delimiter: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # The partner type given to each kept row, and how many only from their name.
+    types: dict[str, int] = field(default_factory=dict)
+    types_inferred: int = 0
+    archive_scope: str = ""  # what a full import could archive ("" when it did not)
 
     # ---------------------------------------------------------------- building
     def reject(self, line: int, reason: str, source_id: str | None = None) -> None:
@@ -65,6 +73,26 @@ class ImportReport:
             if source_id:
                 item["source_id"] = source_id
             self.warnings.append(item)
+
+    def count_types(self, fields: Iterable[dict[str, Any]]) -> None:
+        counts: Counter[str] = Counter()
+        for f in fields:
+            counts[f.get("type_code") or GENERIC_TYPE] += 1
+            self.types_inferred += bool(f.get("type_inferred"))
+        self.types = dict(counts.most_common())
+
+    def types_line(self, top: int = 5) -> str:
+        """``Types attribués : …`` — the most given types and the share left generic."""
+        total = sum(self.types.values())
+        if not total:
+            return ""
+        shown = ", ".join(f"{code} {n}" for code, n in list(self.types.items())[:top])
+        more = f", … ({len(self.types) - top} autres types)" if len(self.types) > top else ""
+        generic = self.types.get(GENERIC_TYPE, 0)
+        return (
+            f"Types attribués : {shown}{more} ; « autre structure » : {generic} "
+            f"({generic / total:.0%}) ; déduits du seul nom : {self.types_inferred}"
+        ).replace("%", " %")
 
     def rejection_groups(self) -> list[tuple[str, list[int]]]:
         """Rejections grouped by kind of reason, most frequent first, with their lines.
@@ -104,6 +132,9 @@ class ImportReport:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "types": dict(self.types),
+            "types_inferred": self.types_inferred,
+            "archive_scope": self.archive_scope,
         }
 
     def format_text(self, limit: int = 20) -> str:
@@ -119,6 +150,10 @@ class ImportReport:
         width = max(len(v) for v in COUNT_LABELS.values())
         for key in COUNT_KEYS:
             lines.append(f"  {COUNT_LABELS[key]:<{width}} {self.counts[key]:>7}")
+        if types := self.types_line(top=10):
+            lines.append(types)
+        if self.archive_scope:
+            lines.append(f"Périmètre d'archivage : {self.archive_scope}")
         for note in self.notes:
             lines.append(f"Note : {note}")
         if self.rejections:

@@ -117,10 +117,11 @@ class Resolver:
         if len(nom) < 2:
             raise RowError("nom manquant")
         loc = self._location_of(parsed)
+        type_code, how = self.typed(f, nom)
         out: dict[str, Any] = {
             "nom": _cut("nom", nom),
             "nom_quality": f.get("nom_quality", 1),
-            "type_code": self.type_code(f, nom),
+            "type_code": type_code,
             "adresse": _cut("adresse", clean(f.get("adresse"))),
             "complement_adresse": _cut("complement_adresse", clean(f.get("complement_adresse"))),
             "code_postal": loc.code_postal,
@@ -139,15 +140,37 @@ class Resolver:
         }
         updated = f.get("source_updated_at")
         out["source_updated_at"] = updated.isoformat() if isinstance(updated, date) else None
+        mediation = self._mediation(f, type_code)
         for key in ("thematiques", "publics", "modes_accueil", "frais"):
-            if f.get(key):
+            if f.get(key) and (key != "thematiques" or mediation is not False):
                 out[key] = list(dict.fromkeys(f[key]))
         if f.get("publics_declared"):
             out["publics_declared"] = True
-        if (freins := self._freins(f, parsed.warnings)) is not None:
+        if how == "nom":
+            out["type_inferred"] = True  # from the name only: counted apart in the report
+        if mediation is not False and (freins := self._freins(f, parsed.warnings)) is not None:
+            if mediation:
+                # Médiation numérique offered in a place of another type: both its freins.
+                wanted = set(freins) | set(self.tax.partner_type(type_code).freins)
+                freins = [c for c in self.tax.freins if c in wanted]
             out["freins"] = freins
         out.update(self._scope(f))
         return out
+
+    def _mediation(self, f: dict[str, Any], type_code: str) -> bool | None:
+        """Whether a place of another type offers the public the médiation numérique
+        services it lists: only with a label saying so (CNFS, Aidants Connect, France
+        Services). False: the services are left aside (a résidence sociale of SI-SIAO listing
+        « Accéder à une connexion internet » for its residents); None: no such services, or
+        the place is a lieu de médiation numérique itself."""
+        fallback = f.get("type_fallback")
+        if not fallback or type_code == fallback:
+            return None
+        labels = f.get("labels") or []
+        return bool(
+            self._type_from_labels(labels, "labels-lieu")
+            or self._type_from_labels(labels, "labels-structure")
+        )
 
     def _location_of(self, parsed: Parsed) -> Location:
         """:meth:`locate`; a data·inclusion service without an address takes its structure's."""
@@ -200,25 +223,50 @@ class Resolver:
         return codes
 
     # ---------------------------------------------------------------- type
-    def type_code(self, f: dict[str, Any], nom: str) -> str:
+    def typed(self, f: dict[str, Any], nom: str) -> tuple[str, str]:
+        """(type, how it was found): the source's own codes first (its type code, a
+        national label the structure holds such as France Services), then its name
+        ("nom": inferred), then its sub-source's default, then what the place offers (a
+        label such as CNFS names a service given there, the médiation numérique services),
+        else "autre"."""
         if f.get("type_code") and f["type_code"] in self.tax.partner_types:
-            return f["type_code"]
+            return f["type_code"], "source"
         source_types = f.get("source_type")
         if isinstance(source_types, str):
             source_types = [source_types]
         for code in source_types or []:
+            if code in self.tax.partner_types and code != "autre":
+                return code, "source"  # a format that states the type itself
             found = self.tax.source_type(self.fmt.taxonomy_source, code)
             if found != "autre":
-                return found
+                return found, "source"
+        labels = f.get("labels") or []
+        if found := self._type_from_labels(labels, "labels-structure"):
+            return found, "label"
         if (hint := clean(f.get("type_hint"))) and (found := self._type_from_hint(hint)):
-            return found
+            return found, "source"
         if not source_types:
             for key in self.source_keys:
                 if key in self.tax.source_types:
                     found = self.tax.source_type(key, "*")
                     if found != "autre":
-                        return found
-        return self._type_from_name(nom) or "autre"
+                        return found, "source"
+        if found := self._type_from_name(nom):
+            return found, "nom"
+        if (found := f.get("type_default")) and found in self.tax.partner_types:
+            return found, "source"
+        if found := self._type_from_labels(labels, "labels-lieu"):
+            return found, "label"
+        if (found := f.get("type_fallback")) and found in self.tax.partner_types:
+            return found, "services"
+        return "autre", ""
+
+    def _type_from_labels(self, labels: list[str], table: str) -> str | None:
+        for label in labels:
+            found = self.tax.source_type(table, label)
+            if found != "autre":
+                return found
+        return None
 
     def _type_from_hint_uncached(self, hint: str) -> str | None:
         """The type a source's own type cell names: a code, a label, a source type or a
@@ -226,7 +274,9 @@ class Resolver:
         folded = fold(hint).replace(" ", "-")
         if folded in self.tax.partner_types:
             return folded
-        for key in self.source_keys:
+        # The source's own table, then the DILA pivot codes (the national vocabulary of
+        # local public services, which hand-made lists reuse: ``ccas``, ``sdsei``…).
+        for key in (*self.source_keys, "annuaire-service-public"):
             found = self.tax.source_type(key, hint)
             if found != "autre":
                 return found

@@ -122,6 +122,9 @@ def test_import_paths_for_the_demo(app, tmp_path, shared_data):
     with app.app_context():
         failures = import_paths([annuaire.path, liste.path, bad], echo=lines.append)
     assert failures == 1
+    types = [line for line in lines if line.startswith("  Types attribués : ")]
+    assert len(types) == 2  # one per imported file (see tests/test_import_typing.py)
+    lines = [line for line in lines if line not in types]
     assert lines[0].startswith(f"{annuaire.path.name} : 2 créés")
     assert lines[1].startswith("generic_bom_comma.csv : 3 créés") and "2 rejetés" in lines[1]
     # the rejections explained under their file, and where to read every one

@@ -10,6 +10,7 @@ from .data_inclusion_services import DataInclusionServices
 from .finess import FinessEtablissements
 from .generic import GenericCsv
 from .json_sources import DataInclusion, DilaAnnuaire
+from .mediation_numerique import ConseillersNumeriques
 
 FORMATS: tuple[Format, ...] = (
     FranceServices(),
@@ -17,6 +18,7 @@ FORMATS: tuple[Format, ...] = (
     Siae(),
     AnnuaireServicePublic(),
     Mairies(),
+    ConseillersNumeriques(),
     FinessEtablissements(),
     DilaAnnuaire(),
     DataInclusionServices(),

@@ -97,6 +97,12 @@ class Format:
         raise NotImplementedError
 
     @staticmethod
+    def sub_source(source_id: str) -> str | None:
+        """The sub-source a record belongs to within its source (None: the source has
+        none): a file archives only records of the sub-sources it holds."""
+        return None
+
+    @staticmethod
     def alternate_id(parsed: Parsed) -> str:
         """The identifier a repeated one takes, when the source has a better one than a
         number ("": the pipeline numbers the repeats ``id-2``, ``id-3``…)."""

@@ -28,7 +28,7 @@ from ..normalize import (
 )
 from ..reader import iter_json_records
 from .base import Context, Format, Parsed, RowError, trimmed
-from .json_sources import data_inclusion_key
+from .json_sources import data_inclusion_key, data_inclusion_sub_source
 
 
 def _digest(*parts: str) -> str:
@@ -68,6 +68,7 @@ class DataInclusionServices(Format):
     duplicate_ids = "reject"
     kind = "json"
     archives_by_kind = True
+    sub_source = staticmethod(data_inclusion_sub_source)
 
     def sniff_json(self, sample: str) -> bool:
         return (

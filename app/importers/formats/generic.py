@@ -43,7 +43,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "nom du partenaire",
         "partenaire",
     ),
-    "type": ("type", "type de structure", "type structure", "categorie", "type code", "typologie"),
+    "type": (
+        "type",
+        "type de structure",
+        "type structure",
+        "categorie",
+        "type code",
+        "typologie",
+        # The DILA pivot code, as the annuaire's hand-made additions name it.
+        "pivotlocal",
+        "pivot local",
+        "type service local",
+    ),
     "adresse": (
         "adresse",
         "address",

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from recommender.taxonomy import GENERIC_TYPE
+
 from ..normalize import (
     ages_from_text,
     clean,
@@ -23,6 +25,7 @@ from ..normalize import (
 from ..reader import iter_json_records
 from .base import Context, Format, Parsed, RowError, trimmed
 from .csv_sources import split_address
+from .mediation_numerique import service_fields, split_labels
 
 # DILA fields that say nothing about the partner (kept out of the stored raw record).
 _DILA_NOISE = {"copyright", "version_type", "statut_de_diffusion", "categorie", "itm_identifiant"}
@@ -141,6 +144,8 @@ def _dila_email(raw: dict[str, Any], warnings: list[str]) -> str:
 
 # --- data·inclusion --------------------------------------------------------------------------
 
+# The taxonomy table of data·inclusion sub-sources (``monenfant`` → crèche, ``siao``…).
+SUB_SOURCE_TYPES = "data-inclusion-sources"
 _DI_KEYS = ("items", "structures", "services", "data", "results")
 _DI_ZONE_KINDS = {
     "commune": "communes",
@@ -196,6 +201,12 @@ def data_inclusion_key(source: str, ident: str) -> str:
     return f"{source}--{ident}"
 
 
+def data_inclusion_sub_source(source_id: str) -> str | None:
+    """``dora--123`` → ``dora`` (the key :func:`data_inclusion_key` builds)."""
+    head, sep, _ = source_id.partition("--")
+    return head if sep and head else None
+
+
 class DataInclusion(Format):
     name = "data-inclusion"
     label = "data·inclusion v1 (structures et services)"
@@ -204,6 +215,7 @@ class DataInclusion(Format):
     duplicate_ids = "reject"
     kind = "json"
     archives_by_kind = True
+    sub_source = staticmethod(data_inclusion_sub_source)
 
     def sniff_json(self, sample: str) -> bool:
         return '"date_maj"' in sample and ('"nom"' in sample or '"structure_id"' in sample)
@@ -251,7 +263,18 @@ class DataInclusion(Format):
             reseaux.append(typologie)
         if reseaux:
             fields["source_type"] = reseaux
+        # v0 national labels (``CNFS;France Services``) and médiation numérique services.
+        if labels := split_labels(raw.get("labels_nationaux")):
+            fields["labels"] = labels
+        if not is_service and (services := split_labels(raw.get("services"))):
+            fields.update(service_fields(services, ctx.taxonomy))
         source = clean(raw.get("source"))
+        if ctx.taxonomy is not None:
+            # What the sub-source itself says (``siao`` lists housing operators only), tried
+            # once the name says nothing.
+            found = ctx.taxonomy.source_type(SUB_SOURCE_TYPES, source)
+            if found != GENERIC_TYPE:
+                fields["type_default"] = found
         parent = None
         if is_service:
             parent = data_inclusion_key(source, clean(raw.get("structure_id")))
