@@ -19,7 +19,7 @@ from app.inference import store_inferred_freins
 from app.models import Partner, PartnerSource
 from recommender.errors import ImportFailed
 
-from .real_rows import read_json
+from ..support.real_rows import read_json
 
 pytestmark = pytest.mark.usefixtures("shared_data")
 

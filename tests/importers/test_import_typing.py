@@ -19,7 +19,7 @@ from app.inference import store_inferred_freins
 from app.models import Partner, PartnerSource
 from recommender.taxonomy import default_taxonomy
 
-from .real_rows import first, read_csv_rows, read_json
+from ..support.real_rows import first, read_csv_rows, read_json
 
 pytestmark = pytest.mark.usefixtures("shared_data")
 
