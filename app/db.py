@@ -62,8 +62,8 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest Alembic revision (idempotent)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, the latest by default (idempotent)."""
     from alembic import command
     from alembic.config import Config
 
@@ -71,7 +71,7 @@ def upgrade(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
 
 
 def get_session() -> Session:

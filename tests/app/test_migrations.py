@@ -1,0 +1,37 @@
+"""Data migrations, from a database as the previous revision left it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import db
+from app.models import PartnerSource
+
+from ..support.factories import partner
+
+OLD, NEW = "conseillers-numeriques-lieux-2022", "conseillers-numeriques"
+
+
+def test_cnfs_places_imported_as_a_generic_csv_keep_their_records(database_url):
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0004")
+    with Session(engine) as session:
+        for source, source_id in ((OLD, "1"), (OLD, "2"), (NEW, "2")):  # "2": re-imported already
+            place = partner()
+            session.add(place)
+            session.add(
+                PartnerSource(
+                    partner_id=place.id, source=source, source_id=source_id, raw={}, content_hash=""
+                )
+            )
+        session.commit()
+    db.upgrade(engine)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(PartnerSource.source, PartnerSource.source_id).order_by(
+                PartnerSource.source, PartnerSource.source_id
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(NEW, "1"), (NEW, "2"), (OLD, "2")]
