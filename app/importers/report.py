@@ -87,7 +87,9 @@ class ImportReport:
         if not total:
             return ""
         shown = ", ".join(f"{code} {n}" for code, n in list(self.types.items())[:top])
-        more = f", … ({len(self.types) - top} autres types)" if len(self.types) > top else ""
+        rest = len(self.types) - top
+        more = f", … ({rest} autre{'s' if rest > 1 else ''} type{'s' if rest > 1 else ''})"
+        more = more if rest > 0 else ""
         generic = self.types.get(GENERIC_TYPE, 0)
         return (
             f"Types attribués : {shown}{more} ; « autre structure » : {generic} "

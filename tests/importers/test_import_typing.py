@@ -172,3 +172,13 @@ def test_the_report_prints_the_types_given_and_the_share_left_generic(app, tmp_p
     types = next(line for line in lines if "Types attribués" in line)
     assert "« autre structure » : 0 (0 %)" in types and "espace-numerique" in types
     assert "déduits du seul nom" in types
+
+
+def test_the_types_line_counts_the_other_types_in_french():
+    from app.importers.report import ImportReport
+
+    report = ImportReport(source="s", format="f", filename="fichier.csv")
+    report.types = {code: 1 for code in ("aci", "ei", "ai", "etti", "geiq", "ea")}
+    assert "… (1 autre type) ;" in report.types_line()
+    report.types["esat"] = 1
+    assert "… (2 autres types) ;" in report.types_line()
