@@ -9,7 +9,6 @@ database loaded with a subset of the real shared data through the importer. Noth
 from __future__ import annotations
 
 import csv
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from app import db
 
 from ..support.apps import build_app
 from ..support.chromium_support import chromium_path as find_chromium
-from ..support.chromium_support import examples_origin, launched, local_only
+from ..support.chromium_support import examples_origin, launched, local_only, serving
 from ..support.pages_support import add_user, seed
 from ..support.shared_data import PARTNERS, partner_files
 
@@ -113,21 +112,10 @@ def live_app(tmp_path_factory):
     app.extensions["relais.engine"].dispose()
 
 
-def _serve(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
 @pytest.fixture(scope="session")
 def base_url(live_app) -> Iterator[str]:
-    yield from _serve(live_app)
+    with serving(make_server("127.0.0.1", 0, live_app, threaded=True)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,7 @@
 """What the end-to-end lane looks for, and the one ledger every e2e test writes its findings to.
 
 A finding is one defect on one page (a 5xx, an English default message, a traceback, a reflow
-failure, an axe violation, a console error). Findings of an area another change owns are listed
-in :data:`KNOWN` with the area's name: the test that meets *only* those ends as ``xfail``
-naming the area; any other finding fails it. The lead deletes a ``KNOWN`` entry once the owning
-change is merged.
+failure, an axe violation, a console error). A test fails on any finding.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -39,26 +36,6 @@ class Finding:
     detail: str
 
 
-@dataclass(frozen=True)
-class Known:
-    """A finding another area owns: matched by kind, URL and detail (regular expressions)."""
-
-    area: str
-    kind: str
-    url: str
-    detail: str = ""
-
-    def matches(self, finding: Finding) -> bool:
-        return (
-            finding.kind == self.kind
-            and re.search(self.url, finding.url) is not None
-            and re.search(self.detail, finding.detail) is not None
-        )
-
-
-KNOWN: tuple[Known, ...] = ()
-
-
 def expectation(url: str, met: bool, detail: str) -> list[Finding]:
     """A journey step that must hold, kept as a finding so the walk goes on."""
     return [] if met else [Finding("journey", url, detail)]
@@ -83,7 +60,6 @@ class Ledger:
     counts: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     surfaces: set[str] = field(default_factory=set)
-    owned: list[dict[str, str]] = field(default_factory=list)
     audit: list[dict[str, object]] = field(default_factory=list)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -93,27 +69,19 @@ class Ledger:
         self.findings.extend(found)
 
     def verdict(self) -> None:
-        """Fail on any finding nobody owns; xfail, naming the owner, on owned ones only."""
+        """Fail on any finding of the test being run."""
         found, self.findings = self.findings, []
         for finding in found:
             self.count(finding.kind)
-        owned = {f: next((k for k in KNOWN if k.matches(f)), None) for f in found}
-        unexpected = [f for f, k in owned.items() if k is None]
-        if unexpected:
-            lines = "\n".join(f"  {f.kind:9} {f.url}  {f.detail}" for f in unexpected)
-            pytest.fail(f"{len(unexpected)} défaut(s) :\n{lines}", pytrace=False)
-        if owned:
-            for f, k in owned.items():
-                self.owned.append({"area": k.area, **asdict(f)})
-            areas = sorted({k.area for k in owned.values()})
-            pytest.xfail(f"owned by {', '.join(areas)}: {len(owned)} finding(s)")
+        if found:
+            lines = "\n".join(f"  {f.kind:9} {f.url}  {f.detail}" for f in found)
+            pytest.fail(f"{len(found)} défaut(s) :\n{lines}", pytrace=False)
 
     def write(self) -> dict[str, object]:
         summary = {
             "surfaces": sorted(self.surfaces),
             "counts": {kind: self.counts.get(kind, 0) for kind in KINDS}
             | {k: v for k, v in sorted(self.counts.items()) if k not in KINDS},
-            "owned_elsewhere": self.owned,
             "audit": self.audit,
         }
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

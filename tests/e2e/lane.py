@@ -24,7 +24,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 from .findings import ENGLISH, TRACEBACK
@@ -144,11 +143,9 @@ def summary_table(pytest_code: int, st_code: int, st: dict, log_defects: int, wa
     path = ARTIFACTS / "e2e-summary.json"
     lane = json.loads(path.read_text()) if path.exists() else {"counts": {}, "surfaces": []}
     counts = lane["counts"]
-    owned = Counter(f["kind"] for f in lane.get("owned_elsewhere", []))
 
     def tally(kind: str) -> str:
-        n = counts.get(kind, 0)
-        return f"{n} (dont {owned[kind]} d'autres chantiers, en xfail)" if owned[kind] else str(n)
+        return str(counts.get(kind, 0))
 
     cases = st.get("test_cases", {})
     operations = st.get("operations", {}).get("tested", 0)

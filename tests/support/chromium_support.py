@@ -10,6 +10,7 @@ import functools
 import http.server
 import os
 import shutil
+import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,15 +61,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def examples_origin(port: int = 0) -> Iterator[str]:
-    """``examples/`` served on another port of 127.0.0.1, like a partner's site."""
-    handler = functools.partial(_QuietHandler, directory=str(EXAMPLES))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+def serving(server: socketserver.BaseServer) -> Iterator[str]:
+    """``server`` (bound on 127.0.0.1) run in a thread; its address while the block runs."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         thread.join(5)
         server.server_close()
+
+
+@contextmanager
+def examples_origin(port: int = 0) -> Iterator[str]:
+    """``examples/`` served on another port of 127.0.0.1, like a partner's site."""
+    handler = functools.partial(_QuietHandler, directory=str(EXAMPLES))
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)) as url:
+        yield url
