@@ -10,8 +10,15 @@ Rules, strongest first (each recorded as a ``MergeDecision`` with its score and 
   ``token_set_ratio`` ≥ 85), ≤ 2 km — or same commune when a point is approximate;
 - ``adresse``: same type family, same street (≥ 90) and house number, ≤ 3 km;
 - ``proximite``: same type family, one of the names generic (nothing left once generic words are
-  removed, e.g. "Pôle emploi de Belley" / "France Travail Belley"), ≤ 2 km (same commune when
-  a point is approximate), the only such candidate in the commune (or nearby).
+  removed, e.g. "Pôle emploi de Belley" / "France Travail Belley"), in the same commune (≤ 2 km
+  as well when both points are exact), the only such candidate there; and either the streets
+  agree, the points are within 300 m, or the type keeps one office per town (a moved France
+  Travail agency is still the town's agency).
+
+A name that designates another kind of site than the other ("Mairie annexe", "Mairie -
+Médiathèque", "Bus France services") never merges by name or proximity: an annex is a second
+place to send a person to. Measured on hand-labelled samples of the merges of the shared data
+(``bench/dedup_precision.py``, ``bench/dedup_labels.csv``).
 
 Never across two type families (a France Services in a mairie stays two partners), never
 into a partner that already holds a record of the incoming source. Candidates come from a
@@ -36,6 +43,9 @@ NAME_KM = 2.0
 ADDRESS_KM = 3.0
 SIRET_KM = 50.0
 CELL_DEG = 0.05
+# A proximity merge between two different streets needs the points this close.
+PROXIMITY_OTHER_STREET_KM = 0.3
+STREET_THRESHOLD = 60.0
 
 # Types that describe the same kind of place under two codes.
 FAMILY_ALIASES = {"france-travail-dda": "france-travail-direction", "france-travail-dra": ""}
@@ -49,6 +59,13 @@ GENERIC_WORDS = set(
         "locale local de du des la le les l d et en a au aux sur sous pour par"
     ).split()
 )
+# Words naming a kind of site distinct from the organisation's main office.
+SITE_WORDS = frozenset(
+    fold("annexe annexes mediatheque bibliotheque ludotheque bus itinerant itinerante").split()
+)
+# Types with one office per town: two records of the only one in a commune are that office
+# even when its address changed between two sources' dates.
+ONE_OFFICE_PER_TOWN = frozenset({"mairie", "france-travail", "mission-locale", "ccas-cias"})
 _STREET_NOISE = re.compile(r"\b(bp|cs|tsa|cedex)\s*\d*\b")
 _NUMBER = re.compile(r"^\s*(\d+)")
 
@@ -75,6 +92,7 @@ class Candidate:
     core: str | None = None
     street: str = ""
     number: str = ""
+    site: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -126,6 +144,7 @@ class DedupIndex:
         if cand.core is None:
             cand.core = self.core_name(cand.nom, cand.type_code, cand.code_insee)
             cand.street, cand.number = self.street_of(cand.adresse)
+            cand.site = site_words(cand.nom)
         return cand
 
     def add(self, cand: Candidate) -> None:
@@ -219,6 +238,7 @@ class DedupIndex:
         street, number = self.street_of(rec.get("adresse", ""))
         exact = bool(rec.get("coords_exact"))
         insee = rec.get("code_insee")
+        site = site_words(rec["nom"])
         generic_here = []
         for cand in pool.values():
             if source in cand.sources:
@@ -226,20 +246,23 @@ class DedupIndex:
             self._prepare(cand)
             d = dist(cand)
             same_commune = bool(insee) and cand.code_insee == insee
+            other_commune = bool(insee and cand.code_insee) and not same_commune
             approximate = not (exact and cand.coords_exact)
             close = same_commune if approximate else (d is not None and d <= NAME_KM)
-            if close and (match := _by_name(core, cand, d)):
+            same_site = site == cand.site
+            if close and same_site and (match := _by_name(core, cand, d)):
                 yield match
             if match := _by_address(street, number, cand, d, same_commune):
                 yield match
-            if (not core or not cand.core) and close:
+            if (not core or not cand.core) and close and same_site and not other_commune:
                 generic_here.append((cand, d, same_commune))
         # Generic names ("Mairie - X", "Pôle emploi de X"): the one candidate of the same
         # commune, else the one candidate nearby.
         local = [g for g in generic_here if g[2]]
         if len(local) == 1 or (not local and len(generic_here) == 1):
             cand, d, _same = (local or generic_here)[0]
-            yield Match(cand.partner_id, "proximite", 0.8, _round(d))
+            if _same_place(street, cand, d, family(type_code)):
+                yield Match(cand.partner_id, "proximite", 0.8, _round(d))
 
     @staticmethod
     def _sorted(found: dict[str, Match]) -> list[Match]:
@@ -266,6 +289,20 @@ def _keep(found: dict[str, Match], m: Match) -> None:
     old = found.get(m.partner_id)
     if old is None or (_RULE_RANK[m.rule], m.score) > (_RULE_RANK[old.rule], old.score):
         found[m.partner_id] = m
+
+
+def site_words(nom: str) -> frozenset[str]:
+    """The words of a name that designate a distinct kind of site (an annex, a library…)."""
+    return SITE_WORDS.intersection(fold(nom).split())
+
+
+def _same_place(street: str, cand: Candidate, d: float | None, fam: str) -> bool:
+    """A proximity merge's second signal: same street, very close, or the town's one office."""
+    if fam in ONE_OFFICE_PER_TOWN or not street or not cand.street:
+        return True
+    if d is not None and d <= PROXIMITY_OTHER_STREET_KM:
+        return True
+    return fuzz.token_set_ratio(street, cand.street) >= STREET_THRESHOLD
 
 
 def _by_name(core: str, cand: Candidate, d: float | None) -> Match | None:
