@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.importers.files import detect_format, source_from_stem
+from app.importers.sources import load_sources
 from app.models import ImportRun, Partner, PartnerSource, SyncState
 
 from ..support.shared_data import partner_files
@@ -263,3 +264,13 @@ def test_wrong_entries_are_skipped_the_others_run(app, runner, shared_data, tmp_
 def test_missing_sources_file(runner, tmp_path):
     result = runner.invoke(args=["sync", str(tmp_path / "absent.toml")])
     assert result.exit_code == 1 and "Fichier de sources introuvable" in result.output
+
+
+def test_the_shipped_example_lists_valid_sources():
+    """The national sources example parses and names real formats (its URLs are never
+    fetched by the tests)."""
+    example = Path(__file__).resolve().parents[2] / "docs" / "sources.example.toml"
+    entries = load_sources(example)
+    assert entries and all(e.error is None for e in entries), entries
+    formats = {e.source.format for e in entries if e.source}
+    assert {"data-inclusion", "dila-annuaire", "france-services"} <= formats
