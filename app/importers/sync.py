@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from recommender.errors import ImportFailed
 
 from ..models import SyncState, utcnow
+from .archive import MassArchiveRefused
 from .files import Download, Validators, download
 from .formats import by_name
 from .options import ImportOptions
@@ -66,6 +67,9 @@ def sync_source(
             _remember(state, source, fetched)
             return SyncOutcome("inchangé", "contenu identique au dernier import")
         report = _import(session, source, options, fetched.path, filename)
+    except MassArchiveRefused as exc:
+        force = f"relais import --allow-mass-archive --format {source.format} {source.url}"
+        return SyncOutcome("échec", exc.explain("clé scope du fichier de sources", force))
     except ImportFailed as exc:
         return SyncOutcome("échec", exc.message)
     except Exception:

@@ -274,3 +274,21 @@ def test_the_shipped_example_lists_valid_sources():
     assert entries and all(e.error is None for e in entries), entries
     formats = {e.source.format for e in entries if e.source}
     assert {"data-inclusion", "dila-annuaire", "france-services"} <= formats
+
+
+def test_a_mass_archive_is_refused_with_what_to_do(app, runner, shared_data, tmp_path):
+    """A source that suddenly lost most of its records is not archived by a nightly run:
+    the message says how to confirm it by hand."""
+    path = max(served_copies(shared_data, tmp_path, SAMPLE_BYTES), key=lambda p: p.stat().st_size)
+    with sources_server(tmp_path) as server:
+        toml = sources_file(tmp_path, entries_for([path], server.url))
+        assert runner.invoke(args=["sync", str(toml)]).exit_code == 0
+        before = database_state(app)
+        header, *rows = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(header + b"".join(rows[::10]))  # nine in ten records gone
+        result = runner.invoke(args=["sync", str(toml)])
+    assert result.exit_code == 1, result.output
+    assert "plus que la part admise" in result.output
+    assert "relais import --allow-mass-archive --format" in result.output
+    assert "--no-archive" not in result.output
+    assert database_state(app) == before
