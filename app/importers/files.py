@@ -58,7 +58,6 @@ class Download:
     path: Path | None
     validators: Validators
     sha256: str = ""
-    size: int = 0
 
 
 def download(url: str, validators: Validators | None = None, token: str | None = None) -> Download:
@@ -84,7 +83,7 @@ def download(url: str, validators: Validators | None = None, token: str | None =
             target = _temporary(url)
             digest, size = _stream_to(response, target)
             _check_complete(response, size, url)
-            return Download(target, got, digest, size)
+            return Download(target, got, digest)
     except ImportFailed:
         if target is not None:
             target.unlink(missing_ok=True)

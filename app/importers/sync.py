@@ -68,7 +68,10 @@ def sync_source(
             return SyncOutcome("inchangé", "contenu identique au dernier import")
         report = _import(session, source, options, fetched.path, filename)
     except MassArchiveRefused as exc:
-        force = f"relais import --allow-mass-archive --format {source.format} {source.url}"
+        force = (
+            f"relais import --allow-mass-archive --format {source.format} "
+            f"--source {exc.source} {source.url}"
+        )
         return SyncOutcome("échec", exc.explain("clé scope du fichier de sources", force))
     except ImportFailed as exc:
         return SyncOutcome("échec", exc.message)
