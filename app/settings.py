@@ -179,6 +179,13 @@ def instance_path() -> str | None:
     return os.path.abspath(folder) if folder else None
 
 
+def named_secret(variable: str) -> str | None:
+    """The value of an environment variable a sources file names (``relais sync``'s
+    ``token_env``: an API token kept out of the file), None when unset or empty. Read here,
+    the one module that reads the environment."""
+    return os.environ.get(variable) or None
+
+
 def _from_environment(setting: Setting, raw: str) -> SettingValue:
     """An environment string, typed like the setting's default."""
     default = setting.default

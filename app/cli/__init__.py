@@ -26,6 +26,7 @@ from .database import backup_command, init_db_command, restore_command  # noqa: 
 from .errors import as_click_exception  # noqa: E402
 from .imports import import_command, reindex_command  # noqa: E402
 from .serve import demo_command, serve_command  # noqa: E402
+from .sync import sync_command  # noqa: E402
 from .users import user_cli  # noqa: E402
 
 
@@ -100,6 +101,7 @@ def relais(verbose: bool) -> None:
 for _command in (
     init_db_command,
     import_command,
+    sync_command,
     reindex_command,
     serve_command,
     demo_command,

@@ -151,22 +151,33 @@ def import_paths(paths: Iterable[Path | str], *, echo: Callable[[str], object] =
             failures += 1
             echo(f"Erreur : {path.name} : {exc.message}")
             continue
-        c = report.counts
-        echo(
-            f"{path.name} : {c['created']} créés, {c['merged']} fusionnés, {c['updated']} mis à "
-            f"jour, {c['unchanged']} inchangés, {c['rejected']} rejetés, {c['archived']} archivés "
-            f"({report.duration_s:.1f} s)"
-        )
-        if types := report.types_line():
-            echo(f"  {types}")
-        if c["archived"]:
-            echo(f"  archivage limité à : {report.archive_scope}")
-        for line in rejection_lines(report, path):
+        echo(f"{path.name} : {counts_line(report)}")
+        for line in detail_lines(report, path):
             echo(line)
     return failures
 
 
-def rejection_lines(report: ImportReport, path: Path) -> list[str]:
+def counts_line(report: ImportReport) -> str:
+    """One import's counts and duration, on one line."""
+    c = report.counts
+    return (
+        f"{c['created']} créés, {c['merged']} fusionnés, {c['updated']} mis à jour, "
+        f"{c['unchanged']} inchangés, {c['rejected']} rejetés, {c['archived']} archivés "
+        f"({report.duration_s:.1f} s)"
+    )
+
+
+def detail_lines(report: ImportReport, path: Path | str) -> list[str]:
+    """Under an import's counts: the types given, the archiving scope, the rejections."""
+    lines = []
+    if types := report.types_line():
+        lines.append(f"  {types}")
+    if report.counts["archived"]:
+        lines.append(f"  archivage limité à : {report.archive_scope}")
+    return lines + rejection_lines(report, path)
+
+
+def rejection_lines(report: ImportReport, path: Path | str) -> list[str]:
     """Under a file's summary: each kind of rejection, its count and a few line numbers."""
     groups = report.rejection_groups()
     if not groups:

@@ -91,3 +91,6 @@ class ImportOptions:
     after_write: AfterWrite | None = None
     # --scope: what a full import may archive (None: what the file covers).
     scope: ArchiveScope | None = None
+    # The file's name in the report and the history when the path is a temporary copy (a
+    # download of ``relais sync``); None: the path's or the URL's own name.
+    filename: str | None = None

@@ -55,7 +55,9 @@ def run_import(
     options = options or ImportOptions()
     text_path = str(path)
     remote = bool(re.match(r"^https?://", text_path, re.I))
-    display = (Path(urlparse(text_path).path).name or text_path) if remote else Path(text_path).name
+    display = options.filename or (
+        (Path(urlparse(text_path).path).name or text_path) if remote else Path(text_path).name
+    )
     try:
         return _import(session, text_path, display, options)
     except Exception as exc:

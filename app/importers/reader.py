@@ -1,4 +1,5 @@
-"""Reading import files: gzip, encodings, CSV dialects and streamed JSON arrays.
+"""Reading import files: gzip, a JSON or CSV inside a ``.tar.bz2``, encodings, CSV dialects
+and streamed JSON arrays.
 
 Everything here raises :class:`ImportFailed` with a French message when the file as a whole
 is unusable (binary, empty, undecodable, not CSV/JSON).
@@ -13,6 +14,7 @@ import io
 import itertools
 import json
 import re
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import IO, Any
 from recommender.errors import ImportFailed
 
 GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
 ZIP_MAGIC = b"PK\x03\x04"
 CHUNK = 1 << 20
 csv.field_size_limit(16 * 1024 * 1024)
@@ -56,15 +59,68 @@ class _CappedGzipFile(gzip.GzipFile):
 
 
 def open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped on the fly (within a size cap) when gzip-compressed."""
+    """The file's bytes, gunzipped on the fly (within a size cap) when gzip-compressed, or
+    those of the data file a ``.tar.bz2`` holds, decompressed on the fly."""
     fp = path.open("rb")
-    if fp.read(2) == GZIP_MAGIC:
+    magic = fp.read(3)
+    if magic[:2] == GZIP_MAGIC:
         fp.close()
         size = path.stat().st_size
         limit = min(MAX_DECOMPRESSED_BYTES, max(64 << 20, size * MAX_GZIP_RATIO))
         return _CappedGzipFile(path, limit)  # type: ignore[return-value]
+    if magic == BZIP2_MAGIC:
+        fp.close()
+        return _archive_member(path)
     fp.seek(0)
     return fp
+
+
+ARCHIVED_SUFFIXES = (".json", ".csv", ".tsv", ".txt")
+
+
+class _MemberFile(tarfile.ExFileObject):
+    """One member of an open archive, read as it is decompressed; closing it closes the
+    archive."""
+
+    def __init__(self, archive: tarfile.TarFile, member: tarfile.TarInfo):
+        super().__init__(archive, member)
+        self.archive = archive
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.archive.close()
+
+
+def _archive_member(path: Path) -> IO[bytes]:
+    """The first JSON or CSV file of a ``.tar.bz2`` (the DILA annuaire: one JSON of a few
+    GB), streamed: the archive is never expanded on disk nor in memory. Refused past
+    :data:`MAX_GZIP_RATIO` times the archive's size (an archive bomb)."""
+    try:
+        archive = tarfile.open(path, "r:bz2")  # noqa: SIM115 (closed by the member's close)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ImportFailed(
+            f"Archive « {path.name} » illisible (un .tar.bz2 est attendu) : {exc}."
+        ) from exc
+    try:
+        member = next(
+            (m for m in archive if m.isfile() and m.name.lower().endswith(ARCHIVED_SUFFIXES)),
+            None,
+        )
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        archive.close()
+        raise ImportFailed(f"Archive « {path.name} » illisible : {exc}.") from exc
+    if member is None:
+        archive.close()
+        raise ImportFailed(f"L'archive « {path.name} » ne contient aucun fichier JSON ou CSV.")
+    if member.size > max(64 << 20, path.stat().st_size * MAX_GZIP_RATIO):
+        archive.close()
+        raise ImportFailed(
+            f"Le fichier « {member.name} » de l'archive « {path.name} » est démesuré pour sa "
+            "taille compressée : import refusé (archive piégée)."
+        )
+    return _MemberFile(archive, member)
 
 
 def head(path: Path, size: int = 65536) -> bytes:

@@ -11,10 +11,12 @@ and JSON.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
 import os
+import tarfile
 
 import pytest
 from sqlalchemy import func, select
@@ -184,6 +186,46 @@ def test_gzip_bomb_is_refused_without_expanding_it(site, tmp_path, monkeypatch):
     with gzip.open(json_bomb, "wb") as out:
         out.write(b'{"structures": [' + b" " * (3 << 20) + b"]}")
     refused(site, json_bomb, "se décompresse", format="data-inclusion")
+
+
+class _Zeros(io.RawIOBase):
+    """``size`` zero bytes, produced as they are read."""
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def tar_bz2(path, members: dict[str, int]):
+    """A .tar.bz2 of members of zeros (name → size)."""
+    with tarfile.open(path, "w:bz2") as tar:
+        for name, size in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BufferedReader(_Zeros(size)))
+    return path
+
+
+def test_tar_bz2_bomb_is_refused_without_expanding_it(site, tmp_path):
+    """65 MB of zeros declared by a 200-byte archive: refused before reading a byte of it."""
+    path = tar_bz2(tmp_path / "annuaire.tar.bz2", {"annuaire.json": 65 << 20})
+    assert path.stat().st_size < 1000
+    refused(site, path, "démesuré", "archive piégée", format="dila-annuaire")
+
+
+def test_tar_bz2_without_data_file_or_not_a_tar(site, tmp_path):
+    path = tar_bz2(tmp_path / "notes.tar.bz2", {"notice.pdf": 10})
+    refused(site, path, "aucun fichier JSON ou CSV", format="dila-annuaire")
+    plain = write(tmp_path, "annuaire.json.bz2", bz2.compress(b'{"service": []}'))
+    refused(site, plain, "illisible", ".tar.bz2", format="dila-annuaire")
 
 
 def test_oversized_admin_upload_gets_a_french_413(tmp_path, database_url):
