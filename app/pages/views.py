@@ -27,7 +27,7 @@ from recommender.taxonomy import default_taxonomy
 from recommender.text import fold
 
 from .. import services
-from . import formatting, vocab
+from . import formatting, person_sheet, vocab
 from . import report as report_form
 
 bp = Blueprint("pages", __name__)
@@ -480,6 +480,21 @@ def report_error(partner_id: str):
         ),
         303,
     )
+
+
+@bp.get("/partenaires/<partner_id>/fiche")
+def person_fiche(partner_id: str):
+    """The fiche the person takes away, in French beside their language: the partner's public
+    record only (nothing about the person reaches this page)."""
+    language = person_sheet.language_of(request.args.get("langue"))
+    data = services.get_partner(partner_id)
+    return render_template("pages/person_fiche.html", **person_sheet.context(data, language))
+
+
+@bp.get("/carnet")
+def carnet():
+    """« Mes partenaires »: drawn by the browser from its own storage, nothing on the server."""
+    return render_template("pages/carnet.html")
 
 
 @bp.get("/partenaires/")
