@@ -56,3 +56,15 @@ def test_unknown_language_is_a_french_400(client):
 
 def test_unknown_partner_is_a_french_404(client):
     assert client.get("/partenaires/inexistant/fiche?langue=ar").status_code == 404
+
+
+def test_carnet_page_is_drawn_by_the_browser_alone(client):
+    html = client.get("/carnet").get_data(as_text=True)
+    assert "<h1>Mon carnet : mes partenaires</h1>" in html
+    assert "uniquement dans ce navigateur" in html and "data-carnet-page" in html
+
+
+def test_partner_page_links_the_person_fiche_and_the_carnet(client):
+    html = client.get("/partenaires/mobil60").get_data(as_text=True)
+    assert 'href="/partenaires/mobil60/fiche"' in html
+    assert "data-carnet-save='{" in html and '"id": "mobil60"' in html
