@@ -485,7 +485,7 @@
     function esc(v) { return String(v || "").replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/([,;])/g, "\\$1"); }
     return entries.map(function (e) {
       var note = [e.referent ? "Référent dédié : " + e.referent : "", e.notes].filter(Boolean).join("\n");
-      var card = ["BEGIN:VCARD", "VERSION:3.0", "FN:" + esc(e.nom), "ORG:" + esc(e.nom), "KIND:org"];
+      var card = ["BEGIN:VCARD", "VERSION:3.0", "FN:" + esc(e.nom), "ORG:" + esc(e.nom)];
       card.push("ADR;TYPE=WORK:;;" + esc(e.adresse) + ";" + esc(e.commune) + ";;" + esc(e.code_postal) + ";France");
       if (e.telephone) card.push("TEL;TYPE=WORK,VOICE:" + esc(e.telephone));
       if (e.email) card.push("EMAIL;TYPE=INTERNET:" + esc(e.email));
