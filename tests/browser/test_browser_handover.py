@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 
 from app.pages import handover
 
+from ..e2e.browser_checks import AXE, AXE_OPTIONS
+
 pytestmark = pytest.mark.browser
 
 # Distinctive values a CIP could type: none may reach the database, the logs or the instance.
@@ -239,3 +241,23 @@ def test_nothing_typed_reaches_the_server(page, base_url, live_app, partner_path
         for path in files:
             data = path.read_bytes()
             assert value.encode() not in data and value.encode("utf-16-le") not in data, path
+
+
+def test_handover_surfaces_pass_axe(page, base_url, partner_path):
+    """The states the crawl cannot reach: a filled carnet, the fiche in Arabic and in plain
+    French, the fiche de liaison being written."""
+    found = []
+
+    def axe(surface: str) -> None:
+        response = AXE.run(page, options=AXE_OPTIONS).response
+        found.extend((surface, v["id"]) for v in response["violations"])
+
+    page.goto(base_url + partner_path)
+    page.locator("[data-carnet-save]").click()
+    for path in ("/carnet", partner_path + "/fiche?langue=ar", partner_path + "/fiche?langue=falc"):
+        page.goto(base_url + path)
+        axe(path)
+    orient(page, base_url)
+    write_liaison(page)
+    axe("fiche de liaison")
+    assert found == []
