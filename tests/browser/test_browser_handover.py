@@ -141,9 +141,13 @@ def test_fiche_de_liaison_printed_on_one_page_and_its_mailto(page, base_url, art
 
 @pytest.fixture
 def partner_path(page, base_url) -> str:
-    """A real partner of the loaded data with a point and hours (the first search hit)."""
-    page.goto(base_url + "/?frein=mobilite&commune=60057")
-    return page.locator(".card__title a").first.get_attribute("href")
+    """The page of the real partner near Beauvais with the most to print (the longest hours
+    and description, a point on the map): the hardest case for « one page »."""
+    answer = page.request.get(base_url + "/api/v1/partners?commune=60057&radius_km=30&per_page=50")
+    hits = [p for p in answer.json()["results"] if p.get("lat") is not None]
+    hits.sort(key=lambda p: len(p.get("horaires") or "") + len(p.get("description") or ""))
+    assert hits and hits[-1]["horaires"], "aucune structure avec horaires près de Beauvais"
+    return f"/partenaires/{hits[-1]['id']}"
 
 
 @pytest.mark.parametrize("choice", ["fr", handover.FALC, *handover.LANGUAGES])
