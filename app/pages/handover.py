@@ -48,8 +48,11 @@ FALC = "falc"
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _APPOINTMENT = (
-    (re.compile(r"\bsans\s+(rendez|rdv)", re.IGNORECASE), "sans rendez-vous"),
-    (re.compile(r"\b(sur|uniquement\s+sur|avec)\s+(rendez|rdv)", re.IGNORECASE), "sur rendez-vous"),
+    (re.compile(r"\bsans[\s-]+(rendez|rdv)", re.IGNORECASE), "sans rendez-vous"),
+    (
+        re.compile(r"\b(sur|uniquement\s+sur|avec)[\s-]+(rendez|rdv)", re.IGNORECASE),
+        "sur rendez-vous",
+    ),
 )
 _BRING = re.compile(
     r"[^.;\n]*\b(se munir|munissez|apporter|apportez|pi[eè]ces? (justificatives?|d'identit[eé]|"
@@ -97,7 +100,8 @@ def hours_week(partner: dict[str, Any]) -> list[tuple[str, str]]:
     (``horaires_structures``) when the record has one, else ``("", line)`` pairs of the
     source's text (kept as the source wrote it).
 
-    >>> hours_week({"horaires_structures": {"lundi": ["09:00-12:00", "14:00-17:30"]}})
+    >>> week = {"jours": {"lundi": [["09:00", "12:00"], ["14:00", "17:30"]]}}
+    >>> hours_week({"horaires_structures": week, "horaires": "Mo 09:00-12:00,14:00-17:30"})
     [('lundi', '9 h – 12 h, 14 h – 17 h 30')]
     >>> hours_week({"horaires": "Mo-Fr 09:00-12:00"})
     [('', 'Mo-Fr 09:00-12:00')]
@@ -136,7 +140,9 @@ def appointment(partner: dict[str, Any]) -> str | None:
 
     >>> appointment({"horaires": "Lundi 9h-12h sur rendez-vous"})
     'sur rendez-vous'
-    >>> appointment({"horaires_structures": {"sur_rendez_vous": False}})
+    >>> appointment({"horaires_structures": {"jours": {}, "sur_rendez_vous": True}})
+    'sur rendez-vous'
+    >>> appointment({"services": [{"nom": "Permanence", "modes": ["sans-rendez-vous"]}]})
     'sans rendez-vous'
     >>> appointment({"horaires": "Lundi 9h-12h"}) is None
     True
@@ -145,7 +151,7 @@ def appointment(partner: dict[str, Any]) -> str | None:
     if flag is not None:
         return "sur rendez-vous" if flag else "sans rendez-vous"
     texts = [partner.get("horaires") or "", partner.get("description") or ""]
-    texts += [str(s.get("modes_accueil") or "") for s in _services(partner)]
+    texts += [" ".join(map(str, s.get("modes") or ())) for s in _services(partner)]
     for pattern, label in _APPOINTMENT:
         if any(pattern.search(text) for text in texts):
             return label
