@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-pg e2e lint format evaluate bench bench-quick time-import referentials clean
+.PHONY: install demo serve test test-fast test-pg e2e lint format evaluate bench bench-quick time-import referentials clean translations
 
 install: $(STAMP)
 
@@ -61,3 +61,9 @@ referentials: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+## The person's fiche catalogues: extract the messages, update each language, compile the .mo
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -w 100
+	$(BIN)/pybabel compile -d app/translations

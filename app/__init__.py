@@ -30,11 +30,12 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from . import admin, api, errors, logging_config, pages, ratelimit, security, widget
+    from . import admin, api, errors, i18n, logging_config, pages, ratelimit, security, widget
     from .cli import CliRunner
     from .index import holder as index_holder
 
     security.init_app(app)
+    i18n.init_app(app)
     ratelimit.init_app(app)
     logging_config.init_app(app)
     index_holder.init_app(app)

@@ -27,7 +27,7 @@ from recommender.taxonomy import default_taxonomy
 from recommender.text import fold
 
 from .. import services
-from . import formatting, vocab
+from . import formatting, handover, person_sheet, vocab
 from . import report as report_form
 
 bp = Blueprint("pages", __name__)
@@ -381,6 +381,16 @@ def _proposed(answer: services.ApiRecommendations, plan_ids: list[str]) -> list[
     )
 
 
+def _liaison_data(values: dict[str, Any], proposed: list[dict]) -> dict[str, Any]:
+    """What the browser needs to write the fiche de liaison (the partners shown, the freins
+    chosen): it is already on the page; the letter itself never comes back to the server."""
+    labels = vocab.frein_labels()
+    return {
+        "partenaires": [handover.sheet_facts(e["partner"]) for e in proposed],
+        "freins": [{"code": code, "label": labels.get(code, code)} for code in values["freins"]],
+    }
+
+
 @bp.route("/orientation", methods=["GET", "POST"])
 def orientation():
     values: dict[str, Any] = {
@@ -418,6 +428,7 @@ def orientation():
         public_choices=vocab.publics(),
         max_km_choices=MAX_KM_CHOICES,
         today=formatting.today(),
+        liaison=_liaison_data(values, proposed) if answer else None,
     )
     # The answer describes a person: keep it out of every cache.
     return response, 200, {"Cache-Control": "no-store"}
@@ -480,6 +491,21 @@ def report_error(partner_id: str):
         ),
         303,
     )
+
+
+@bp.get("/partenaires/<partner_id>/fiche")
+def person_fiche(partner_id: str):
+    """The fiche the person takes away, in French beside their language: the partner's public
+    record only (nothing about the person reaches this page)."""
+    language = person_sheet.language_of(request.args.get("langue"))
+    data = services.get_partner(partner_id)
+    return render_template("pages/person_fiche.html", **person_sheet.context(data, language))
+
+
+@bp.get("/carnet")
+def carnet():
+    """« Mes partenaires »: drawn by the browser from its own storage, nothing on the server."""
+    return render_template("pages/carnet.html")
 
 
 @bp.get("/partenaires/")

@@ -203,6 +203,14 @@ class Gazetteer(Referential):
             return c.departement
         return self.shapes.departement_by_polygon(lat, lon)
 
+    def commune_polygon(self, code: str) -> Any | None:
+        """The simplified polygon of a commune (shapely), ``None`` when unknown.
+
+        >>> default_gazetteer().commune_polygon("60057").geom_type in ("Polygon", "MultiPolygon")
+        True
+        """
+        return self.shapes.commune_polygon(code)
+
     def departement_polygon(self, code: str) -> Any | None:
         """The simplified polygon of a département (shapely), ``None`` when unknown."""
         return self.shapes.departement_polygon(code)

@@ -152,6 +152,14 @@ class Shapes:
         best = min(hits, key=lambda i: areas[i])  # overlaps: the more specific polygon
         return self.communes[codes[best]]
 
+    def commune_polygon(self, code: str) -> Any | None:
+        """The simplified polygon of a commune (shapely), ``None`` when unknown."""
+        _tree, geoms, codes, _areas = self._load_shapes()["commune"]
+        try:
+            return geoms[codes.index(code)]
+        except ValueError:
+            return None
+
     def _load_departement_shapes(self) -> dict[str, Any]:
         if self._departement_shapes is not None:
             return self._departement_shapes

@@ -63,6 +63,9 @@ def test_pages_reflow_on_a_phone(browser, base_url, width):
         for href in hrefs:
             page.goto(base_url + href)
             _no_overflow(page, href)
+        for path in (hrefs[0] + "/fiche?langue=ar", hrefs[0] + "/fiche?langue=uk", "/carnet"):
+            page.goto(base_url + path)
+            _no_overflow(page, path)
         page.goto(base_url + "/orientation")
         page.fill("#commune", "Beauvais")
         page.locator("#commune").press("Escape")

@@ -91,7 +91,7 @@ def test_crawl_public_pages(base_url, ledger):
         for i, frein in enumerate(freins)
         for commune in COMMUNES[i % 2 :: 2]
     ]
-    seeds = ["/", "/orientation", "/a-propos", "/widget", "/partenaires/", *searches]
+    seeds = ["/", "/orientation", "/a-propos", "/carnet", "/widget", "/partenaires/", *searches]
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["public"], lambda path: not path.startswith("/admin")
     )

@@ -1,6 +1,7 @@
 /* Relais — progressive enhancement for the pages (everything works without it):
    commune autocomplete (ARIA 1.2 combobox), results map (Leaflet), search results
-   refreshed in place with an aria-live announcement, print of the orientation sheet.
+   refreshed in place with an aria-live announcement, print of the orientation sheet,
+   the fiche de liaison and the carnet « Mes partenaires » (both kept in localStorage only).
    Data from the server is always inserted with textContent, never as HTML. */
 (function () {
   "use strict";
@@ -243,6 +244,8 @@
           }
           initFilters();
           initMap(document);
+          document.querySelectorAll("[data-print]").forEach(function (node) { node.hidden = false; });
+          initCarnetButtons(document);
         })
         .catch(function () {
           window.location.href = url; // fall back to a normal page load
@@ -299,6 +302,276 @@
     });
   }
 
+  /* ---------------------------------------------------------------- device storage */
+  // Everything the CIP types for the fiche de liaison or the carnet stays in this browser:
+  // localStorage only, never sent to the server.
+  var STORE = { orienteur: "relais.liaison.orienteur", carnet: "relais.carnet" };
+  function readStore(key, fallback) {
+    try {
+      var value = JSON.parse(window.localStorage.getItem(key));
+      return value === null ? fallback : value;
+    } catch (e) { return fallback; }
+  }
+  function writeStore(key, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) { /* private browsing or full storage: the page still works */ }
+  }
+  function frDate(d) {
+    return d.toLocaleDateString("fr-FR", { day: "numeric", month: "long", year: "numeric" });
+  }
+
+  /* ---------------------------------------------------------------- fiche de liaison */
+  function initLiaison() {
+    var section = document.querySelector("[data-liaison]");
+    var data = document.getElementById("liaison-donnees");
+    if (!section || !data) return;
+    var payload;
+    try { payload = JSON.parse(data.textContent); } catch (e) { return; }
+    var partners = {};
+    (payload.partenaires || []).forEach(function (p) { partners[p.id] = p; });
+    var select = section.querySelector("[data-liaison-partner]");
+    var fields = {};
+    section.querySelectorAll("[data-liaison-field]").forEach(function (f) { fields[f.getAttribute("data-liaison-field")] = f; });
+    var remember = section.querySelector("[data-liaison-remember]");
+    var consent = section.querySelector("[data-liaison-consent]");
+    var error = section.querySelector("[data-liaison-error]");
+    var letter = section.querySelector("[data-liaison-letter]");
+    var mail = section.querySelector("[data-liaison-mail]");
+    section.hidden = false;
+
+    var saved = readStore(STORE.orienteur, null);
+    if (saved) {
+      ["nom", "structure", "contact"].forEach(function (k) { if (saved[k]) fields[k].value = saved[k]; });
+      remember.checked = true;
+    }
+
+    function freins() {
+      var out = [];
+      section.querySelectorAll("[data-liaison-frein]").forEach(function (box) {
+        if (box.checked) out.push(box.nextElementSibling.textContent.trim());
+      });
+      return out;
+    }
+    function value(k) { return fields[k].value.trim(); }
+    // The letter as [kind, text] lines: one source for the printed page and the e-mail.
+    function lines() {
+      var p = partners[select.value];
+      if (!p) return [];
+      var out = [["title", "Fiche de liaison"], ["meta", "Établie le " + frDate(new Date())]];
+      out.push(["head", "À l'attention de"]);
+      out.push(["text", p.nom]);
+      var where = [p.adresse, (p.code_postal + " " + p.commune).trim()].filter(Boolean).join(", ");
+      if (where) out.push(["text", where]);
+      out.push(["head", "De la part de"]);
+      var who = [value("nom"), value("structure"), value("contact")].filter(Boolean);
+      out.push(["text", who.length ? who.join(" · ") : "(votre nom, votre structure, votre contact)"]);
+      out.push(["head", "Objet : orientation d'une personne que j'accompagne"]);
+      out.push(["text", "Bonjour, je vous oriente une personne que j'accompagne" + (freins().length ? " pour : " + freins().join(", ") + "." : ".")]);
+      if (value("situation")) {
+        out.push(["head", "Éléments de situation"]);
+        value("situation").split(/\n+/).forEach(function (l) { if (l.trim()) out.push(["text", l.trim()]); });
+      }
+      out.push(["consent", "La personne est d'accord pour que je vous transmette ces informations."]);
+      out.push(["head", "Vos horaires (d'après Relais)"]);
+      if (p.horaires.length) p.horaires.forEach(function (h) { out.push(["text", h]); });
+      else out.push(["text", "Horaires non communiqués."]);
+      if (p.rendez_vous) out.push(["text", "Accueil " + p.rendez_vous + "."]);
+      out.push(["head", "Pour vous mobiliser"]);
+      if (p.telephone) out.push(["text", "Téléphone : " + p.telephone]);
+      if (p.email) out.push(["text", "Courriel : " + p.email]);
+      p.liens_mobilisation.forEach(function (l) { out.push(["text", "En ligne : " + l]); });
+      out.push(["text", "Merci de me recontacter pour convenir d'un rendez-vous."]);
+      if (value("nom")) out.push(["text", value("nom")]);
+      return out;
+    }
+    function render() {
+      letter.textContent = "";
+      lines().forEach(function (line) {
+        var kind = line[0], tag = kind === "title" ? "h3" : (kind === "head" ? "h4" : "p");
+        letter.appendChild(el(tag, kind === "consent" ? "liaison-letter__consent" : null, line[1]));
+      });
+      var p = partners[select.value];
+      var body = lines().slice(2).map(function (l) { return l[0] === "head" ? "\n" + l[1] : l[1]; }).join("\n");
+      mail.href = "mailto:" + encodeURIComponent(p && p.email ? p.email : "") +
+        "?subject=" + encodeURIComponent("Orientation d'une personne accompagnée" + (p ? " – " + p.nom : "")) +
+        "&body=" + encodeURIComponent(body.trim());
+      if (remember.checked) writeStore(STORE.orienteur, { nom: value("nom"), structure: value("structure"), contact: value("contact") });
+    }
+    function consentGiven() {
+      error.hidden = consent.checked;
+      if (!consent.checked) consent.focus();
+      return consent.checked;
+    }
+    section.addEventListener("input", render);
+    section.addEventListener("change", function (e) {
+      if (e.target === remember && !remember.checked) writeStore(STORE.orienteur, null);
+      if (e.target === consent && consent.checked) error.hidden = true;
+      render();
+    });
+    section.querySelector("[data-liaison-print]").addEventListener("click", function () {
+      if (!consentGiven()) return;
+      document.body.setAttribute("data-printing", "liaison");
+      window.print();
+    });
+    window.addEventListener("afterprint", function () { document.body.removeAttribute("data-printing"); });
+    mail.addEventListener("click", function (e) { if (!consentGiven()) e.preventDefault(); });
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("[data-liaison-choose]");
+      if (!button) return;
+      select.value = button.getAttribute("data-liaison-choose");
+      render();
+      section.scrollIntoView();
+      document.getElementById("liaison-titre").focus();
+    });
+    render();
+  }
+
+  /* ---------------------------------------------------------------- carnet « Mes partenaires » */
+  function carnet() { return readStore(STORE.carnet, []); }
+  function saveCarnet(entries) { writeStore(STORE.carnet, entries); }
+  function inCarnet(id) { return carnet().some(function (e) { return e.id === id; }); }
+
+  function initCarnetButtons(root) {
+    root.querySelectorAll("[data-carnet-save]").forEach(function (button) {
+      var partner;
+      try { partner = JSON.parse(button.getAttribute("data-carnet-save")); } catch (e) { return; }
+      function show() {
+        var saved = inCarnet(partner.id);
+        button.setAttribute("aria-pressed", saved ? "true" : "false");
+        button.textContent = saved ? "Dans mon carnet (retirer)" : "Ajouter à mon carnet";
+      }
+      show();
+      if (button.dataset.carnetReady) return;
+      button.dataset.carnetReady = "1";
+      button.addEventListener("click", function () {
+        var entries = carnet().filter(function (e) { return e.id !== partner.id; });
+        if (!inCarnet(partner.id)) {
+          partner.referent = ""; partner.notes = ""; partner.ajoute_le = new Date().toISOString().slice(0, 10);
+          entries.push(partner);
+        }
+        saveCarnet(entries);
+        show();
+      });
+    });
+    // Saved partners first in every list of results, marked.
+    var saved = carnet().map(function (e) { return e.id; });
+    root.querySelectorAll("ol.cards").forEach(function (list) {
+      var items = Array.prototype.slice.call(list.children);
+      items.filter(function (li) {
+        var b = li.querySelector("[data-carnet-save]");
+        if (!b) return false;
+        try { return saved.indexOf(JSON.parse(b.getAttribute("data-carnet-save")).id) !== -1; } catch (e) { return false; }
+      }).reverse().forEach(function (li) {
+        list.insertBefore(li, list.firstChild);
+        var badges = li.querySelector(".badges");
+        if (badges && !badges.querySelector(".badge--carnet")) {
+          var badge = el("li", "badge badge--carnet", "Dans mon carnet");
+          badges.insertBefore(badge, badges.firstChild);
+        }
+      });
+    });
+  }
+
+  var CSV_COLUMNS = [["nom", "Nom"], ["type", "Type"], ["adresse", "Adresse"], ["code_postal", "Code postal"], ["commune", "Commune"], ["telephone", "Téléphone"], ["email", "Courriel"], ["site_web", "Site web"], ["referent", "Référent dédié"], ["notes", "Notes"], ["ajoute_le", "Ajouté le"]];
+  function toCsv(entries) {
+    function cell(v) { return '"' + String(v || "").replace(/"/g, '""') + '"'; }
+    var rows = [CSV_COLUMNS.map(function (c) { return cell(c[1]); }).join(";")];
+    entries.forEach(function (e) { rows.push(CSV_COLUMNS.map(function (c) { return cell(e[c[0]]); }).join(";")); });
+    return "\ufeff" + rows.join("\r\n") + "\r\n";
+  }
+  function toVcard(entries) {
+    function esc(v) { return String(v || "").replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/([,;])/g, "\\$1"); }
+    return entries.map(function (e) {
+      var note = [e.referent ? "Référent dédié : " + e.referent : "", e.notes].filter(Boolean).join("\n");
+      var card = ["BEGIN:VCARD", "VERSION:3.0", "FN:" + esc(e.nom), "ORG:" + esc(e.nom)];
+      card.push("ADR;TYPE=WORK:;;" + esc(e.adresse) + ";" + esc(e.commune) + ";;" + esc(e.code_postal) + ";France");
+      if (e.telephone) card.push("TEL;TYPE=WORK,VOICE:" + esc(e.telephone));
+      if (e.email) card.push("EMAIL;TYPE=INTERNET:" + esc(e.email));
+      if (e.site_web) card.push("URL:" + esc(e.site_web));
+      if (note) card.push("NOTE:" + esc(note));
+      card.push("END:VCARD");
+      return card.join("\r\n");
+    }).join("\r\n") + "\r\n";
+  }
+  function download(name, type, text) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var a = el("a");
+    a.href = url; a.download = name; a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 0);
+  }
+
+  function initCarnetPage() {
+    var page = document.querySelector("[data-carnet-page]");
+    if (!page) return;
+    page.hidden = false;
+    var list = page.querySelector("[data-carnet-list]");
+    var empty = page.querySelector("[data-carnet-empty]");
+    var status = page.querySelector("[data-carnet-status]");
+    function render() {
+      var entries = carnet();
+      list.textContent = "";
+      empty.hidden = entries.length > 0;
+      page.querySelectorAll("[data-carnet-export]").forEach(function (b) { b.disabled = !entries.length; });
+      entries.forEach(function (e, i) {
+        var li = el("li");
+        var art = el("article", "carnet-entry");
+        art.setAttribute("aria-labelledby", "carnet-" + i);
+        var h = el("h2");
+        h.id = "carnet-" + i;
+        var link = el("a", null, e.nom);
+        link.href = e.url;
+        h.appendChild(link);
+        art.appendChild(h);
+        art.appendChild(el("p", "card__meta", e.type));
+        var where = [e.adresse, (e.code_postal + " " + e.commune).trim()].filter(Boolean).join(", ");
+        if (where) art.appendChild(el("p", null, where));
+        if (e.telephone) art.appendChild(el("p", null, "Tél. " + e.telephone));
+        if (e.email) art.appendChild(el("p", null, "Courriel : " + e.email));
+        [["referent", "Référent dédié (votre contact dans la structure)", "input"], ["notes", "Mes notes", "textarea"]].forEach(function (f) {
+          var wrap = el("div", "field");
+          var label = el("label", null, f[1]);
+          var input = el(f[2]);
+          input.id = "carnet-" + f[0] + "-" + i;
+          label.htmlFor = input.id;
+          if (f[2] === "input") input.type = "text";
+          input.maxLength = f[2] === "input" ? 160 : 2000;
+          input.value = e[f[0]] || "";
+          input.setAttribute("data-carnet-field", f[0]);
+          input.addEventListener("input", function () {
+            var entries = carnet();
+            entries.forEach(function (x) { if (x.id === e.id) x[f[0]] = input.value; });
+            saveCarnet(entries);
+          });
+          wrap.appendChild(label);
+          wrap.appendChild(input);
+          art.appendChild(wrap);
+        });
+        var remove = el("button", "button button--secondary", "Retirer du carnet");
+        remove.type = "button";
+        remove.setAttribute("aria-label", "Retirer " + e.nom + " du carnet");
+        remove.addEventListener("click", function () {
+          saveCarnet(carnet().filter(function (x) { return x.id !== e.id; }));
+          status.textContent = e.nom + " retiré du carnet.";
+          render();
+        });
+        art.appendChild(remove);
+        li.appendChild(art);
+        list.appendChild(li);
+      });
+    }
+    page.querySelector("[data-carnet-export='csv']").addEventListener("click", function () {
+      download("mes-partenaires.csv", "text/csv;charset=utf-8", toCsv(carnet()));
+    });
+    page.querySelector("[data-carnet-export='vcard']").addEventListener("click", function () {
+      download("mes-partenaires.vcf", "text/vcard;charset=utf-8", toVcard(carnet()));
+    });
+    render();
+  }
+
   /* ---------------------------------------------------------------- forms sent once */
   function initSubmitOnce() {
     document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
@@ -315,6 +588,9 @@
     initMap(document);
     initSearch();
     initPrint();
+    initLiaison();
+    initCarnetButtons(document);
+    initCarnetPage();
     var first = document.querySelector("[data-focus-on-load]");
     if (first) first.focus();
   }

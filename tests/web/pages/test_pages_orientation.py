@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -104,3 +105,16 @@ def test_fit_check_unknown_partner(client):
     data = dict(PROFILE, action="verifier", verifier_id="nope")
     html = client.post("/orientation", data=data).get_data(as_text=True)
     assert "Partenaire introuvable." in html
+
+
+def test_proposals_carry_what_the_browser_needs_for_the_fiche_de_liaison(client):
+    html = client.post("/orientation", data=PROFILE).get_data(as_text=True)
+    data = json.loads(re.search(r'id="liaison-donnees">(.*?)</script>', html, re.S).group(1))
+    assert [f["code"] for f in data["freins"]] == ["mobilite", "justice"]
+    mobil = next(p for p in data["partenaires"] if p["id"] == "mobil60")
+    assert mobil["nom"] == "Plateforme mobilité du Beauvaisis" and mobil["telephone"]
+    assert 'data-liaison-choose="mobil60"' in html
+    assert 'href="/partenaires/mobil60/fiche"' in html
+    # the letter's fields are no form: nothing typed there can be submitted
+    section = html[html.index('id="liaison"') :]
+    assert "<form" not in section.split("</section>")[0]
