@@ -152,6 +152,17 @@ class Shapes:
         best = min(hits, key=lambda i: areas[i])  # overlaps: the more specific polygon
         return self.communes[codes[best]]
 
+    def polygons(self, codes: Sequence[str]) -> dict[str, Any]:
+        """The polygons (shapely) of these communes or arrondissements, by code (those
+        without a polygon are left out)."""
+        found: dict[str, Any] = {}
+        for _tree, geoms, kind_codes, _areas in self._load_shapes().values():
+            position = {code: i for i, code in enumerate(kind_codes)}
+            for code in codes:
+                if code in position:
+                    found[code] = geoms[position[code]]
+        return found
+
     def _load_departement_shapes(self) -> dict[str, Any]:
         if self._departement_shapes is not None:
             return self._departement_shapes
