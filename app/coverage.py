@@ -187,25 +187,30 @@ def compare_freins(query: CoverageQuery) -> list[dict[str, object]]:
     return rows
 
 
-def national_rows(
-    recommender: Recommender, territory: Territory, profile: ReferenceProfile, seuil_km: float
-) -> Iterator[list[object]]:
-    """``relais coverage``: one row per (frein, commune) of ``territory``."""
+def national_tables(
+    recommender: Recommender, territory: Territory, profile: ReferenceProfile
+) -> Iterator[tuple[str, Nearest]]:
+    """``relais coverage``: each frein's table over ``territory`` (the zone-wide candidates
+    of each commune found once for every frein)."""
     coverings: dict[str, np.ndarray] = {}
-    ids = recommender.table_.ids
     for frein in recommender.table_.freins:
-        nearest = nearest_eligible(recommender, frein, territory.communes, profile, coverings)
-        for c, row, dist in zip(
-            territory.communes, nearest.rows.tolist(), nearest.distance, strict=True
-        ):
-            yield [
-                frein,
-                c.code_insee,
-                c.nom,
-                c.departement,
-                c.region,
-                c.population,
-                _distance(dist) if np.isfinite(dist) else "",
-                ids[row] if row >= 0 else "",
-                "oui" if not dist <= seuil_km else "non",
-            ]
+        yield frein, nearest_eligible(recommender, frein, territory.communes, profile, coverings)
+
+
+def table_rows(
+    frein: str, territory: Territory, nearest: Nearest, ids: list[str], seuil_km: float
+) -> Iterator[list[object]]:
+    """The CSV rows of one frein's table (columns of ``relais coverage``)."""
+    found = zip(territory.communes, nearest.rows.tolist(), nearest.distance.tolist(), strict=True)
+    for c, row, dist in found:
+        yield [
+            frein,
+            c.code_insee,
+            c.nom,
+            c.departement,
+            c.region,
+            c.population,
+            "" if _distance(dist) is None else _distance(dist),
+            ids[row] if row >= 0 else "",
+            "oui" if not dist <= seuil_km else "non",
+        ]
