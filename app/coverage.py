@@ -73,8 +73,12 @@ def cached_nearest(
 ) -> Nearest:
     """The territory's table for ``frein``, computed once per data version and profile."""
     key = (frein, territory.kind, territory.code, profile)
-    return index.coverage.get(
-        key, lambda: nearest_eligible(index.recommender, frein, territory.communes, profile)
+    cache = index.coverage
+    return cache.get(
+        key,
+        lambda: nearest_eligible(
+            index.recommender, frein, territory.communes, profile, cache.coverings
+        ),
     )
 
 

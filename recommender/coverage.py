@@ -279,44 +279,65 @@ def nearest_eligible(
     ``frein`` if living there, as :meth:`Recommender.recommend` would judge it (no
     distance cap); zone-wide partners without a point have no distance and are left out.
 
-    ``coverings`` (commune code → zone-wide rows covering it) is filled and reused across
-    freins by the caller of a national table.
+    ``coverings`` (commune code → zone-wide rows covering it, whatever the frein and the
+    profile) is filled and may be kept by the caller for the next calls.
     """
     check_is_fitted(rec, "table_")
-    table = rec.table_
-    f = table.frein_index(frein)
-    addressable = rec.addressable_[:, f]
+    f = rec.table_.frein_index(frein)
     n = len(communes)
     best_row, best_dist = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
     coverings = {} if coverings is None else coverings
-    groups: dict[bytes, list[int]] = {}
-    zone_rows: dict[bytes, np.ndarray] = {}
+    by_departement: dict[str, list[int]] = {}
     for i, c in enumerate(communes):
-        if c.lat is None or c.lon is None:
-            continue
-        covering = coverings.get(c.code_insee)
-        if covering is None:
-            covering = coverings[c.code_insee] = _context(rec, c, None, profile).covering
-        rows = covering[addressable[covering]]
-        key = rows.tobytes()
-        groups.setdefault(key, []).append(i)
-        zone_rows[key] = rows
-    for key, members in groups.items():
+        if c.lat is not None and c.lon is not None:
+            by_departement.setdefault(c.departement, []).append(i)
+    for members in by_departement.values():  # chunks: the pairs stay few
         idx = np.asarray(members, dtype=np.int64)
-        lat = np.array([communes[i].lat for i in members], dtype=float)
-        lon = np.array([communes[i].lon for i in members], dtype=float)
-        ctx = _context(rec, communes[members[0]], frein, profile)
-        row, dist = _nearest_rayon(rec, ctx, f, lat, lon)
-        zones = zone_rows[key]
-        if zones.size:
-            ok, zdist = _eligible(ctx, rec, lat, lon, np.tile(zones, (idx.size, 1)), f)
-            zdist = np.where(ok & ~np.isnan(zdist), zdist, np.inf)
-            j = np.argmin(zdist, axis=1)
-            closer = zdist[np.arange(idx.size), j] < dist
-            row[closer] = zones[j[closer]]
-            dist[closer] = zdist[np.arange(idx.size), j][closer]
+        row, dist = _nearest_in(rec, f, frein, [communes[i] for i in members], profile, coverings)
         best_row[idx], best_dist[idx] = row, dist
     return Nearest(best_row, best_dist)
+
+
+def _nearest_in(
+    rec: Recommender,
+    f: int,
+    frein: str,
+    communes: list[Commune],
+    profile: ReferenceProfile,
+    coverings: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`nearest_eligible` over located communes: one context for all of them, its
+    ``covered`` the union of their zone-wide candidates, each commune judged only with
+    the candidates covering it (so ``covered`` is true for every pair, as it is for that
+    commune's own context)."""
+    table = rec.table_
+    n = len(communes)
+    lat = np.array([c.lat for c in communes], dtype=float)
+    lon = np.array([c.lon for c in communes], dtype=float)
+    covering = []
+    for c in communes:
+        found = coverings.get(c.code_insee)
+        if found is None:
+            found = coverings[c.code_insee] = _context(rec, c, None, profile).covering
+        covering.append(found)
+    pair_row = np.concatenate(covering) if covering else np.empty(0, dtype=np.int64)
+    pair_of = np.repeat(np.arange(n), [rows.size for rows in covering])
+    keep = rec.addressable_[pair_row, f]
+    pair_row, pair_of = pair_row[keep], pair_of[keep]
+    covered = np.zeros(len(table), dtype=bool)
+    covered[pair_row] = True
+    ctx = replace(_context(rec, communes[0], frein, profile), covered=covered)
+    row, dist = _nearest_rayon(rec, ctx, f, lat, lon)
+    if pair_row.size:
+        pairs = replace(ctx, lat=lat[pair_of], lon=lon[pair_of])
+        checks = check(table, pairs, pair_row, f)
+        zdist = np.where(checks.eligible & ~np.isnan(checks.distance), checks.distance, np.inf)
+        nearest_zone = np.full(n, np.inf)
+        np.minimum.at(nearest_zone, pair_of, zdist)
+        best = np.isfinite(zdist) & (zdist == nearest_zone[pair_of]) & (zdist < dist[pair_of])
+        row[pair_of[best]] = pair_row[best]
+        dist[pair_of[best]] = zdist[best]
+    return row, dist
 
 
 # --------------------------------------------------------------------------- summary

@@ -7,6 +7,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+import numpy as np
+
 from recommender.coverage import Nearest
 
 COVERAGE_CACHE_SIZE = 512  # (frein, territory, profile) tables: 13 freins × ~40 areas
@@ -19,6 +21,8 @@ class CoverageCache:
         self.size = size
         self._items: OrderedDict[Hashable, Nearest] = OrderedDict()
         self._lock = threading.Lock()
+        # commune → zone-wide rows covering it: the same for every frein and profile
+        self.coverings: dict[str, np.ndarray] = {}
 
     def get(self, key: Hashable, compute: Callable[[], Nearest]) -> Nearest:
         with self._lock:
