@@ -150,7 +150,7 @@ def departement(gazetteer: Gazetteer, text: str) -> Territory:
     >>> from recommender.geo import default_gazetteer
     >>> t = departement(default_gazetteer(), "oise")
     >>> t.code, t.nom, len(t.communes)
-    ('60', 'Oise', 679)
+    ('60', 'Oise', 680)
     """
     choices = dict(gazetteer.departements())
     found = _find(text, choices, normalize_departement(text))
