@@ -209,6 +209,22 @@ class GeoIndex:
         chord, idx = tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
         return rows[np.atleast_1d(idx)], float(chord_to_km(np.atleast_1d(chord)[-1]))
 
+    def nearest_many(
+        self, f: int, lat: np.ndarray, lon: np.ndarray, *, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`nearest` for many points at once (one tree query): rows ``(n, k)``
+        nearest first (``-1`` past the tree's size) and each point's reach (km)."""
+        check_is_fitted(self, "trees_")
+        entry = self.trees_[f]
+        n = len(lat)
+        if entry is None or n == 0:
+            return np.full((n, 0), -1, dtype=np.int64), np.full(n, np.inf)
+        tree, rows = entry
+        k = min(k, rows.size)
+        chord, idx = tree.query(unit_vectors(lat, lon), k=k)
+        chord, idx = chord.reshape(n, k), idx.reshape(n, k)
+        return rows[idx], np.asarray(chord_to_km(chord[:, -1]), dtype=float)
+
     def size(self, f: int) -> int:
         entry = self.trees_[f]
         return 0 if entry is None else int(entry[1].size)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from recommender.errors import InvalidParameter, UnknownParameter
 from recommender.params import COMMUNES_LIMIT_MAX
 from recommender.taxonomy import default_taxonomy
 
-from .. import services
+from .. import coverage, services
 from .spec import (
+    COVERAGE_FORMATS,
     OPERATIONS,
     Param,
+    coverage_params,
     document,
     fit_body,
     openapi_document,
@@ -170,6 +173,61 @@ def recommendations_post():
 )
 def fit():
     return private_response(services.fit_check(json_body()))
+
+
+@bp.get("/couverture")
+@document(
+    "/couverture",
+    "get",
+    "Couverture territoriale d'un frein : partenaire accessible le plus proche de chaque "
+    "commune, zones blanches",
+    response="Couverture",
+    params=coverage_params,
+    errors=(400,),
+    description="Pour chaque commune du département ou de la région (Paris, Lyon et Marseille "
+    "par arrondissement municipal), le partenaire le plus proche vers lequel la personne de "
+    "référence pourrait être orientée pour ce frein (mêmes règles que les recommandations : "
+    "zone, âge, publics, mission), sa distance et `zone_blanche` (aucun au-delà de "
+    "`seuil_km`). Communes sans coordonnées (certaines collectivités d'outre-mer) : "
+    "`distance_km` nul, en zone blanche. En plus du contrat : `label`, `partner_nom`, "
+    "`departement`, `epci` par commune et `epci` (résumé par intercommunalité).",
+    alternates={
+        "text/csv": {"type": "string"},
+        "application/geo+json": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}},
+        },
+    },
+)
+def couverture():
+    fmt = request.args.get("format")
+    if fmt is not None and fmt not in COVERAGE_FORMATS:
+        raise InvalidParameter(
+            "format", "« format » vaut json, csv ou geojson.", valid=list(COVERAGE_FORMATS)
+        )
+    if fmt is None:
+        best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+        fmt = "csv" if best == "text/csv" else "json"
+    body = coverage.coverage(request.args)
+    if fmt == "json":
+        return read_response(dict(body))
+    if fmt == "csv":
+        data, mimetype = coverage.as_csv(body), "text/csv"
+        name = f"couverture-{body['frein']}-{'-'.join(v for v in body['zone'].values())}.csv"
+    else:
+        data = json.dumps(coverage.as_geojson(body), ensure_ascii=False, separators=(",", ":"))
+        mimetype, name = "application/geo+json", f"couverture-{body['frein']}.geojson"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _ascii(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name)
 
 
 @bp.get("/openapi.json")

@@ -197,6 +197,8 @@ class Operation:
     description: str = ""
     conditional: bool = False  # ETag / If-None-Match → 304
     links: dict[str, Schema] = field(default_factory=dict)  # OpenAPI links of the 200
+    # other media types of the 200 than JSON (``text/csv``…), with their schema
+    alternates: dict[str, Schema] = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -214,6 +216,7 @@ def document(
     description: str = "",
     conditional: bool = False,
     links: dict[str, Schema] | None = None,
+    alternates: dict[str, Schema] | None = None,
 ) -> Callable[[View], View]:
     """Register an operation for the OpenAPI document; returns the view unchanged."""
 
@@ -230,6 +233,7 @@ def document(
                 description,
                 conditional,
                 links or {},
+                alternates or {},
             )
         )
         return view
@@ -585,7 +589,153 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
             },
         ),
         "Communes": _object(["results"], {"results": _array(_ref("Commune"))}),
+        "Couverture": coverage_schema(taxonomy),
     }
+
+
+def coverage_schema(taxonomy: Taxonomy) -> Schema:
+    """``GET /couverture``'s JSON body (``resume`` also per EPCI, an extra of the contract)."""
+    opt_num: Schema = {"type": ["number", "null"]}
+    resume = _object(
+        [
+            "communes",
+            "population",
+            "population_zone_blanche",
+            "part_population_couverte",
+            "distance_mediane_km",
+        ],
+        {
+            "communes": {"type": "integer", "minimum": 0},
+            "population": {"type": "integer", "minimum": 0},
+            "population_zone_blanche": {"type": "integer", "minimum": 0},
+            "part_population_couverte": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "distance_mediane_km": opt_num,
+        },
+    )
+    commune = _object(
+        ["code_insee", "nom", "population", "distance_km", "partner_id", "zone_blanche"],
+        {
+            "code_insee": {"type": "string"},
+            "nom": {"type": "string"},
+            "population": {"type": "integer", "minimum": 0},
+            "distance_km": opt_num,
+            "partner_id": {"type": ["string", "null"]},
+            "partner_nom": {"type": ["string", "null"]},
+            "zone_blanche": {"type": "boolean"},
+            "departement": {"type": "string"},
+            "epci": {"type": ["string", "null"]},
+        },
+    )
+    return _object(
+        ["frein", "zone", "profil", "seuil_km", "communes", "resume"],
+        {
+            "frein": {"type": "string", "enum": list(taxonomy.freins)},
+            "label": {"type": "string"},
+            "zone": _object(
+                ["nom"],
+                {
+                    "departement": {"type": "string"},
+                    "region": {"type": "string"},
+                    "nom": {"type": "string"},
+                },
+            ),
+            "profil": _object(
+                ["age", "publics", "vehicule"],
+                {
+                    "age": {"type": ["integer", "null"]},
+                    "publics": _array({"type": "string"}),
+                    "vehicule": {"type": "boolean"},
+                },
+            ),
+            "seuil_km": {"type": "number", "exclusiveMinimum": 0},
+            "communes": _array(commune),
+            "resume": resume,
+            "epci": _array(
+                _object(
+                    ["code", "nom", "resume"],
+                    {
+                        "code": {"type": ["string", "null"]},
+                        "nom": {"type": "string"},
+                        "resume": resume,
+                    },
+                )
+            ),
+        },
+    )
+
+
+COVERAGE_FORMATS = ("json", "csv", "geojson")
+TERRITORY_GROUP = "territoire"
+
+
+def coverage_params(taxonomy: Taxonomy) -> list[Param]:
+    """``GET /couverture``: one frein, one territory (département or région, not both),
+    the reference profile and the threshold, the answer's format."""
+    from recommender.geo import default_gazetteer
+
+    gazetteer = default_gazetteer()
+    departements = [code for code, _nom in gazetteer.departements()]
+    regions = sorted({c.region for c in gazetteer.communes.values() if c.region})
+    one_of = [
+        {"type": "object", "required": [a], "not": {"required": [b]}}
+        for a, b in (("departement", "region"), ("region", "departement"))
+    ]
+    territory = Param(
+        TERRITORY_GROUP,
+        "Le territoire : `departement` (code : `60`, `2A`, `974`) ou `region` (code INSEE : "
+        "`32`), l'un ou l'autre. Les noms sont aussi acceptés (« Oise »). Paris, Lyon et "
+        "Marseille sont listées par arrondissement municipal.",
+        {
+            "properties": {
+                "departement": {"type": "string", "enum": departements},
+                "region": {"type": "string", "enum": regions},
+            },
+            "additionalProperties": False,
+            "oneOf": one_of,
+        },
+        required=True,
+        style="form",
+        explode=True,
+    )
+    return [
+        Param(
+            "frein",
+            "Un code de frein (casse, accents et libellé tolérés).",
+            {"type": "string", "enum": list(taxonomy.freins)},
+            True,
+        ),
+        territory,
+        Param(
+            "age",
+            "Âge de la personne de référence (30 par défaut : un adulte).",
+            query_integer(P.AGE_MIN, P.AGE_MAX),
+        ),
+        codes_param(
+            "publics",
+            "Publics de la personne de référence (aucun par défaut). Alias : `public`.",
+            list(taxonomy.publics),
+            P.MAX_PUBLICS,
+        ),
+        Param(
+            "vehicule",
+            "La personne de référence a-t-elle un véhicule ? (non par défaut ; change le "
+            f"seuil par défaut). Oui : {', '.join(P.TRUE_WORDS)} ; non : "
+            f"{', '.join(P.FALSE_WORDS)}, `nsp`.",
+            caseless([*P.TRUE_WORDS, *P.FALSE_WORDS, *P.UNKNOWN_WORDS]),
+        ),
+        Param(
+            "seuil_km",
+            "Distance au-delà de laquelle une commune est en zone blanche (15 km sans "
+            "véhicule, 30 km avec, par défaut).",
+            or_blank(number(0.0, P.MAX_KM, exclusive=True)),
+        ),
+        Param(
+            "format",
+            "`json` (par défaut), `csv` (aussi avec `Accept: text/csv`) ou `geojson` "
+            "(polygones des communes).",
+            {"type": "string", "enum": list(COVERAGE_FORMATS)},
+        ),
+    ]
 
 
 ERROR_TEXT = {
@@ -618,6 +768,7 @@ def openapi_document(taxonomy: Taxonomy, server_url: str) -> Schema:
     paths: dict[str, dict[str, Schema]] = {}
     for op in OPERATIONS:
         json_of = {"application/json": {"schema": _ref(op.response)}}
+        json_of.update({media: {"schema": schema} for media, schema in op.alternates.items()})
         responses: dict[str, Schema] = {"200": {"description": "Succès", "content": json_of}}
         if op.links:
             responses["200"]["links"] = op.links

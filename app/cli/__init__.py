@@ -22,6 +22,7 @@ from flask.cli import ScriptInfo  # noqa: E402
 from flask.testing import FlaskCliRunner  # noqa: E402
 
 from .context import URL_KEY  # noqa: E402
+from .coverage import coverage_command  # noqa: E402
 from .database import backup_command, init_db_command, restore_command  # noqa: E402
 from .errors import as_click_exception  # noqa: E402
 from .imports import import_command, reindex_command  # noqa: E402
@@ -108,6 +109,7 @@ for _command in (
     backup_command,
     restore_command,
     user_cli,
+    coverage_command,
 ):
     relais.add_command(_command)
 for _group in (relais, user_cli):

@@ -24,6 +24,7 @@ from recommender.taxonomy import default_taxonomy
 from ..db import session_scope
 from ..inference import store_inferred_freins
 from ..partners.cache import PARTNER_CACHE_SIZE, PartnerCache
+from .coverage_cache import CoverageCache
 from .records import records_from_session
 from .store import IndexStore
 from .version import data_version
@@ -41,6 +42,7 @@ class IndexState:
     built_in_s: float
     loaded: bool = False  # read from a saved file rather than fitted here
     partners: PartnerCache = field(default_factory=lambda: PartnerCache(PARTNER_CACHE_SIZE))
+    coverage: CoverageCache = field(default_factory=CoverageCache)
 
 
 class IndexHolder:

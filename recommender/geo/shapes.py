@@ -154,11 +154,18 @@ class Shapes:
 
     def commune_polygon(self, code: str) -> Any | None:
         """The simplified polygon of a commune (shapely), ``None`` when unknown."""
-        _tree, geoms, codes, _areas = self._load_shapes()["commune"]
-        try:
-            return geoms[codes.index(code)]
-        except ValueError:
-            return None
+        return self.polygons([code]).get(code)
+
+    def polygons(self, codes: Sequence[str]) -> dict[str, Any]:
+        """The polygons (shapely) of these communes or arrondissements, by code (those
+        without a polygon are left out)."""
+        found: dict[str, Any] = {}
+        for _tree, geoms, kind_codes, _areas in self._load_shapes().values():
+            position = {code: i for i, code in enumerate(kind_codes)}
+            for code in codes:
+                if code in position:
+                    found[code] = geoms[position[code]]
+        return found
 
     def _load_departement_shapes(self) -> dict[str, Any]:
         if self._departement_shapes is not None:

@@ -92,6 +92,7 @@ def test_crawl_public_pages(base_url, ledger):
         for commune in COMMUNES[i % 2 :: 2]
     ]
     seeds = ["/", "/orientation", "/a-propos", "/carnet", "/widget", "/partenaires/", *searches]
+    seeds += ["/couverture", "/couverture?frein=justice&territoire=d%3A60"]
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["public"], lambda path: not path.startswith("/admin")
     )

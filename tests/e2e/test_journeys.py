@@ -153,6 +153,7 @@ CONTENT_PAGES = (
     ("recherche sans résultat", "/?q=zzqxwv"),
     ("commune inconnue", "/?commune=Zzqxwvville"),
     ("page introuvable", "/page-inexistante"),
+    ("couverture du territoire", "/couverture?frein=mobilite&territoire=d%3A60"),
 )
 
 

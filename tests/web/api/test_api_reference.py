@@ -58,6 +58,7 @@ def test_openapi_documents_every_contract_endpoint(client):
         "/partners/{partner_id}",
         "/recommendations",
         "/fit",
+        "/couverture",
     }
     assert set(doc["paths"]["/recommendations"]) == {"get", "post"}
     frein_enum = doc["components"]["schemas"]["Partner"]["properties"]["freins"]["items"]["enum"]
