@@ -108,6 +108,8 @@ class ApiSearchPage(TypedDict):
     results: list[ApiPartnerHit]
     facets: SearchFacets
     location: NotRequired[LocationDict]
+    radius_km: NotRequired[float | None]
+    radius_widened: NotRequired[bool]
 
 
 class ApiResult(TypedDict):
@@ -295,6 +297,8 @@ def search(query: SearchQuery) -> ApiSearchPage:
     }
     if location is not None:
         body["location"] = location.to_dict()
+        body["radius_km"] = found.get("radius_km")
+        body["radius_widened"] = found.get("radius_widened", False)
     return body
 
 
