@@ -530,11 +530,14 @@ class Taxonomy:
         )
 
     def _unknown_type(self, value: str, param: str = "type") -> InvalidParameter:
+        labels = {code: t.label for code, t in self.partner_types.items()}
+        near = _closest(value, self._type_lookup)
         return InvalidParameter(
             param,
-            f"Type de partenaire inconnu : « {value} ».",
+            f"Type de partenaire inconnu : « {value} ».{_did_you_mean(near, labels)}",
             value=value,
             valid=list(self.partner_types),
+            suggestions=near,
         )
 
     @staticmethod

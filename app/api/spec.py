@@ -284,6 +284,10 @@ def location_param(*, required: bool, with_radius: bool = False) -> Param:
 
 def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
     schema = query_list(codes, max_items, required=kw.get("required", False))
+    description += (
+        " Un code inconnu : 400, avec les codes valides (`details.valid`) et les plus"
+        " proches d'une faute de frappe (`details.suggestions`)."
+    )
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 

@@ -82,6 +82,7 @@ def test_unknown_frein_lists_the_valid_codes(client):
         ("/api/v1/recommendations?commune=Beauvais&freins=mobilté", "mobilté", "mobilite"),
         ("/api/v1/recommendations?commune=Beauvais&freins=emploi,logemnt", "logemnt", "logement"),
         ("/api/v1/partners?public=jeune", "jeune", "jeunes"),
+        ("/api/v1/partners?type=misson%20locale", "misson locale", "mission-locale"),
     ],
 )
 def test_a_mistyped_code_gets_the_intended_one(client, url, typo, intended):
