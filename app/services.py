@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import NotRequired, TypedDict
 
 from sqlalchemy import Row, bindparam, select
@@ -25,6 +26,7 @@ from recommender.params import (
     parse_recommendation,
     parse_search,
 )
+from recommender.reliability import Fiabilite, fiabilite
 from recommender.taxonomy import default_taxonomy
 from recommender.types import LocationDict, Plan, Recommendation, SearchFacets
 
@@ -88,6 +90,7 @@ class ApiPartner(TypedDict):
     statut: str | None
     sources: list[SourceRef]
     updated_at: str | None
+    fiabilite: Fiabilite
 
 
 class ApiPartnerHit(ApiPartner):
@@ -105,6 +108,8 @@ class ApiSearchPage(TypedDict):
     results: list[ApiPartnerHit]
     facets: SearchFacets
     location: NotRequired[LocationDict]
+    radius_km: NotRequired[float | None]
+    radius_widened: NotRequired[bool]
 
 
 class ApiResult(TypedDict):
@@ -116,6 +121,7 @@ class ApiResult(TypedDict):
     verdict: str
     reasons: list[str]
     warnings: list[str]
+    fiabilite: Fiabilite
 
 
 class ApiFreinRecommendations(TypedDict):
@@ -144,6 +150,7 @@ class ApiFitCheck(TypedDict):
     freins_non_traites: list[str]
     warnings: list[str]
     frein: str | None
+    fiabilite: Fiabilite
     partner: ApiPartner
 
 
@@ -196,6 +203,13 @@ def partner_dict(partner: Partner | Row, sources: Iterable[PartnerSource | Row])
             for s in sources
         ],
         "updated_at": updated.isoformat() if updated else None,
+        # (cached with the partner for its data version: its day may lag by that long)
+        "fiabilite": fiabilite(
+            updated,
+            approximate=not partner.coords_exact
+            and (partner.lat is not None or bool(partner.code_insee)),
+            today=date.today(),
+        ),
     }
 
 
@@ -283,6 +297,8 @@ def search(query: SearchQuery) -> ApiSearchPage:
     }
     if location is not None:
         body["location"] = location.to_dict()
+        body["radius_km"] = found.get("radius_km")
+        body["radius_widened"] = found.get("radius_widened", False)
     return body
 
 
@@ -333,6 +349,7 @@ def _with_partner(result: Recommendation, partner: ApiPartner) -> ApiResult:
         "verdict": result["verdict"],
         "reasons": result["reasons"],
         "warnings": result["warnings"],
+        "fiabilite": partner["fiabilite"],
     }
 
 
@@ -352,5 +369,6 @@ def fit_check(params: Params) -> ApiFitCheck:
         "freins_non_traites": answer["freins_non_traites"],
         "warnings": answer["warnings"],
         "frein": answer["frein"],
+        "fiabilite": partner["fiabilite"],
         "partner": partner,
     }

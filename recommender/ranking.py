@@ -20,7 +20,8 @@ The score is a product of factors, each in [0, 1] and each explained:
   département for justice) keeps at least ``designated_floor``: the person has
   to deal with it wherever its office is;
 - **fraîcheur**: ``stale_factor`` when the record is older than
-  ``stale_after_years`` (ranked lower and flagged, never hidden);
+  ``stale_after_years`` (ranked lower, never hidden; the answer's ``fiabilite`` says it,
+  the verdict does not: :mod:`recommender.reliability`);
 - **précision**: ``approx_factor`` when the point is the commune's centre.
 """
 
@@ -168,7 +169,10 @@ def explain(
     public_labels: dict[str, str],
     gazetteer: GazetteerLike | None = None,
 ) -> tuple[list[str], list[str], str]:
-    """Reasons, warnings and verdict (``compatible`` / ``a_verifier``) of one eligible row."""
+    """Reasons, warnings and verdict (``compatible`` / ``a_verifier``) of one eligible row.
+
+    The warnings, and so the verdict, are about the fit only (mission, publics, reach,
+    place); the record's age and precision go in the answer's ``fiabilite``."""
     row = int(checks.rows[j])
     reasons: list[str] = []
     warnings: list[str] = []
@@ -204,11 +208,7 @@ def explain(
 
     warnings.extend(eligibility_warnings(table, ctx, checks, j, public_labels=public_labels))
 
-    years = float(table.years_old[row])
-    if not np.isnan(years) and years > params.stale_after_years:
-        warnings.append(f"fiche mise à jour il y a {int(years)} ans : vérifier les horaires")
-    if table.approx[row]:
-        warnings.append("adresse approximative (centre de la commune)")
+    # (the record's age and precision are not the fit's: see recommender.reliability)
     if not known_distance:
         warnings.append("adresse inconnue : vérifier le lieu d'accueil")
     elif (

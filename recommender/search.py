@@ -38,12 +38,16 @@ from .validation import check_is_fitted
 if TYPE_CHECKING:
     from .taxonomy import Taxonomy
 
-# Up to this many matches, equally relevant ones (same tenth of the best score) come
-# nearest first; beyond, a broad query is ordered by relevance alone.
-FULL_SCORING_MAX = 5000
 NAME_BOOST = 2.0  # a word of the name counts twice
 TYPO_WEIGHT = 0.5  # a term matched through a typo
 TYPE_WEIGHT, FREIN_WEIGHT = 0.5, 0.3  # a partner of the type, or the frein, the query names
+FREIN_SIDE_WEIGHT = 0.15  # a partner addressing that frein as a secondary or inferred mission
+# With a place and no radius, the search is local: this radius first, widened step by step
+# while nothing matches (``None``: the whole of France, so a match is never lost).
+RADIUS_STEPS_KM: tuple[float | None, ...] = (30.0, 60.0, 120.0, 250.0, 500.0, None)
+# Text relevance and distance blend as ``relevance / (1 + d / BLEND_KM)``: at 10 km a
+# match weighs half as much as the same match next door.
+BLEND_KM = 10.0
 
 
 def _first(key: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
@@ -287,17 +291,40 @@ class PartnerSearch:
     ) -> SearchPage:
         """One page of partners matching everything given, with facet counts.
 
-        Order: text relevance when ``q`` (then distance, when a point is given, among
-        results of about the same relevance); else distance when a point is given;
-        else name. A query that is just a partner type's name (« mairie », « CAF »,
-        « mission locale ») lists that type's partners, all equally relevant, in
-        distance or name order. Facets count the whole filtered result set.
+        Order: with a point, text relevance blended with distance when ``q``
+        (``relevance / (1 + d / BLEND_KM)``), else distance; without one, relevance when
+        ``q``, else name. A query that is just a partner type's name (« mairie »,
+        « CAF », « mission locale ») lists that type's partners, all equally relevant.
+        Facets count the whole filtered result set.
+
+        With a point and no ``radius_km`` the search is local: within the first of
+        ``RADIUS_STEPS_KM`` that holds a match; the answer's ``radius_km`` says which
+        (``None``: the whole of France) and ``radius_widened`` whether it grew.
         """
         check_is_fitted(self, "weights_")
         point = (lat, lon) if lat is not None and lon is not None else None
-        rows, distance = self._candidates(
-            point, radius_km, (include_archived, freins, types, publics)
-        )
+        filters = (include_archived, freins, types, publics)
+        steps = RADIUS_STEPS_KM if point is not None and radius_km is None else (radius_km,)
+        for radius in steps:
+            found = self._search(q, point, radius, filters, page, per_page)
+            if found["total"]:
+                break
+        if point is not None:
+            found["radius_km"] = radius
+            found["radius_widened"] = radius != steps[0]
+        return found
+
+    def _search(
+        self,
+        q: str | None,
+        point: tuple[float, float] | None,
+        radius_km: float | None,
+        filters: tuple[bool, Iterable[str], Iterable[str], Iterable[str]],
+        page: int,
+        per_page: int,
+    ) -> SearchPage:
+        """One page of :meth:`search` within one radius (``None``: no radius)."""
+        rows, distance = self._candidates(point, radius_km, filters)
         text = (q or "").strip()
         scores: np.ndarray | None = None  # relevance of each of rows, when ranked by it
         if text:
@@ -306,7 +333,7 @@ class PartnerSearch:
             if wanted:  # the query names a partner type: its partners, all equally relevant
                 kept = np.isin(self.profile_type_, wanted)[self.profile_of_[rows]]
             else:
-                kept, scores = self._text_match(terms, rows)
+                kept, scores = self._text_match(terms, rows, local=radius_km is not None)
             rows = rows[kept]
             distance = None if distance is None else distance[kept]
 
@@ -367,15 +394,17 @@ class PartnerSearch:
         start: int,
         end: int,
     ) -> tuple[np.ndarray, list[float]]:
-        """Rows ``start:end`` by relevance (nearest first among equally relevant ones
-        when a point is given and the matches are few), and their relative scores."""
+        """Rows ``start:end`` by relevance blended with distance when a point is given
+        (see :meth:`search`; a partner without a point counts as far away), and their
+        relative relevance."""
         scores = scores / scores.max() if scores.size else scores
         rank = self.name_rank_[rows]
-        if point is not None and rows.size <= FULL_SCORING_MAX:
+        if point is not None:
             if distance is None:
                 distance = self._distance_km(*point, rows)
             far = np.where(np.isnan(distance), np.inf, distance)
-            order = np.lexsort((rank, far, -np.round(scores, 1)))[start:end]
+            blended = scores / (1.0 + far / BLEND_KM)
+            order = _first(-blended, rank, end)[start:]
         else:
             order = _first(-scores, rank, end)[start:]
         return rows[order], scores[order].tolist()
@@ -508,15 +537,19 @@ class PartnerSearch:
 
     # ------------------------------------------------------------------ text
 
-    def _text_match(self, terms: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _text_match(
+        self, terms: list[str], rows: np.ndarray, *, local: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Positions in ``rows`` matching the index ``terms`` of a text, and their relevance.
 
         All the terms must match (unknown terms with a typo); failing that, every
         term with a typo; failing that, any term. A partner type named in the text
         (« spip », « caf ») also brings that type's partners matching the other
-        terms; a frein named by a synonym (« permis ») those whose main mission it is.
-        The first of these that matches a partner anywhere decides: when it matches
-        none of ``rows``, the filters leave nothing.
+        terms; a frein named by a synonym (« permis ») those whose main mission it is,
+        and with less weight those addressing it otherwise. The first of these that
+        matches a partner anywhere decides: when it matches none of ``rows``, the
+        filters leave nothing — except in a radius (``local``), where the looser
+        attempts are tried on the partners around before giving up.
         """
         named = self._named(terms)
         attempts = [(False, np.logical_and), (True, np.logical_and)] if terms and rows.size else []
@@ -529,7 +562,8 @@ class PartnerSearch:
             if matched.size:
                 return matched, scores[matched]
             if (
-                rows.size < everywhere
+                not local
+                and rows.size < everywhere
                 and self._scores(terms, named, fuzzy, combine, np.arange(everywhere)).any()
             ):
                 break
@@ -549,9 +583,13 @@ class PartnerSearch:
             if phrase in self.type_phrases_
         ]
         return named or [
-            (self.profile_core_[:, col], FREIN_WEIGHT, phrase)
+            (kind, weight, phrase)
             for phrase in phrases
             for col in self.synonym_phrases_.get(phrase, ())
+            for kind, weight in (
+                (self.profile_core_[:, col], FREIN_WEIGHT),
+                (self.profile_freins_[:, col] & ~self.profile_core_[:, col], FREIN_SIDE_WEIGHT),
+            )
         ]
 
     def _scores(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from recommender.errors import InvalidParameter, UnknownFrein, UnknownPublic
 from recommender.records import ZONE_KINDS
 from recommender.text import fold
@@ -506,21 +508,36 @@ class Taxonomy:
         return codes
 
     def _unknown_frein(self, value: str, param: str = "freins") -> UnknownFrein:
+        """« mobilté » → 400 with the valid codes and the closest ones (« mobilite »)."""
+        labels = {code: frein.label for code, frein in self.freins.items()}
+        near = _closest(value, self._frein_lookup)
         return UnknownFrein(
-            param, f"Frein inconnu : « {value} ».", value=value, valid=list(self.freins)
+            param,
+            f"Frein inconnu : « {value} ».{_did_you_mean(near, labels)}",
+            value=value,
+            valid=list(self.freins),
+            suggestions=near,
         )
 
     def _unknown_public(self, value: str, param: str = "publics") -> UnknownPublic:
+        near = _closest(value, self._public_lookup)
         return UnknownPublic(
-            param, f"Public inconnu : « {value} ».", value=value, valid=list(self.publics)
+            param,
+            f"Public inconnu : « {value} ».{_did_you_mean(near, self.publics)}",
+            value=value,
+            valid=list(self.publics),
+            suggestions=near,
         )
 
     def _unknown_type(self, value: str, param: str = "type") -> InvalidParameter:
+        labels = {code: t.label for code, t in self.partner_types.items()}
+        near = _closest(value, self._type_lookup)
         return InvalidParameter(
             param,
-            f"Type de partenaire inconnu : « {value} ».",
+            f"Type de partenaire inconnu : « {value} ».{_did_you_mean(near, labels)}",
             value=value,
             valid=list(self.partner_types),
+            suggestions=near,
         )
 
     @staticmethod
@@ -594,6 +611,44 @@ class Taxonomy:
                 if folded:
                     pairs.append((folded, partner_type.code))
         return pairs
+
+
+# Similarity (rapidfuzz ratio, 0-100) a mistyped code needs to be suggested: one or two
+# letters off in a code or a label (« logemnt », « mobilté », « garde enfant »).
+SUGGESTION_CUTOFF = 80.0
+MAX_SUGGESTIONS = 3
+
+
+def _closest(value: str, lookup: dict[str, str]) -> list[str]:
+    """The codes whose code or label is closest to ``value``, best first.
+
+    >>> tax = default_taxonomy()
+    >>> _closest("mobilté", tax._frein_lookup), _closest("logemnt", tax._frein_lookup)
+    (['mobilite'], ['logement'])
+    >>> _closest("permis", tax._frein_lookup)
+    []
+    """
+    codes: list[str] = []
+    hits = process.extract(
+        fold(value), list(lookup), scorer=fuzz.ratio, score_cutoff=SUGGESTION_CUTOFF, limit=None
+    )
+    for key, _score, _index in hits:
+        if lookup[key] not in codes:
+            codes.append(lookup[key])
+    return codes[:MAX_SUGGESTIONS]
+
+
+def _did_you_mean(codes: list[str], labels: dict[str, str]) -> str:
+    """« Vouliez-vous dire « mobilité » ? » after an unknown code's message, or nothing."""
+    if not codes:
+        return ""
+    words = " ou ".join(f"« {_lower_first(labels.get(code, code))} »" for code in codes)
+    return f" Vouliez-vous dire {words} ?"
+
+
+def _lower_first(label: str) -> str:
+    """A label inside a sentence: lower case first, an acronym (« SPIP ») kept."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 @functools.cache

@@ -125,3 +125,5 @@ class SearchPage(TypedDict):
     total: int
     results: list[SearchHit]
     facets: SearchFacets
+    radius_km: NotRequired[float | None]
+    radius_widened: NotRequired[bool]

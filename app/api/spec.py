@@ -268,7 +268,11 @@ def location_param(*, required: bool, with_radius: bool = False) -> Param:
     description = LOCATION_RULE
     if with_radius:
         props["radius_km"] = or_blank(number(0.0, P.MAX_KM, exclusive=True))
-        description += " `radius_km` (en km) demande un lieu."
+        description += (
+            " `radius_km` (en km) demande un lieu. Sans `radius_km`, une recherche avec un"
+            " lieu est locale : 30 km, puis 60, 120, 250, 500 km et toute la France tant"
+            " que rien ne correspond ; la réponse donne le rayon retenu (`radius_km`)."
+        )
     if not required:  # no place at all, and then no radius
         nowhere = {"properties": {"commune": {"pattern": BLANK}, "radius_km": {"type": "string"}}}
         places.append({"allOf": [no_point, nowhere]})
@@ -284,6 +288,10 @@ def location_param(*, required: bool, with_radius: bool = False) -> Param:
 
 def codes_param(name: str, description: str, codes: Sequence[str], max_items: int, **kw) -> Param:
     schema = query_list(codes, max_items, required=kw.get("required", False))
+    description += (
+        " Un code inconnu : 400, avec les codes valides (`details.valid`) et les plus"
+        " proches d'une faute de frappe (`details.suggestions`)."
+    )
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 
@@ -403,6 +411,14 @@ def fit_body(taxonomy: Taxonomy) -> Schema:
 # --------------------------------------------------------------------------- responses
 
 
+VERDICT_TEXT = (
+    "L'adéquation de l'orientation seule (zone, âge, publics, mission pour le frein, accès "
+    "sans véhicule) : `compatible` quand rien n'est en doute, `a_verifier` quand un point "
+    "de l'adéquation est à vérifier (`warnings`), `incompatible` sur un point bloquant. "
+    "L'âge et la précision de la fiche sont dans `fiabilite`."
+)
+
+
 def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -490,8 +506,22 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
                 )
             ),
             "updated_at": opt_str,
+            "fiabilite": _ref("Fiabilite"),
         },
     )
+    fiabilite: Schema = {
+        **_object(
+            ["niveau", "mise_a_jour", "avertissements"],
+            {
+                "niveau": {"type": "string", "enum": ["a_jour", "ancienne", "inconnue"]},
+                "mise_a_jour": {"type": ["string", "null"], "format": "date"},
+                "avertissements": strings,
+            },
+        ),
+        "description": "Fiabilité de la fiche (son âge, la précision de son adresse), "
+        "distincte du verdict : une fiche ancienne ne rend jamais à elle seule une "
+        "orientation « à vérifier ». `ancienne` : mise à jour il y a plus de 3 ans.",
+    }
     counts = {"type": "object", "additionalProperties": {"type": "integer"}}
     return {
         "Error": _object(
@@ -506,6 +536,7 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
         "Commune": commune,
         "Location": location,
         "Partner": partner,
+        "Fiabilite": fiabilite,
         "SearchPage": _object(
             ["total", "page", "per_page", "results", "facets"],
             {
@@ -517,17 +548,32 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
                 ),
                 "facets": _object(["type", "frein"], {"type": counts, "frein": counts}),
                 "location": _ref("Location"),
+                "radius_km": {
+                    "type": ["number", "null"],
+                    "description": "Avec un lieu : le rayon de recherche retenu, en km "
+                    "(`null` : toute la France).",
+                },
+                "radius_widened": {
+                    "type": "boolean",
+                    "description": "Avec un lieu sans `radius_km` : vrai quand rien ne "
+                    "correspondait à 30 km et que le rayon a été élargi.",
+                },
             },
         ),
         "Result": _object(
-            ["partner", "score", "distance_km", "verdict", "reasons", "warnings"],
+            ["partner", "score", "distance_km", "verdict", "reasons", "warnings", "fiabilite"],
             {
                 "partner": _ref("Partner"),
                 "score": {"type": "number", "minimum": 0, "maximum": 1},
                 "distance_km": opt_num,
-                "verdict": {"type": "string", "enum": ["compatible", "a_verifier"]},
+                "verdict": {
+                    "type": "string",
+                    "enum": ["compatible", "a_verifier"],
+                    "description": VERDICT_TEXT,
+                },
                 "reasons": strings,
                 "warnings": strings,
+                "fiabilite": _ref("Fiabilite"),
             },
         ),
         "Recommendation": _object(
@@ -555,9 +601,14 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
             },
         ),
         "FitCheck": _object(
-            ["verdict", "score", "reasons", "blockers", "distance_km", "partner"],
+            ["verdict", "score", "reasons", "blockers", "distance_km", "fiabilite", "partner"],
             {
-                "verdict": {"type": "string", "enum": ["compatible", "a_verifier", "incompatible"]},
+                "verdict": {
+                    "type": "string",
+                    "enum": ["compatible", "a_verifier", "incompatible"],
+                    "description": VERDICT_TEXT,
+                },
+                "fiabilite": _ref("Fiabilite"),
                 "score": {"type": "number", "minimum": 0, "maximum": 1},
                 "reasons": strings,
                 "blockers": strings,

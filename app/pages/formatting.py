@@ -14,8 +14,6 @@ from flask import Flask
 
 from recommender.geo.names import departement_label, region_names
 
-STALE_AFTER_DAYS = 3 * 365
-
 VERDICTS = {
     "compatible": ("Compatible", "ok"),
     "a_verifier": ("À vérifier", "warn"),
@@ -98,23 +96,23 @@ def today() -> date:
 
 
 def freshness(partner: dict[str, Any]) -> dict[str, Any]:
-    """Is this partner's information old? Uses the freshest known date (source or check).
+    """The record's age as the pages show it, read from the partner's ``fiabilite``
+    (:mod:`recommender.reliability`, the one place that judges it).
 
-    >>> freshness({"updated_at": "2016-01-12"}, )["stale"]
-    True
-    >>> freshness({"updated_at": None})["label"]
-    'Date des données inconnue'
+    >>> old = {"niveau": "ancienne", "mise_a_jour": "2016-01-12",
+    ...        "avertissements": ["Données de 2016 : à vérifier par téléphone"]}
+    >>> freshness({"fiabilite": old})["label"]
+    'Données de 2016 : à vérifier par téléphone'
+    >>> freshness({"fiabilite": {**old, "niveau": "a_jour", "avertissements": []}})["label"]
+    'Données du 12/01/2016'
     """
-    known = _as_date(partner.get("updated_at"))
-    if known is None:
-        dates = [_as_date(s.get("updated_at")) for s in partner.get("sources") or []]
-        dates = [d for d in dates if d]
-        known = max(dates) if dates else None
-    if known is None:
-        return {"date": None, "stale": False, "label": "Date des données inconnue"}
-    stale = (today() - known).days > STALE_AFTER_DAYS
-    label = f"Données de {known.year} : à vérifier" if stale else f"Données du {fr_date(known)}"
-    return {"date": known, "stale": stale, "label": label}
+    found = partner["fiabilite"]
+    known = _as_date(found["mise_a_jour"])
+    if found["niveau"] == "a_jour" or not found["avertissements"]:
+        label = f"Données du {fr_date(known)}" if known else "Date des données inconnue"
+    else:
+        label = found["avertissements"][0]
+    return {"date": known, "stale": found["niveau"] == "ancienne", "label": label}
 
 
 def approximate(partner: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from recommender.geo import default_gazetteer
 from recommender.params import parse_search, profile_errors
 from recommender.taxonomy import default_taxonomy
 from recommender.text import fold
+from recommender.types import LocationDict
 
 from .. import services
 from . import formatting, handover, person_sheet, vocab
@@ -332,11 +333,11 @@ class _FitStep:
         self.errors: list[tuple[str, str]] = []
         self.fit: services.ApiFitCheck | None = None
 
-    def run(self, form: MultiDict) -> None:
+    def run(self, form: MultiDict, near: LocationDict) -> None:
         self.q = (form.get("verifier_q") or "").strip()[:MAX_FIELD]
         partner_id = (form.get("verifier_id") or "").strip()[:64]
         if self.q and not form.get("verifier_choisi"):
-            self._look_up()
+            self._look_up(near)
             partner_id = ""
         elif form.get("verifier_choisi"):
             partner_id = form["verifier_choisi"][:64]
@@ -347,9 +348,12 @@ class _FitStep:
                 ("verifier_id", "Choisissez une structure ou recherchez-la par son nom.")
             )
 
-    def _look_up(self) -> None:
+    def _look_up(self, near: LocationDict) -> None:
+        """The structures of that name around the person first (the search is local)."""
         try:
-            found = services.search_partners({"q": self.q, "per_page": 8})
+            found = services.search_partners(
+                {"q": self.q, "per_page": 8, "lat": near["lat"], "lon": near["lon"]}
+            )
             self.choices = found["results"]
             if not self.choices:
                 self.errors.append(("verifier_q", "Aucune structure ne correspond."))
@@ -372,9 +376,16 @@ def _proposed(answer: services.ApiRecommendations, plan_ids: list[str]) -> list[
         for r in block["results"]:
             entry = seen.setdefault(
                 r["partner"]["id"],
-                {"partner": r["partner"], "distance_km": r.get("distance_km"), "freins": []},
+                {
+                    "partner": r["partner"],
+                    "distance_km": r.get("distance_km"),
+                    "verdict": r["verdict"],
+                    "freins": [],
+                },
             )
             entry["freins"].append(block["label"])
+            if r["verdict"] != "compatible":  # the fiche says the least sure of its verdicts
+                entry["verdict"] = r["verdict"]
     return sorted(
         seen.values(),
         key=lambda e: plan_ids.index(e["partner"]["id"]) if e["partner"]["id"] in plan_ids else 999,
@@ -406,8 +417,8 @@ def orientation():
     step = _FitStep()
     if request.method == "POST":
         values, errors, answer = _recommend(request.form)
-        if not errors and request.form.get("action") == "verifier":
-            step.run(request.form)
+        if answer is not None and request.form.get("action") == "verifier":
+            step.run(request.form, answer["location"])
     plan_ids = list((answer.get("plan") or {}).get("partners") or []) if answer else []
     proposed = _proposed(answer, plan_ids) if answer else []
     response = render_template(

@@ -84,11 +84,12 @@
     var n = String(p || "").split(/[\/,;]| ou /)[0].replace("(0)", "").replace(/[^\d+]/g, "");
     return n.replace("+", "").length >= 3 ? "tel:" + n : "";
   }
+  // the record's age, as the API judges it (fiabilite), apart from the verdict on the fit
   function stale(p) {
-    var d = p.updated_at ? new Date(p.updated_at) : null;
-    if (!d || isNaN(d)) return "";
-    return (Date.now() - d.getTime()) / 864e5 > 3 * 365 ? "Données de " + d.getFullYear() + " : à vérifier" : "";
+    var f = p.fiabilite;
+    return f && f.niveau === "ancienne" && f.avertissements && f.avertissements.length ? f.avertissements[0] : "";
   }
+  var VERDICTS = { compatible: "Compatible", a_verifier: "À vérifier" };
 
   // ---------------------------------------------------------------- DOM
   var host = el("div", { "class": "relais-widget" });
@@ -204,6 +205,7 @@
     li.appendChild(h);
     var meta = el("p", { "class": "m" }, (p.type && p.type.label) || "");
     if (p.distance_km != null) { meta.appendChild(document.createTextNode(" · ")); meta.appendChild(el("span", { "class": "d" }, km(p.distance_km))); }
+    if (VERDICTS[p.verdict]) meta.appendChild(document.createTextNode(" · Orientation : " + VERDICTS[p.verdict].toLowerCase()));
     li.appendChild(meta);
     var old = stale(p);
     if (old) li.appendChild(el("p", null)).appendChild(el("span", { "class": "b" }, old));
@@ -227,7 +229,7 @@
     status.textContent = "Recherche en cours…";
     api("/api/v1/recommendations", null, { freins: [select.value], commune: commune, limit: conf.limit }).then(function (b) {
       var block = (b.freins || [])[0] || {};
-      var res = (block.results || []).map(function (r) { var p = r.partner || {}; p.distance_km = r.distance_km; return p; });
+      var res = (block.results || []).map(function (r) { var p = r.partner || {}; p.distance_km = r.distance_km; p.verdict = r.verdict; return p; });
       var where = b.location ? " près de " + b.location.nom + " (" + b.location.departement + ")" : "";
       status.textContent = res.length ? res.length + (res.length > 1 ? " partenaires" : " partenaire") + where + "." : "Aucun partenaire trouvé" + where + ".";
       res.forEach(function (p) { list.appendChild(card(p)); });

@@ -25,11 +25,6 @@ EPCI_FILE = "epci.csv.gz"
 DEPARTEMENTS_FILE = "departements.csv"
 REGIONS_FILE = "regions.csv"
 
-# An unqualified name shared by a metropolitan and an overseas commune most often means the
-# metropolitan one; overseas users add their département ("Saint-Denis 974"). Overseas
-# populations are weighted by this factor when homonyms are ranked.
-OVERSEAS_WEIGHT = 0.5
-
 _COMMUNE_COLUMNS = (
     "code_insee", "nom", "codes_postaux", "departement", "region", "epci",
     "population", "lat", "lon", "kind", "parent",
@@ -374,8 +369,9 @@ class Referential:
     # ------------------------------------------------------------------ ranking helpers
     @staticmethod
     def weight(c: Commune) -> float:
-        """Population, overseas populations weighted by ``OVERSEAS_WEIGHT``."""
-        return c.population * (OVERSEAS_WEIGHT if c.overseas else 1.0)
+        """What ranks homonyms last, by the API contract's rule: the population, overseas
+        communes as any other ("Saint-Denis" is Saint-Denis de La Réunion, the larger)."""
+        return c.population
 
     def descend(self, c: Commune, postal: str | None) -> Commune:
         """Paris/Lyon/Marseille and a postal code of one arrondissement → that arrondissement."""

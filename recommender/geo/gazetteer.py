@@ -51,8 +51,8 @@ class Gazetteer(Referential):
         hyphens, apostrophes, abbreviations or a typo, optionally with a postal code, a
         département code or name, and the arrondissements of Paris, Lyon and Marseille. An
         ambiguous name resolves to the best candidate — exact name, then the postal code or
-        département given, then population (overseas populations weighted by
-        ``OVERSEAS_WEIGHT``) — and the others are listed in ``alternatives``.
+        département given, then population — and the others are listed in
+        ``alternatives``.
 
         A five-digit number is first an INSEE code (the API's identifier), then a postal
         code: ``02100`` is Bony (INSEE 02100); Saint-Quentin (postal code 02100) comes
@@ -63,7 +63,7 @@ class Gazetteer(Referential):
         >>> gaz = default_gazetteer()
         >>> r = gaz.resolve("Saint-Denis")
         >>> r.commune.code_insee, r.matched_by, [a.code_insee for a in r.alternatives][:1]
-        ('93066', 'nom', ['97411'])
+        ('97411', 'nom', ['93066'])
         >>> gaz.resolve("Saint-Denis (974)").commune.code_insee
         '97411'
         >>> gaz.resolve("02100 St Quentin").commune.code_insee

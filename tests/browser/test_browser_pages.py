@@ -117,6 +117,8 @@ def test_widget_on_another_origin(page, base_url, host_url, artifacts):
     expect(widget.locator("li.r").first).to_be_visible()
     assert widget.locator("li.r").count() >= 2
     expect(widget.get_by_role("status")).to_contain_text("près de Beauvais (60)")
+    # The verdict on the fit, and apart from it the record's age when old (fiabilite).
+    expect(widget.locator("li.r").first).to_contain_text("Orientation : ")
     # Host styles do not leak in (host sets every button hot pink).
     bg = widget.get_by_role("button", name="Rechercher").evaluate(
         "b => getComputedStyle(b).backgroundColor"

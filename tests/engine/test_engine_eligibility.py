@@ -202,7 +202,7 @@ def test_partner_without_point_uses_commune_centre():
     )  # fmt: skip
     (result,) = engine.recommend(make_profile(("mobilite",), code="60104"))["freins"][0]["results"]
     assert result["distance_km"] == 0.0
-    assert "adresse approximative (centre de la commune)" in result["warnings"]
+    assert result["verdict"] == "compatible"  # the precision is the fiabilite's, not the fit's
 
 
 def test_partner_without_any_location_is_not_proposed_by_radius():

@@ -72,7 +72,8 @@ def test_text_queries(search, q, first):
 
 def test_permis_finds_mobility_partners_by_synonym(search):
     results = found(search.search(q="permis"))
-    assert set(results) == {"ae", "garage"}  # main mission mobilité (ae2 is archived)
+    assert set(results[:2]) == {"ae", "garage"}  # main mission mobilité (ae2 is archived)
+    assert results[2:] == ["ml"]  # mobilité among its missions: after them
 
 
 def test_text_relevance_scores_are_normalised(search):
@@ -87,7 +88,9 @@ def test_archived_only_on_request(search):
 
 
 def test_a_type_name_lists_that_type(search):
-    answer = search.search(q="Auto-écoles sociales", include_archived=True, lat=49.26, lon=2.47)
+    answer = search.search(
+        q="Auto-écoles sociales", include_archived=True, lat=49.26, lon=2.47, radius_km=50
+    )
     assert found(answer) == ["ae2", "ae"]  # nearest first, equally relevant
     assert [r["score"] for r in answer["results"]] == [1.0, 1.0]
 
@@ -104,10 +107,36 @@ def test_point_orders_by_distance_and_radius_filters(search):
     assert found(answer) == ["ae", "ml", "spip", "garage"]
     assert [r["distance_km"] for r in answer["results"]] == [0.0, 1.3, 1.3, 2.7]
     assert search.search(lat=49.43, lon=2.08, radius_km=40)["total"] == 5
-    nearest = search.search(lat=49.43, lon=2.08)  # no radius: every partner, nearest first
-    assert found(nearest) == ["ae", "ml", "spip", "garage", "epicerie", "cidff", "asso", "misson"]
-    second_page = search.search(lat=49.43, lon=2.08, page=2, per_page=3)
+    second_page = search.search(lat=49.43, lon=2.08, radius_km=1000, page=2, per_page=3)
     assert found(second_page) == ["garage", "epicerie", "cidff"]
+
+
+def test_a_place_without_radius_searches_within_30_km_and_says_so(search):
+    nearest = search.search(lat=49.43, lon=2.08)
+    assert found(nearest) == ["ae", "ml", "spip", "garage"]  # Creil's épicerie is 33 km away
+    assert (nearest["radius_km"], nearest["radius_widened"]) == (30.0, False)
+
+
+def test_the_radius_widens_step_by_step_until_something_matches(search):
+    cidff = search.search(q="cidff", lat=49.43, lon=2.08)  # Amiens, 53 km from Beauvais
+    assert found(cidff) == ["cidff"]
+    assert (cidff["radius_km"], cidff["radius_widened"]) == (60.0, True)
+    lyon = search.search(lat=45.76, lon=4.83)  # Paris is 392 km away, Beauvais 460
+    assert lyon["radius_km"] == 500.0 and found(lyon)[0] == "asso"
+    nowhere = search.search(q="introuvable", lat=49.43, lon=2.08)
+    assert nowhere["total"] == 0 and nowhere["radius_km"] is None  # the whole of France
+
+
+def test_text_and_distance_blend(search):
+    # at the mission locale's door: the garage and the auto-école (mobilité is their main
+    # mission) 1.3 km away come before it (mobilité is one of its secondary missions)
+    here = search.search(q="permis", lat=49.44, lon=2.09)
+    assert set(found(here)[:2]) == {"garage", "ae"} and found(here)[2] == "ml"
+    # the same words near Creil: Creil's auto-école (9 km) before Beauvais's (27 km)
+    east = search.search(q="auto ecole", include_archived=True, lat=49.30, lon=2.40)
+    assert found(east) == ["ae2", "ae"]
+    beauvais = search.search(q="Auto-écoles sociales", include_archived=True, lat=49.26, lon=2.47)
+    assert found(beauvais) == ["ae2"] and beauvais["radius_km"] == 30.0
 
 
 def test_filters_and_facets(search):

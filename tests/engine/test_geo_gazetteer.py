@@ -46,7 +46,7 @@ RESOLVE_CASES = [
     ("saint-quentin", "02691", "nom"),
     ("Ste-Maxime", "83115", "nom"),
     ("sainte maxime", "83115", "nom"),
-    ("saint denis", "93066", "nom"),
+    ("saint denis", "97411", "nom"),
     ("Saint-Denis 974", "97411", "nom"),
     ("974 Saint-Denis", "97411", "nom"),
     ("Saint-Denis (974)", "97411", "nom"),
@@ -117,12 +117,28 @@ def test_resolve(gaz, query, code, matched_by):
 
 
 def test_ambiguous_name_lists_the_homonyms(gaz):
+    # the contract's rule: exact name, then the place given, then population — Saint-Denis
+    # de La Réunion (155,634 inhabitants) before Saint-Denis (93) (149,077)
     r = gaz.resolve("Saint-Denis")
-    assert r.commune.code_insee == "93066"
+    assert (gaz.get("97411").population, gaz.get("93066").population) == (155634, 149077)
+    assert r.commune.code_insee == "97411"
     alternatives = [a.code_insee for a in r.alternatives]
-    assert alternatives[0] == "97411"  # the other large Saint-Denis
+    assert alternatives[0] == "93066"  # the other large Saint-Denis
     assert all(a.nom == "Saint-Denis" for a in r.alternatives)
     assert "93066" in [a.code_insee for a in gaz.resolve("Saint-Denis 974").alternatives]
+    assert gaz.resolve("Saint-Denis 93").commune.code_insee == "93066"
+
+
+def test_homonyms_rank_by_population_overseas_as_any_other(gaz):
+    by_name: dict[str, list] = {}
+    for c in gaz.communes.values():
+        if c.kind == "commune":
+            by_name.setdefault(c.nom, []).append(c)
+    for name, homonyms in by_name.items():
+        if len(homonyms) > 1 and any(c.overseas for c in homonyms):
+            largest = max(homonyms, key=lambda c: (c.population, [-ord(x) for x in c.code_insee]))
+            found = gaz.resolve(name).commune
+            assert found.population == largest.population, name
 
 
 def test_five_digits_both_insee_and_postal(gaz):
@@ -350,7 +366,7 @@ def test_commune_shapes(gaz):
     with pytest.raises(AttributeError):
         paris.nom = "Lutèce"  # frozen
     location = gaz.resolve("Saint-Denis").to_dict()
-    assert location["code_insee"] == "93066" and location["alternatives"][0]["nom"] == "Saint-Denis"
+    assert location["code_insee"] == "97411" and location["alternatives"][0]["nom"] == "Saint-Denis"
 
 
 def test_every_commune_resolves_by_code(gaz):

@@ -28,7 +28,9 @@ def test_recommendations_follow_the_contract(real_client):
     justice = body["freins"][0]
     assert 1 <= len(justice["results"]) <= 5
     first = justice["results"][0]
-    assert set(first) == {"partner", "score", "distance_km", "verdict", "reasons", "warnings"}
+    assert set(first) == {
+        "partner", "score", "distance_km", "verdict", "reasons", "warnings", "fiabilite"
+    }  # fmt: skip
     assert first["partner"]["type"]["code"] == "spip"
     assert first["partner"]["departement"] == "60"
     assert 0 <= first["score"] <= 1
@@ -75,13 +77,14 @@ def test_a_young_person_is_sent_to_the_mission_locale_and_an_adult_is_not(real_c
 def test_ambiguous_commune_lists_alternatives(real_client):
     url = "/api/v1/recommendations?commune=Saint-Denis&freins=numerique"
     body = real_client.get(url).get_json()
-    assert body["location"]["code_insee"] == "93066"
-    assert "97411" in [c["code_insee"] for c in body["location"]["alternatives"]]
-    reunion = real_client.get(
-        "/api/v1/recommendations?commune=Saint-Denis 974&freins=numerique"
+    # exact name, then population: La Réunion's Saint-Denis is the larger (contract rule)
+    assert body["location"]["code_insee"] == "97411"
+    assert "93066" in [c["code_insee"] for c in body["location"]["alternatives"]]
+    assert body["freins"][0]["results"], "La Réunion has France Services"
+    seine = real_client.get(
+        "/api/v1/recommendations?commune=Saint-Denis 93&freins=numerique"
     ).get_json()
-    assert reunion["location"]["code_insee"] == "97411"
-    assert reunion["freins"][0]["results"], "La Réunion has France Services"
+    assert seine["location"]["code_insee"] == "93066"
 
 
 def test_fit_agrees_with_the_recommendation(real_client):

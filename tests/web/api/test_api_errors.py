@@ -76,6 +76,34 @@ def test_unknown_frein_lists_the_valid_codes(client):
     assert "justice" in body["error"]["details"]["valid"]
 
 
+@pytest.mark.parametrize(
+    ("url", "typo", "intended"),
+    [
+        ("/api/v1/recommendations?commune=Beauvais&freins=mobilté", "mobilté", "mobilite"),
+        ("/api/v1/recommendations?commune=Beauvais&freins=emploi,logemnt", "logemnt", "logement"),
+        ("/api/v1/partners?public=jeune", "jeune", "jeunes"),
+        ("/api/v1/partners?type=misson%20locale", "misson locale", "mission-locale"),
+    ],
+)
+def test_a_mistyped_code_gets_the_intended_one(client, url, typo, intended):
+    response = client.get(url)
+    assert response.status_code == 400
+    details = response.get_json()["error"]["details"]
+    assert details["value"] == typo and details["suggestions"][0] == intended
+    assert intended in details["valid"]
+
+
+def test_a_mistyped_frein_is_suggested_in_the_message(client):
+    body = client.post(
+        "/api/v1/recommendations", json={"commune": "Beauvais", "freins": ["mobilté"]}
+    ).get_json()
+    assert (
+        body["error"]["message"] == "Frein inconnu : « mobilté ». Vouliez-vous dire « mobilité » ?"
+    )
+    unrelated = client.get("/api/v1/partners?frein=teleportation").get_json()["error"]["details"]
+    assert unrelated["suggestions"] == []
+
+
 def test_unknown_parameter_lists_the_valid_names(client):
     body = client.get("/api/v1/communes?q=amiens&limite=3").get_json()
     assert body["error"]["details"] == {"parameter": "limite", "valid": ["limit", "q"]}

@@ -118,3 +118,22 @@ def test_proposals_carry_what_the_browser_needs_for_the_fiche_de_liaison(client)
     # the letter's fields are no form: nothing typed there can be submitted
     section = html[html.index('id="liaison"') :]
     assert "<form" not in section.split("</section>")[0]
+
+
+def test_verdict_and_fiabilite_are_shown_apart(client):
+    # the garage solidaire (record of 2016) next door, mobilité its main mission: a good
+    # fit, and a separate line saying its data are old
+    profile = {"commune": "60057", "freins": "mobilite", "age": "30", "vehicule": "oui"}
+    html = client.post("/orientation", data=profile).get_data(as_text=True)
+    card = html[html.index('id="r-mobilite-garage60"') :].split("</article>")[0]
+    verdicts = card[card.index("Verdict de l'orientation") :].split("</ul>")[0]
+    assert ">Compatible<" in verdicts and "2016" not in verdicts
+    fiabilite = card[card.index("Fiabilité des informations") :].split("</ul>")[0]
+    assert "Données de 2016 : à vérifier par téléphone" in fiabilite
+    sheet = html[html.index("data-fiche-sheet") :].split("</section>")[0]
+    assert "Orientation : compatible" in sheet and "Données de 2016" in sheet
+    fit = client.post(
+        "/orientation", data=dict(profile, action="verifier", verifier_id="garage60")
+    ).get_data(as_text=True)
+    result = fit[fit.index('<div class="fit-result"') :].split("</form>")[0]
+    assert ">Compatible<" in result and "Données de 2016 : à vérifier par téléphone" in result

@@ -135,3 +135,18 @@ def test_assets_served_locally(client):
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
+
+
+def test_a_mistyped_frein_suggests_the_intended_one(client):
+    html = client.get("/?frein=mobilté&commune=60057").get_data(as_text=True)
+    assert "Vouliez-vous dire « mobilité » ?" in html
+    assert "Traceback" not in html
+
+
+def test_the_radius_used_is_said(client):
+    # Beauvais, mobilité: the partners of Beauvais lie within the default 30 km
+    html = client.get("/?frein=mobilite&commune=60057").get_data(as_text=True)
+    assert "autour de Beauvais (60), à 30 km au plus" in html
+    # Amiens is 53 km from Beauvais: nothing within 30 km, the search widens and says so
+    html = client.get("/?frein=mobilite&commune=80021").get_data(as_text=True)
+    assert "Rien ne correspondait à 30 km : la recherche a été élargie à 60 km." in html
