@@ -29,6 +29,7 @@ from .geoindex import (
     GeoIndex,
     PartnerTable,
 )
+from .hours import open_on
 from .plan import greedy_cover
 from .profile import Profile
 from .ranking import RankingParams, explain, score, upper_bound
@@ -178,8 +179,9 @@ class Recommender:
         else:
             self.gazetteer_ = self.gazetteer
         self.params_ = RankingParams(stale_after_years=self.stale_after_years)
+        records_list = list(records)
         self.table_ = build_table(
-            list(records),
+            records_list,
             self.taxonomy_,
             self.gazetteer_,
             TableParams(
@@ -190,6 +192,7 @@ class Recommender:
             ),
         )
         table = self.table_
+        self._fit_hours(records_list)
         self.addressable_ = (
             (table.weight > 0)
             & table.active[:, None]
@@ -223,16 +226,29 @@ class Recommender:
         }
         return self
 
+    def _fit_hours(self, records: list[PartnerRecord]) -> None:
+        """Per table row, the weekdays it opens and its département (public holidays)."""
+        by_id = {r.id: r for r in records}
+        rows = [by_id.get(pid) for pid in self.table_.ids]
+        self.open_days_ = np.array([r.open_days if r else 0 for r in rows], dtype=np.int64)
+        self.departements_ = np.array([(r.departement or "") if r else "" for r in rows])
+
     # ------------------------------------------------------------------ recommend
 
-    def recommend(self, profile: Profile, limit: int = 5) -> Recommendations:
-        """The best eligible partners for each frein of ``profile``, and a plan covering them."""
+    def recommend(
+        self, profile: Profile, limit: int = 5, *, open_day: date | None = None
+    ) -> Recommendations:
+        """The best eligible partners for each frein of ``profile``, and a plan covering them;
+        with ``open_day``, only partners whose structured hours open that day."""
         check_is_fitted(self, "table_")
         ctx = self._context(profile)
+        opened = (
+            None if open_day is None else open_on(self.open_days_, open_day, self.departements_)
+        )
         freins_out: list[FreinRecommendations] = []
         for code in profile.freins:
             f = self.table_.frein_index(code)
-            checks, scores = self._rank(ctx, f, limit)
+            checks, scores = self._rank(ctx, f, limit, opened)
             results = [self._result(ctx, checks, scores, j, code) for j in range(checks.rows.size)]
             freins_out.append(
                 {"frein": code, "label": self.frein_labels_.get(code, code), "results": results}
@@ -251,7 +267,9 @@ class Recommender:
             profile, self.table_, self.index_, self.gazetteer_, max_km_default=self.max_km_default
         )
 
-    def _rank(self, ctx: PersonContext, f: int, limit: int) -> tuple[Checks, np.ndarray]:
+    def _rank(
+        self, ctx: PersonContext, f: int, limit: int, opened: np.ndarray | None = None
+    ) -> tuple[Checks, np.ndarray]:
         """Top ``limit`` eligible rows for frein column ``f``, best first.
 
         Zone-wide partners covering the person come from the zone tables (all of
@@ -275,7 +293,8 @@ class Recommender:
             near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
             rows = np.concatenate([near, zone_rows])  # disjoint: trees hold rayon rows only
             checks = check(table, ctx, rows, f)
-            eligible = checks.subset(checks.eligible)
+            kept = checks.eligible if opened is None else checks.eligible & opened[checks.rows]
+            eligible = checks.subset(kept)
             scores = score(table, ctx, eligible, self.params_)
             if near.size >= size or reach > max_radius:
                 break

@@ -25,8 +25,10 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import InvalidParameter, MissingParameter, UnlocatedCommune
+from .hours import OPEN_TODAY
 from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
+from .text import fold
 
 MAX_STRING = 200  # one value (a commune, a code, a search text)
 MAX_LIST_STRING = 2000  # a comma-separated list of codes: 50 partner types fit
@@ -79,6 +81,8 @@ class SearchQuery:
     radius_km: float | None
     page: int
     per_page: int
+    # OPEN_TODAY: only partners whose structured hours open on the day of the request.
+    ouvert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class RecommendationQuery:
 
     profile: Profile
     limit: int
+    ouvert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -491,7 +496,20 @@ def parse_recommendation(
     profile = parse_profile(params, gazetteer, taxonomy)
     limit = parse_int(params, "limit", default=5, minimum=1, maximum=LIMIT_MAX)
     assert limit is not None
-    return RecommendationQuery(profile=profile, limit=limit)
+    return RecommendationQuery(profile=profile, limit=limit, ouvert=parse_open(params))
+
+
+def parse_open(params: Params) -> str | None:
+    """``ouvert``: only « aujourdhui » (folded: « Aujourd'hui » too), or absent."""
+    value = _raw(params, "ouvert")
+    if value is None:
+        return None
+    if isinstance(value, str) and fold(value).replace(" ", "") == OPEN_TODAY:
+        return OPEN_TODAY
+    raise InvalidParameter(
+        "ouvert",
+        "« ouvert » accepte une seule valeur : « aujourdhui » (partenaires ouverts aujourd'hui).",
+    )
 
 
 def parse_partner_id(params: Params) -> str:
@@ -542,6 +560,7 @@ def parse_search(
         radius_km=radius_km,
         page=page,
         per_page=per_page,
+        ouvert=parse_open(params),
     )
 
 

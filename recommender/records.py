@@ -41,6 +41,8 @@ class PartnerRecord:
     updated_at: date | None = None
     status: str = "active"
     description: str = ""
+    # Weekdays with opening hours, as :func:`recommender.hours.day_bits` (0: none known).
+    open_days: int = 0
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

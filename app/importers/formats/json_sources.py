@@ -10,6 +10,7 @@ from typing import Any
 
 from recommender.taxonomy import GENERIC_TYPE
 
+from ..hours import from_dila, from_osm
 from ..normalize import (
     ages_from_text,
     clean,
@@ -82,6 +83,9 @@ class DilaAnnuaire(Format):
             "email": _dila_email(raw, warnings),
             "site_web": normalize_url(site.get("valeur") if isinstance(site, dict) else site),
             "horaires": dila_opening_hours(
+                raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
+            ),
+            "horaires_structures": from_dila(
                 raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
             ),
             "description": _joined_text(raw, ("mission", "information_complementaire")),
@@ -238,6 +242,11 @@ class DataInclusion(Format):
         if email is None:
             warnings.append(f"courriel invalide ignoré : « {clean(raw.get('courriel'))} »")
             email = ""
+        # v1 structures ``horaires_accueil``, v1 services ``horaires_ouverture``, v0 ``horaires``.
+        osm_hours = next(
+            (raw[k] for k in ("horaires_accueil", "horaires_ouverture", "horaires") if raw.get(k)),
+            None,
+        )
         fields: dict[str, Any] = {
             "nom": clean(raw.get("nom")),
             "nom_quality": 2,
@@ -249,7 +258,8 @@ class DataInclusion(Format):
             "email": email,
             "site_web": normalize_url(raw.get("site_web") or raw.get("lien_source")),
             # Schema v0 names them ``horaires`` and ``presentation_detail/resume``.
-            "horaires": osm_opening_hours(raw.get("horaires_accueil") or raw.get("horaires")),
+            "horaires": osm_opening_hours(osm_hours),
+            "horaires_structures": from_osm(clean(osm_hours)),
             "description": clean_multiline(
                 raw.get("description")
                 or raw.get("presentation_detail")

@@ -9,6 +9,7 @@ from typing import Any
 
 from recommender.text import fold
 
+from ..hours import from_osm
 from ..normalize import clean, clean_multiline, normalize_url, osm_opening_hours, parse_date
 from .base import Context, get
 from .csv_sources import CsvSource, same_name
@@ -104,6 +105,7 @@ class ConseillersNumeriques(CsvSource):
         fields: dict[str, Any] = {
             "labels": split_labels(raw.get("labels_nationaux")),
             "horaires": osm_opening_hours(raw.get("horaires")),
+            "horaires_structures": from_osm(clean(raw.get("horaires"))),
             "source_updated_at": parse_date(raw.get("date_maj")) or ctx.file_date,
             **service_fields(services, ctx.taxonomy),
         }
