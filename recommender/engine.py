@@ -35,6 +35,7 @@ from .profile import Profile
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .services import SERVICE_BONUS, with_service_bonus
 from .types import (
     CommuneLike,
     FitCheck,
@@ -232,6 +233,15 @@ class Recommender:
         rows = [by_id.get(pid) for pid in self.table_.ids]
         self.open_days_ = np.array([r.open_days if r else 0 for r in rows], dtype=np.int64)
         self.departements_ = np.array([(r.departement or "") if r else "" for r in rows])
+        # Services the sources describe: per row, the reason for each frein they name.
+        self.service_reasons_ = {
+            i: dict(r.service_reasons) for i, r in enumerate(rows) if r and r.service_reasons
+        }
+        self.service_match_ = np.zeros((len(rows), len(self.table_.freins)), dtype=bool)
+        for i, reasons in self.service_reasons_.items():
+            for code in reasons:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.service_match_[i, self.table_.frein_index(code)] = True
 
     # ------------------------------------------------------------------ recommend
 
@@ -295,7 +305,9 @@ class Recommender:
             checks = check(table, ctx, rows, f)
             kept = checks.eligible if opened is None else checks.eligible & opened[checks.rows]
             eligible = checks.subset(kept)
-            scores = score(table, ctx, eligible, self.params_)
+            scores = with_service_bonus(
+                score(table, ctx, eligible, self.params_), self.service_match_[eligible.rows, f]
+            )
             if near.size >= size or reach > max_radius:
                 break
             if ctx.max_km is not None and reach > ctx.max_km:
@@ -303,6 +315,7 @@ class Recommender:
             if scores.size >= limit:
                 kth = float(np.partition(scores, scores.size - limit)[scores.size - limit])
                 bound = max_mission * max_public * upper_bound(reach, ctx, self.params_)
+                bound *= 1 + SERVICE_BONUS
                 if kth >= bound:
                     break
             k *= 4
@@ -325,6 +338,8 @@ class Recommender:
             public_labels=self.public_labels_,
             gazetteer=self.gazetteer_,
         )
+        if service := self.service_reasons_.get(row, {}).get(frein):
+            reasons.append(service)
         distance = float(checks.distance[j])
         return {
             "partner_id": self.table_.ids[row],

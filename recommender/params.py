@@ -28,7 +28,6 @@ from .errors import InvalidParameter, MissingParameter, UnlocatedCommune
 from .hours import OPEN_TODAY
 from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
-from .text import fold
 
 MAX_STRING = 200  # one value (a commune, a code, a search text)
 MAX_LIST_STRING = 2000  # a comma-separated list of codes: 50 partner types fit
@@ -455,6 +454,7 @@ def profile_errors(params: Params, taxonomy: Taxonomy) -> list[InvalidParameter]
         lambda: parse_publics(params, taxonomy),
         lambda: parse_bool(params, "vehicule"),
         lambda: parse_float(params, "max_km", minimum=0.0, maximum=MAX_KM, min_exclusive=True),
+        lambda: parse_open(params),
     )
     errors: list[InvalidParameter] = []
     for check in checks:
@@ -500,11 +500,11 @@ def parse_recommendation(
 
 
 def parse_open(params: Params) -> str | None:
-    """``ouvert``: only « aujourdhui » (folded: « Aujourd'hui » too), or absent."""
+    """``ouvert``: « aujourdhui » in any case (the OpenAPI pattern), or absent."""
     value = _raw(params, "ouvert")
     if value is None:
         return None
-    if isinstance(value, str) and fold(value).replace(" ", "") == OPEN_TODAY:
+    if isinstance(value, str) and value.strip().lower() == OPEN_TODAY:
         return OPEN_TODAY
     raise InvalidParameter(
         "ouvert",

@@ -71,10 +71,13 @@ def slots(text: str) -> list[Interval] | None:
     """``"09:00 - 12:00 / 13:30 - 17:00"``, ``"9h-12h et 14h-17h"`` → intervals ([] for an
     empty cell, None when a part is not a time span)."""
     out = []
-    for part in re.split(r"\s*(?:/|,|;|\bet\b)\s*", clean(text)):
+    for part in re.split(r"\s*(?:/|,|;|\bet\b)\s*", clean(text).rstrip(". ")):
+        part = re.sub(r"^(de|d')\s*", "", part)
         if not part:
             continue
         m = _SLOT.match(part)
+        if m and hhmm(m[1]) == hhmm(m[2]) == "00:00":
+            continue  # France Services' placeholder of an empty span
         span = interval(m[1], m[2]) if m else None
         if span is None:
             return None
@@ -115,6 +118,11 @@ def from_osm(text: str) -> dict[str, Any] | None:
             start = stop
     holidays_open = bool(_PH_OPEN.search(text)) and not _PH_OFF.search(text)
     return make_hours(week, holidays_open=holidays_open, appointment=appointment)
+
+
+def from_osm_or_text(text: str) -> dict[str, Any] | None:
+    """data·inclusion's ``horaires`` should be OSM; some sources put French text there."""
+    return from_osm(text) or from_text(text)
 
 
 # --------------------------------------------------------------------------- per day
@@ -201,7 +209,7 @@ _HOLIDAYS_CLOSED = re.compile(r"^ferme (?:les )?jours feries$")
 def from_text(text: str) -> dict[str, Any] | None:
     """Regular French hours: ``Jours : spans`` parts split by ``;`` or lines, plus « Fermé
     les jours fériés » and « sur rendez-vous »; None as soon as one part is not regular."""
-    text = clean(text.replace("\n", " ; "))
+    text = clean(text.replace("\n", " ; ")).strip(' ."')
     if not text or text.startswith(("{", "[")):
         return from_annuaire_json(text) if text else None
     week: Week = {}
@@ -213,7 +221,7 @@ def from_text(text: str) -> dict[str, Any] | None:
         if _APPOINTMENT.fullmatch(folded) or folded == "accueil sur rendez vous":
             appointment = True
             continue
-        m = _DAYS_SPEC.match(_plain(part).strip(" ."))
+        m = _DAYS_SPEC.match(re.sub(r"^le ", "", _plain(part).strip(" .")))
         if not m:
             return None
         if m[1] or m[3]:

@@ -157,6 +157,8 @@ class Resolver:
                 wanted = set(freins) | set(self.tax.partner_type(type_code).freins)
                 freins = [c for c in self.tax.freins if c in wanted]
             out["freins"] = freins
+        if f.get("services") and mediation is not False:
+            out["services"] = f["services"]
         out.update(self._scope(f))
         return out
 

@@ -40,8 +40,9 @@ _JSON_LISTS: dict[tuple[Any, ...], str] = {}
 
 
 def _json(value: Any) -> str:
-    """JSON text; lists of codes (the same few for thousands of partners) are memoised."""
-    if isinstance(value, list):
+    """JSON text; lists of codes (the same few for thousands of partners) are memoised
+    (not the lists of objects, such as a partner's services)."""
+    if isinstance(value, list) and (not value or isinstance(value[0], str)):
         key = tuple(value)
         found = _JSON_LISTS.get(key)
         if found is None:

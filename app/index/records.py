@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recommender.hours import day_bits
 from recommender.records import PartnerRecord
+from recommender.services import reasons_by_frein
 
 from ..models import Partner
 
@@ -39,6 +40,7 @@ _RECORD_COLUMNS = (
     Partner.status,
     Partner.description,
     Partner.horaires_structures,
+    Partner.services,
 )
 
 
@@ -80,6 +82,12 @@ def _open_days(raw: str | dict[str, Any] | None) -> int:
     return _open_days_of(raw) if isinstance(raw, str) else day_bits(raw)
 
 
+def _service_reasons(raw: str | list[Any] | None) -> tuple[tuple[str, str], ...]:
+    if not raw or raw == "null":
+        return ()
+    return reasons_by_frein(json.loads(raw) if isinstance(raw, str) else raw)
+
+
 def records_from_session(session: Session) -> list[PartnerRecord]:
     """Every partner as an engine record, in one query over plain columns.
 
@@ -112,6 +120,7 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
                 status=row.status,
                 description=row.description or "",
                 open_days=_open_days(row.horaires_structures),
+                service_reasons=_service_reasons(row.services),
             )
         )
     return records

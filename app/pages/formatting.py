@@ -14,6 +14,7 @@ from flask import Flask
 
 from recommender.geo.names import departement_label, region_names
 from recommender.hours import grouped_lines, notes, open_status, week_lines
+from recommender.services import service_terms
 
 from ..clock import now
 
@@ -311,5 +312,9 @@ def install(app: Flask) -> None:
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(
-        freshness=freshness, approximate=approximate, plural=plural, opening=opening
+        freshness=freshness,
+        approximate=approximate,
+        plural=plural,
+        opening=opening,
+        service_terms=service_terms,
     )

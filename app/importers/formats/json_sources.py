@@ -10,7 +10,7 @@ from typing import Any
 
 from recommender.taxonomy import GENERIC_TYPE
 
-from ..hours import from_dila, from_osm
+from ..hours import from_dila, from_osm_or_text
 from ..normalize import (
     ages_from_text,
     clean,
@@ -24,9 +24,10 @@ from ..normalize import (
     parse_date,
 )
 from ..reader import iter_json_records
+from ..services import service
 from .base import Context, Format, Parsed, RowError, trimmed
 from .csv_sources import split_address
-from .mediation_numerique import service_fields, split_labels
+from .mediation_numerique import mediation_service, service_fields, split_labels
 
 # DILA fields that say nothing about the partner (kept out of the stored raw record).
 _DILA_NOISE = {"copyright", "version_type", "statut_de_diffusion", "categorie", "itm_identifiant"}
@@ -259,7 +260,7 @@ class DataInclusion(Format):
             "site_web": normalize_url(raw.get("site_web") or raw.get("lien_source")),
             # Schema v0 names them ``horaires`` and ``presentation_detail/resume``.
             "horaires": osm_opening_hours(osm_hours),
-            "horaires_structures": from_osm(clean(osm_hours)),
+            "horaires_structures": from_osm_or_text(clean(osm_hours)),
             "description": clean_multiline(
                 raw.get("description")
                 or raw.get("presentation_detail")
@@ -278,6 +279,7 @@ class DataInclusion(Format):
             fields["labels"] = labels
         if not is_service and (services := split_labels(raw.get("services"))):
             fields.update(service_fields(services, ctx.taxonomy))
+            fields["services"] = mediation_service(services, fields, raw, clean(raw.get("source")))
         source = clean(raw.get("source"))
         if ctx.taxonomy is not None:
             # What the sub-source itself says (``siao`` lists housing operators only), tried
@@ -333,6 +335,20 @@ def _service_fields(raw: dict[str, Any], ctx: Context, description: str) -> dict
         fields["zone_kind"], fields["zone_codes"] = kind, codes
         if lift:
             fields["zone_lift"] = lift
+    fields["services"] = [
+        service(
+            clean(raw.get("nom")),
+            fields.get("freins") or [],
+            text=clean_multiline(raw.get("description")),
+            conditions=clean(raw.get("conditions_acces")),
+            frais=fields["frais"],
+            modes_accueil=fields["modes_accueil"],
+            lien_mobilisation=clean(raw.get("lien_mobilisation")),
+            rendez_vous=clean(raw.get("prise_rdv")),
+            telephone=clean(raw.get("telephone")),
+            source=clean(raw.get("source")),
+        )
+    ]
     extra = _joined_text(raw, ("publics_precisions", "conditions_acces", "frais_precisions"))
     if extra:
         fields["description"] = "\n".join(x for x in (description, extra) if x)
