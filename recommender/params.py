@@ -504,7 +504,8 @@ def parse_open(params: Params) -> str | None:
     value = _raw(params, "ouvert")
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().lower() == OPEN_TODAY:
+    # the length first, spaces included, as the OpenAPI's maxLength reads it
+    if isinstance(value, str) and len(value) <= MAX_WORD and value.strip().lower() == OPEN_TODAY:
         return OPEN_TODAY
     raise InvalidParameter(
         "ouvert",

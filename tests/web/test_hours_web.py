@@ -86,7 +86,7 @@ def test_recommendation_filter_open_today_and_service_reason(hours_app):
     assert client.get(query).get_json()["freins"][0]["results"] == []
 
 
-@pytest.mark.parametrize("value", ["demain", "oui", "1"])
+@pytest.mark.parametrize("value", ["demain", "oui", "1", "\x85AUJOURDHUI"])
 def test_a_bad_open_value_is_a_french_400(hours_app, value):
     client = hours_app.test_client()
     for response in (
