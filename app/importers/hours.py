@@ -128,7 +128,9 @@ def from_osm_or_text(text: str) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- per day
 
 
-def from_day_columns(per_day: Mapping[int, str], *, appointment: bool = False) -> dict | None:
+def from_day_columns(
+    per_day: Mapping[int, str], *, appointment: bool = False
+) -> dict[str, Any] | None:
     """One cell a weekday (France Services' ``h_lundi`` … ``h_samedi``)."""
     week: Week = {}
     for day, text in per_day.items():
@@ -146,7 +148,7 @@ def from_dila(plages: object, commentaire: object = "") -> dict[str, Any] | None
     for plage in plages if isinstance(plages, list) else []:
         if not isinstance(plage, dict):
             continue
-        first, last = _day(clean(plage.get("nom_jour_debut"))), None
+        first = _day(clean(plage.get("nom_jour_debut")))
         last = _day(clean(plage.get("nom_jour_fin"))) if plage.get("nom_jour_fin") else first
         if first is None or last is None:
             return None

@@ -44,7 +44,9 @@ def fee_of(codes: Iterable[str], text: str = "") -> str | None:
     return None
 
 
-def modes_of(modes_accueil: Iterable[str], text: str = "", *, appointment_link: bool = False):
+def modes_of(
+    modes_accueil: Iterable[str], text: str = "", *, appointment_link: bool = False
+) -> list[str]:
     """Sur / sans rendez-vous, à distance: from data·inclusion ``modes_accueil`` codes, an
     appointment link, and plain words of ``text``."""
     folded = fold(text)
