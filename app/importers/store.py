@@ -133,6 +133,8 @@ def locked_fields(session: Session, partner_ids: set[str]) -> dict[str, set[str]
             keys |= {str(k) for k in changes["fields"]}
         if "archive" in (action or "") or "status" in keys:
             keys.add("status")
+        if "horaires" in keys:  # the week read from the admin's text stays with it
+            keys.add("horaires_structures")
         locked[pid] |= keys & owned
     return locked
 
