@@ -57,6 +57,11 @@ class Partner(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     site_web: Mapped[str] = mapped_column(String(500), default="")
     horaires: Mapped[str] = mapped_column(Text, default="")
+    # The week read from the source's hours (recommender.hours), None when it gave none.
+    # none_as_null: SQL NULL, not JSON ``null``, so that "has hours" is one IS NOT NULL.
+    horaires_structures: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # What the sources describe of each service (app.importers.services), for the cards.
+    services: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     freins: Mapped[list[str]] = mapped_column(default=list)
     freins_inferred: Mapped[list[str]] = mapped_column(default=list)

@@ -6,10 +6,11 @@ with :mod:`recommender.params` (the one parser) and returns the API's JSON shape
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import selectinload
@@ -30,6 +31,7 @@ from recommender.reliability import Fiabilite, fiabilite
 from recommender.taxonomy import default_taxonomy
 from recommender.types import LocationDict, Plan, Recommendation, SearchFacets
 
+from .clock import now
 from .db import get_session
 from .index.holder import IndexState, current_index
 from .index.records import freshness, json_as_text, json_codes
@@ -79,6 +81,8 @@ class ApiPartner(TypedDict):
     email: str | None
     site_web: str | None
     horaires: str | None
+    horaires_structures: dict[str, object] | None
+    services: list[dict[str, object]]
     description: str | None
     freins: list[str]
     freins_deduits: list[str]
@@ -185,6 +189,8 @@ def partner_dict(partner: Partner | Row, sources: Iterable[PartnerSource | Row])
         "email": partner.email,
         "site_web": partner.site_web,
         "horaires": partner.horaires,
+        "horaires_structures": _json_value(partner.horaires_structures),
+        "services": _json_value(partner.services) or [],
         "description": partner.description,
         "freins": list(json_codes(partner.freins)),
         "freins_deduits": list(json_codes(partner.freins_inferred)),
@@ -213,6 +219,11 @@ def partner_dict(partner: Partner | Row, sources: Iterable[PartnerSource | Row])
     }
 
 
+def _json_value(raw: object) -> Any:
+    """A JSON column read as text by the plain-row query (SQLite), or already decoded."""
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
 # built once (a statement costs more to build than to run): IN lists expand at execution
 _PARTNERS_QUERY = select(
     *json_as_text(
@@ -220,7 +231,8 @@ _PARTNERS_QUERY = select(
         for name in (
             "id", "nom", "type_code", "adresse", "complement_adresse", "code_postal",
             "code_insee", "commune_nom", "departement", "lat", "lon", "coords_exact",
-            "telephone", "email", "site_web", "horaires", "description", "freins",
+            "telephone", "email", "site_web", "horaires", "horaires_structures", "services",
+            "description", "freins",
             "freins_inferred", "thematiques", "publics", "age_min", "age_max", "zone_kind",
             "zone_codes", "zone_radius_km", "status", "source_updated_at", "verified_at",
         )
@@ -280,6 +292,7 @@ def search(query: SearchQuery) -> ApiSearchPage:
         lat=location.lat if location else None,
         lon=location.lon if location else None,
         radius_km=query.radius_km,
+        open_day=now().date() if query.ouvert else None,
         page=query.page,
         per_page=query.per_page,
     )
@@ -319,7 +332,9 @@ def get_partner(partner_id: str) -> ApiPartner:
 def recommend(params: Params) -> ApiRecommendations:
     query = parse_recommendation(params, default_gazetteer(), default_taxonomy())
     index = current_index(get_session())
-    answer = index.recommender.recommend(query.profile, limit=query.limit)
+    answer = index.recommender.recommend(
+        query.profile, limit=query.limit, open_day=now().date() if query.ouvert else None
+    )
     ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
     partners = _partners_by_id(index, ids)
     return {

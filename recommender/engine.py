@@ -29,11 +29,13 @@ from .geoindex import (
     GeoIndex,
     PartnerTable,
 )
+from .hours import open_on
 from .plan import greedy_cover
 from .profile import Profile
 from .ranking import RankingParams, explain, score, upper_bound
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .services import SERVICE_BONUS, with_service_bonus
 from .types import (
     CommuneLike,
     FitCheck,
@@ -178,8 +180,9 @@ class Recommender:
         else:
             self.gazetteer_ = self.gazetteer
         self.params_ = RankingParams(stale_after_years=self.stale_after_years)
+        records_list = list(records)
         self.table_ = build_table(
-            list(records),
+            records_list,
             self.taxonomy_,
             self.gazetteer_,
             TableParams(
@@ -190,6 +193,7 @@ class Recommender:
             ),
         )
         table = self.table_
+        self._fit_hours(records_list)
         self.addressable_ = (
             (table.weight > 0)
             & table.active[:, None]
@@ -223,16 +227,38 @@ class Recommender:
         }
         return self
 
+    def _fit_hours(self, records: list[PartnerRecord]) -> None:
+        """Per table row, the weekdays it opens and its département (public holidays)."""
+        by_id = {r.id: r for r in records}
+        rows = [by_id.get(pid) for pid in self.table_.ids]
+        self.open_days_ = np.array([r.open_days if r else 0 for r in rows], dtype=np.int64)
+        self.departements_ = np.array([(r.departement or "") if r else "" for r in rows])
+        # Services the sources describe: per row, the reason for each frein they name.
+        self.service_reasons_ = {
+            i: dict(r.service_reasons) for i, r in enumerate(rows) if r and r.service_reasons
+        }
+        self.service_match_ = np.zeros((len(rows), len(self.table_.freins)), dtype=bool)
+        for i, reasons in self.service_reasons_.items():
+            for code in reasons:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.service_match_[i, self.table_.frein_index(code)] = True
+
     # ------------------------------------------------------------------ recommend
 
-    def recommend(self, profile: Profile, limit: int = 5) -> Recommendations:
-        """The best eligible partners for each frein of ``profile``, and a plan covering them."""
+    def recommend(
+        self, profile: Profile, limit: int = 5, *, open_day: date | None = None
+    ) -> Recommendations:
+        """The best eligible partners for each frein of ``profile``, and a plan covering them;
+        with ``open_day``, only partners whose structured hours open that day."""
         check_is_fitted(self, "table_")
         ctx = self._context(profile)
+        opened = (
+            None if open_day is None else open_on(self.open_days_, open_day, self.departements_)
+        )
         freins_out: list[FreinRecommendations] = []
         for code in profile.freins:
             f = self.table_.frein_index(code)
-            checks, scores = self._rank(ctx, f, limit)
+            checks, scores = self._rank(ctx, f, limit, opened)
             results = [self._result(ctx, checks, scores, j, code) for j in range(checks.rows.size)]
             freins_out.append(
                 {"frein": code, "label": self.frein_labels_.get(code, code), "results": results}
@@ -251,7 +277,9 @@ class Recommender:
             profile, self.table_, self.index_, self.gazetteer_, max_km_default=self.max_km_default
         )
 
-    def _rank(self, ctx: PersonContext, f: int, limit: int) -> tuple[Checks, np.ndarray]:
+    def _rank(
+        self, ctx: PersonContext, f: int, limit: int, opened: np.ndarray | None = None
+    ) -> tuple[Checks, np.ndarray]:
         """Top ``limit`` eligible rows for frein column ``f``, best first.
 
         Zone-wide partners covering the person come from the zone tables (all of
@@ -275,8 +303,11 @@ class Recommender:
             near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
             rows = np.concatenate([near, zone_rows])  # disjoint: trees hold rayon rows only
             checks = check(table, ctx, rows, f)
-            eligible = checks.subset(checks.eligible)
-            scores = score(table, ctx, eligible, self.params_)
+            kept = checks.eligible if opened is None else checks.eligible & opened[checks.rows]
+            eligible = checks.subset(kept)
+            scores = with_service_bonus(
+                score(table, ctx, eligible, self.params_), self.service_match_[eligible.rows, f]
+            )
             if near.size >= size or reach > max_radius:
                 break
             if ctx.max_km is not None and reach > ctx.max_km:
@@ -284,6 +315,7 @@ class Recommender:
             if scores.size >= limit:
                 kth = float(np.partition(scores, scores.size - limit)[scores.size - limit])
                 bound = max_mission * max_public * upper_bound(reach, ctx, self.params_)
+                bound *= 1 + SERVICE_BONUS
                 if kth >= bound:
                     break
             k *= 4
@@ -306,6 +338,8 @@ class Recommender:
             public_labels=self.public_labels_,
             gazetteer=self.gazetteer_,
         )
+        if service := self.service_reasons_.get(row, {}).get(frein):
+            reasons.append(service)
         distance = float(checks.distance[j])
         return {
             "partner_id": self.table_.ids[row],

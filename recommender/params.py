@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import InvalidParameter, MissingParameter, UnlocatedCommune
+from .hours import OPEN_TODAY
 from .profile import Location, Profile, location_from_commune
 from .taxonomy import Taxonomy
 
@@ -79,6 +80,8 @@ class SearchQuery:
     radius_km: float | None
     page: int
     per_page: int
+    # OPEN_TODAY: only partners whose structured hours open on the day of the request.
+    ouvert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class RecommendationQuery:
 
     profile: Profile
     limit: int
+    ouvert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -450,6 +454,7 @@ def profile_errors(params: Params, taxonomy: Taxonomy) -> list[InvalidParameter]
         lambda: parse_publics(params, taxonomy),
         lambda: parse_bool(params, "vehicule"),
         lambda: parse_float(params, "max_km", minimum=0.0, maximum=MAX_KM, min_exclusive=True),
+        lambda: parse_open(params),
     )
     errors: list[InvalidParameter] = []
     for check in checks:
@@ -491,7 +496,21 @@ def parse_recommendation(
     profile = parse_profile(params, gazetteer, taxonomy)
     limit = parse_int(params, "limit", default=5, minimum=1, maximum=LIMIT_MAX)
     assert limit is not None
-    return RecommendationQuery(profile=profile, limit=limit)
+    return RecommendationQuery(profile=profile, limit=limit, ouvert=parse_open(params))
+
+
+def parse_open(params: Params) -> str | None:
+    """``ouvert``: « aujourdhui » in any case (the OpenAPI pattern), or absent."""
+    value = _raw(params, "ouvert")
+    if value is None:
+        return None
+    # the length first, spaces included, as the OpenAPI's maxLength reads it
+    if isinstance(value, str) and len(value) <= MAX_WORD and value.strip().lower() == OPEN_TODAY:
+        return OPEN_TODAY
+    raise InvalidParameter(
+        "ouvert",
+        "« ouvert » accepte une seule valeur : « aujourdhui » (partenaires ouverts aujourd'hui).",
+    )
 
 
 def parse_partner_id(params: Params) -> str:
@@ -542,6 +561,7 @@ def parse_search(
         radius_km=radius_km,
         page=page,
         per_page=per_page,
+        ouvert=parse_open(params),
     )
 
 

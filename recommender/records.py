@@ -41,6 +41,10 @@ class PartnerRecord:
     updated_at: date | None = None
     status: str = "active"
     description: str = ""
+    # Weekdays with opening hours, as :func:`recommender.hours.day_bits` (0: none known).
+    open_days: int = 0
+    # Per frein, the reason a service described by the source gives (recommender.services).
+    service_reasons: tuple[tuple[str, str], ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

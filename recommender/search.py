@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -28,6 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .errors import InvalidParameter
 from .geo import EARTH_RADIUS_KM, haversine_radians
+from .hours import open_on
 from .records import PartnerRecord
 from .referentials import without_shared
 from .text import fold
@@ -160,6 +162,8 @@ class PartnerSearch:
         self.public_codes_ = tuple(tax.publics)
         self.type_codes_ = tuple(sorted({r.type_code for r in records}))
         self._fit_profiles(records, tax)
+        self.open_days_ = np.fromiter((r.open_days for r in records), np.int64, len(records))
+        self.departements_ = np.array([r.departement or "" for r in records])
         self._fit_geo(records)
         self._fit_text(records, tax, gazetteer)
         self._fit_phrases(tax)
@@ -286,6 +290,7 @@ class PartnerSearch:
         lon: float | None = None,
         radius_km: float | None = None,
         include_archived: bool = False,
+        open_day: date | None = None,
         page: int = 1,
         per_page: int = 20,
     ) -> SearchPage:
@@ -306,7 +311,7 @@ class PartnerSearch:
         filters = (include_archived, freins, types, publics)
         steps = RADIUS_STEPS_KM if point is not None and radius_km is None else (radius_km,)
         for radius in steps:
-            found = self._search(q, point, radius, filters, page, per_page)
+            found = self._search(q, point, radius, filters, open_day, page, per_page)
             if found["total"]:
                 break
         if point is not None:
@@ -320,11 +325,16 @@ class PartnerSearch:
         point: tuple[float, float] | None,
         radius_km: float | None,
         filters: tuple[bool, Iterable[str], Iterable[str], Iterable[str]],
+        open_day: date | None,
         page: int,
         per_page: int,
     ) -> SearchPage:
         """One page of :meth:`search` within one radius (``None``: no radius)."""
         rows, distance = self._candidates(point, radius_km, filters)
+        if open_day is not None:  # only partners whose structured hours open that day
+            opened = open_on(self.open_days_[rows], open_day, self.departements_[rows])
+            rows = rows[opened]
+            distance = None if distance is None else distance[opened]
         text = (q or "").strip()
         scores: np.ndarray | None = None  # relevance of each of rows, when ranked by it
         if text:

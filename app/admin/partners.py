@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from recommender.records import ZONE_KINDS
 
 from .. import db
+from ..importers.hours import from_text as hours_from_text
 from ..index.holder import data_changed
 from ..models import AuditLog, CorrectionRequest, Partner, utcnow
 from ..pages import vocab
@@ -106,6 +107,8 @@ def partner_edit(partner_id: str):
             if changes:
                 for name in changes:
                     setattr(row, name, values[name])
+                if "horaires" in changes:  # the week follows the text the admin wrote
+                    row.horaires_structures = hours_from_text(values["horaires"] or "")
                 row.updated_at = utcnow()
                 audit("partner.edit", row.id, changes)
                 db.get_session().commit()

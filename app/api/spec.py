@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from recommender import params as P
+from recommender.hours import DAY_KEYS, OPEN_TODAY
+from recommender.services import SERVICE_FEES, SERVICE_MODES
 from recommender.taxonomy import Taxonomy
 
 Schema = dict[str, object]
@@ -295,6 +297,18 @@ def codes_param(name: str, description: str, codes: Sequence[str], max_items: in
     return Param(name, description, schema, style="form", explode=False, **kw)
 
 
+OPEN_DESCRIPTION = (
+    "`aujourdhui` : seulement les partenaires ouverts aujourd'hui (heure de Paris), d'après "
+    "leurs horaires structurés (`horaires_structures`) ; un jour férié ferme ceux dont la "
+    "source ne dit pas qu'ils ouvrent ces jours-là. Les partenaires sans horaires structurés "
+    "sont alors exclus (sans ce paramètre, ils ne sont jamais écartés)."
+)
+
+
+def open_param() -> Param:
+    return Param("ouvert", OPEN_DESCRIPTION, caseless([OPEN_TODAY]))
+
+
 def profile_params(taxonomy: Taxonomy) -> list[Param]:
     return [
         location_param(required=True),
@@ -324,6 +338,7 @@ def profile_params(taxonomy: Taxonomy) -> list[Param]:
             "max_km", "Distance maximale en km.", or_blank(number(0.0, P.MAX_KM, exclusive=True))
         ),
         Param("limit", "Résultats par frein (5 par défaut).", query_integer(1, P.LIMIT_MAX)),
+        open_param(),
     ]
 
 
@@ -342,6 +357,7 @@ def search_params(taxonomy: Taxonomy) -> list[Param]:
         codes_param("public", "Code(s) de public. Alias : `publics`.", list(taxonomy.publics), 20),
         Param("page", "Page (à partir de 1).", query_integer(1, P.PAGE_MAX)),
         Param("per_page", "Résultats par page.", query_integer(1, P.PER_PAGE_MAX)),
+        open_param(),
     ]
 
 
@@ -368,6 +384,8 @@ def profile_body(taxonomy: Taxonomy, *, require_freins: bool) -> Schema:
         "max_km": nullable(number(0.0, P.MAX_KM, exclusive=True)),
         "limit": nullable(integer(1, P.LIMIT_MAX)),
     }
+    if require_freins:  # the recommendation's body (the fit check has no filter)
+        properties["ouvert"] = {**nullable(caseless([OPEN_TODAY])), "description": OPEN_DESCRIPTION}
     given = {"not": {"type": "null"}}
     by_commune = {
         "required": ["commune"],
@@ -431,6 +449,55 @@ def _object(required: Sequence[str], properties: dict[str, Schema]) -> Schema:
     return {"type": "object", "required": list(required), "properties": properties}
 
 
+def opening_hours_schema() -> Schema:
+    """The week of :mod:`recommender.hours`, as the Partner's ``horaires_structures``."""
+    time = {"type": "string", "pattern": "^([01][0-9]|2[0-4]):[0-5][0-9]$"}
+    span = {"type": "array", "items": time, "minItems": 2, "maxItems": 2}
+    return {
+        "type": "object",
+        "description": (
+            "Horaires d'ouverture lus dans la source (Europe/Paris) : par jour ouvert, les "
+            "plages [début, fin] ; `jours_feries` : `ferme` sauf si la source dit que le lieu "
+            "ouvre les jours fériés ; `sur_rendez_vous` quand la source le précise."
+        ),
+        "required": ["jours", "jours_feries"],
+        "properties": {
+            "jours": {
+                "type": "object",
+                "propertyNames": {"enum": list(DAY_KEYS)},
+                "additionalProperties": {"type": "array", "items": span},
+            },
+            "jours_feries": {"type": "string", "enum": ["ferme", "ouvert"]},
+            "sur_rendez_vous": {"type": "boolean"},
+        },
+    }
+
+
+def service_schema(freins: Schema) -> Schema:
+    """One service a source describes (``app.importers.services``), as the Partner's
+    ``services``."""
+    opt_str: Schema = {"type": ["string", "null"]}
+    return {
+        "type": "object",
+        "description": (
+            "Un service décrit par la source : ce qui est proposé (freins), conditions "
+            "d'accès, coût, modalités (sur ou sans rendez-vous, à distance) et comment "
+            "orienter une personne (lien de mobilisation, téléphone)."
+        ),
+        "required": ["nom", "freins", "modes"],
+        "properties": {
+            "nom": {"type": "string"},
+            "freins": freins,
+            "conditions": opt_str,
+            "frais": {"type": ["string", "null"], "enum": [*SERVICE_FEES, None]},
+            "modes": {"type": "array", "items": {"type": "string", "enum": list(SERVICE_MODES)}},
+            "lien_mobilisation": opt_str,
+            "telephone": opt_str,
+            "source": opt_str,
+        },
+    }
+
+
 def components(taxonomy: Taxonomy) -> dict[str, Schema]:
     string: Schema = {"type": "string"}
     opt_str: Schema = {"type": ["string", "null"]}
@@ -480,6 +547,8 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
             "email": opt_str,
             "site_web": opt_str,
             "horaires": opt_str,
+            "horaires_structures": nullable(_ref("HorairesStructures")),
+            "services": _array(_ref("Service")),
             "description": opt_str,
             "freins": freins,
             "freins_deduits": freins,
@@ -537,6 +606,8 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
         "Location": location,
         "Partner": partner,
         "Fiabilite": fiabilite,
+        "HorairesStructures": opening_hours_schema(),
+        "Service": service_schema(freins),
         "SearchPage": _object(
             ["total", "page", "per_page", "results", "facets"],
             {

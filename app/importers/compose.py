@@ -38,6 +38,8 @@ OWNED_COLUMNS = (
     "type_code",
     *_LOCATION,
     *_SCALARS,
+    "horaires_structures",
+    "services",
     "freins",
     "thematiques",
     "publics",
@@ -71,6 +73,9 @@ def compose(records: list[Record], taxonomy: Any) -> Record:
     located = _located(ranked)
     out.update(_location(ranked, located))
     out.update(_scalars(ranked))
+    hours = _first_with(ranked, "horaires_structures")
+    out["horaires_structures"] = hours["horaires_structures"] if hours else None
+    out["services"] = _services(ranked)
     ptype = taxonomy.partner_type(out["type_code"])
     out.update(_lists(ranked, taxonomy, ptype))
     for key in ("age_min", "age_max"):
@@ -80,6 +85,16 @@ def compose(records: list[Record], taxonomy: Any) -> Record:
     dates = [r["source_updated_at"] for r in ranked if r.get("source_updated_at")]
     out["source_updated_at"] = date.fromisoformat(max(dates)) if dates else None
     return out
+
+
+def _services(ranked: list[Record]) -> list[dict[str, Any]] | None:
+    """Every record's services, once each (a service may come with two sources)."""
+    out: list[dict[str, Any]] = []
+    for record in ranked:
+        for service in record.get("services") or ():
+            if service not in out:
+                out.append(service)
+    return out or None
 
 
 def _identity(ranked: list[Record]) -> Record:
@@ -192,7 +207,8 @@ def _union(lists) -> list[str]:
 def from_partner_row(row: Any) -> dict[str, Any]:
     """Resolved-like fields of an existing partner whose sources carry none (admin-created,
     or imported by another tool): the lowest-ranked record of a recomposition."""
-    fields = {key: getattr(row, key, None) for key in ("nom", "type_code", *_LOCATION, *_SCALARS)}
+    keys = ("nom", "type_code", *_LOCATION, *_SCALARS, "horaires_structures", "services")
+    fields = {key: getattr(row, key, None) for key in keys}
     fields["source_updated_at"] = ""
     fields["nom_quality"] = 0
     return fields

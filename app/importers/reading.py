@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when normalisation changes: every record then counts as updated once.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"  # 2: structured hours and services
 # Reading on two cores from 8 MiB (~16,000 generic rows): it saves a fifth of the
 # reading time; below, a few tenths of a second are not worth a process.
 PARALLEL_BYTES = 8 << 20

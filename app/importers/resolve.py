@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from recommender.hours import hours_text
+
 from ..text_limits import MAX_LENGTH, capped
 from .formats.base import Format, Parsed, RowError
+from .hours import from_text as hours_from_text
 from .normalize import (
     clean,
     clean_commune_name,
@@ -134,7 +137,7 @@ class Resolver:
             "lon": round(loc.lon, 6) if loc.lon is not None else None,
             "coords_exact": loc.coords_exact,
             **{key: _cut(key, f.get(key) or "") for key in ("telephone", "email", "site_web")},
-            "horaires": capped("horaires", f.get("horaires") or "", parsed.warnings),
+            **_hours(f.get("horaires") or "", f.get("horaires_structures"), parsed.warnings),
             "description": capped("description", f.get("description") or "", parsed.warnings),
             "siret": f["siret"] if _is_siret(f.get("siret")) else None,
         }
@@ -154,6 +157,8 @@ class Resolver:
                 wanted = set(freins) | set(self.tax.partner_type(type_code).freins)
                 freins = [c for c in self.tax.freins if c in wanted]
             out["freins"] = freins
+        if f.get("services") and mediation is not False:
+            out["services"] = f["services"]
         out.update(self._scope(f))
         return out
 
@@ -477,3 +482,12 @@ def _haversine():
     from recommender.geo import haversine_km
 
     return haversine_km
+
+
+def _hours(text: str, structured: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
+    """The hours as the source wrote them and as a week: a format gives the week when its
+    form is structured, else regular French text (or JSON) is read; JSON is shown as text."""
+    week = structured or hours_from_text(text)
+    if week and text.lstrip().startswith(("{", "[")):
+        text = hours_text(week)
+    return {"horaires": capped("horaires", text, warnings), "horaires_structures": week}

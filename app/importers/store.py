@@ -40,8 +40,9 @@ _JSON_LISTS: dict[tuple[Any, ...], str] = {}
 
 
 def _json(value: Any) -> str:
-    """JSON text; lists of codes (the same few for thousands of partners) are memoised."""
-    if isinstance(value, list):
+    """JSON text; lists of codes (the same few for thousands of partners) are memoised
+    (not the lists of objects, such as a partner's services)."""
+    if isinstance(value, list) and (not value or isinstance(value[0], str)):
         key = tuple(value)
         found = _JSON_LISTS.get(key)
         if found is None:
@@ -132,6 +133,8 @@ def locked_fields(session: Session, partner_ids: set[str]) -> dict[str, set[str]
             keys |= {str(k) for k in changes["fields"]}
         if "archive" in (action or "") or "status" in keys:
             keys.add("status")
+        if "horaires" in keys:  # the week read from the admin's text stays with it
+            keys.add("horaires_structures")
         locked[pid] |= keys & owned
     return locked
 

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from recommender.hours import day_bits
 from recommender.records import PartnerRecord
+from recommender.services import reasons_by_frein
 
 from ..models import Partner
 
@@ -37,6 +39,8 @@ _RECORD_COLUMNS = (
     Partner.verified_at,
     Partner.status,
     Partner.description,
+    Partner.horaires_structures,
+    Partner.services,
 )
 
 
@@ -63,6 +67,25 @@ def json_codes(raw: str | list[str] | None) -> tuple[str, ...]:
 def json_as_text(columns: Iterable[Any]) -> list[Any]:
     """``columns`` to select, the JSON lists read as text (decode them with ``json_codes``)."""
     return [type_coerce(c, String).label(c.key) if isinstance(c.type, JSON) else c for c in columns]
+
+
+@functools.lru_cache(maxsize=4096)
+def _open_days_of(raw: str) -> int:
+    return day_bits(json.loads(raw))
+
+
+def _open_days(raw: str | dict[str, Any] | None) -> int:
+    """The weekdays of a partner's structured hours (text on SQLite, decoded once per
+    distinct week; a dict on PostgreSQL)."""
+    if not raw:
+        return 0
+    return _open_days_of(raw) if isinstance(raw, str) else day_bits(raw)
+
+
+def _service_reasons(raw: str | list[Any] | None) -> tuple[tuple[str, str], ...]:
+    if not raw or raw == "null":
+        return ()
+    return reasons_by_frein(json.loads(raw) if isinstance(raw, str) else raw)
 
 
 def records_from_session(session: Session) -> list[PartnerRecord]:
@@ -96,6 +119,8 @@ def records_from_session(session: Session) -> list[PartnerRecord]:
                 updated_at=freshness(row.source_updated_at, row.verified_at),
                 status=row.status,
                 description=row.description or "",
+                open_days=_open_days(row.horaires_structures),
+                service_reasons=_service_reasons(row.services),
             )
         )
     return records

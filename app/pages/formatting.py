@@ -13,6 +13,10 @@ from typing import Any
 from flask import Flask
 
 from recommender.geo.names import departement_label, region_names
+from recommender.hours import grouped_lines, notes, open_status, week_lines
+from recommender.services import service_terms
+
+from ..clock import now
 
 VERDICTS = {
     "compatible": ("Compatible", "ok"),
@@ -270,6 +274,24 @@ def de_commune(nom: str | None) -> str:
     return f"d'{nom}" if elide else f"de {nom}"
 
 
+def opening(partner: dict[str, Any], *, full: bool = False) -> dict[str, Any] | None:
+    """A partner's structured hours as a page shows them: today's status (« Ouvert
+    maintenant »…, by the app's clock), the week (every day when ``full``, else the open
+    days grouped) and the notes; None without structured hours."""
+    hours = partner.get("horaires_structures")
+    if not hours:
+        return None
+    status = open_status(hours, now(), partner.get("departement"))
+    return {
+        "status": status,
+        "css": {"ouvert-maintenant": "ok", "ouvert-aujourdhui": "info"}.get(
+            status.code if status else "", "muted"
+        ),
+        "lines": week_lines(hours) if full else grouped_lines(hours),
+        "notes": notes(hours),
+    }
+
+
 def install(app: Flask) -> None:
     filters = {
         "distance": distance,
@@ -287,4 +309,10 @@ def install(app: Flask) -> None:
         "de_commune": de_commune,
     }
     app.jinja_env.filters.update(filters)
-    app.jinja_env.globals.update(freshness=freshness, approximate=approximate, plural=plural)
+    app.jinja_env.globals.update(
+        freshness=freshness,
+        approximate=approximate,
+        plural=plural,
+        opening=opening,
+        service_terms=service_terms,
+    )

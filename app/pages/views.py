@@ -37,7 +37,7 @@ bp.record_once(lambda state: formatting.install(state.app))
 PER_PAGE = 20
 RADII = (5, 10, 20, 30, 50, 100)
 MAX_KM_CHOICES = (5, 10, 20, 30, 50, 100)
-SEARCH_FIELDS = ("q", "commune", "type", "public", "radius_km")
+SEARCH_FIELDS = ("q", "commune", "type", "public", "radius_km", "ouvert")
 COMMUNE_CODE = re.compile(r"^(\d[\dAB]\d{3})$", re.IGNORECASE)
 MAX_REPORT = 2000
 MAX_FIELD = 200
@@ -273,6 +273,7 @@ def read_profile(form: MultiDict) -> tuple[dict[str, Any], list[tuple[str, str]]
         "publics": _split_codes(form.getlist("publics")),
         "vehicule": form.get("vehicule") if form.get("vehicule") in VEHICULE else "nsp",
         "max_km": (form.get("max_km") or "").strip()[:8],
+        "ouvert": (form.get("ouvert") or "").strip()[:16],
     }
     errors = [form_error(exc) for exc in profile_errors(form, default_taxonomy())]
     return values, errors

@@ -91,6 +91,8 @@ def test_crawl_public_pages(base_url, ledger):
         for i, frein in enumerate(freins)
         for commune in COMMUNES[i % 2 :: 2]
     ]
+    # The opening filter, with cards showing each partner's week and today's status.
+    searches += ["/?" + urlencode({"commune": c, "ouvert": "aujourdhui"}) for c in COMMUNES[:2]]
     seeds = ["/", "/orientation", "/a-propos", "/carnet", "/widget", "/partenaires/", *searches]
     seeds += ["/couverture", "/couverture?frein=justice&territoire=d%3A60"]
     visited = crawl(

@@ -632,3 +632,45 @@ def data_inclusion_v0_file(directory: Path) -> Sample:
     path = directory / "data_inclusion_v0_extrait.json"
     path.write_text(json.dumps([*pair, pair[0]], ensure_ascii=False, indent=1))
     return Sample(path, rows={"untyped": pair[0], "typed": pair[1]})
+
+
+# --------------------------------------------------------------------------- opening hours
+
+
+def france_services_hours_file(directory: Path) -> Sample:
+    """France Services places, hours one column a day: one open mornings and afternoons on
+    appointment, one without any hours."""
+    header, rows = read_csv_rows("france_services_2024-08.csv")
+    days = [f"h_{d}" for d in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi")]
+    on_appointment = first(
+        rows,
+        lambda r: r["prise_rdv"].lower() == "oui" and " / " in r["h_lundi"] and r["insee_com"],
+        "France services sur rendez-vous, ouverte le lundi matin et après-midi",
+    )
+    no_hours = first(
+        rows,
+        lambda r: not any(r[d] for d in days) and r["insee_com"],
+        "France services sans horaires",
+    )
+    path = directory / "france_services_horaires.csv"
+    starts = _write_csv(
+        path, header, [[r[h] for h in header] for r in (on_appointment, no_hours)], "utf-8"
+    )
+    return Sample(
+        path,
+        rows={"rdv": on_appointment, "none": no_hours},
+        lines={"rdv": starts[0], "none": starts[1]},
+    )
+
+
+def cnfs_hours_file(directory: Path) -> Sample:
+    """Conseillers numériques places with OSM hours: one with an appointment link."""
+    header, rows = read_csv_rows("conseillers_numeriques_lieux_2022.csv")
+    with_link = first(
+        rows,
+        lambda r: r["horaires"].startswith("Mo-Fr ") and r["prise_rdv"].startswith("http"),
+        "lieu de conseiller numérique ouvert du lundi au vendredi, avec lien de rendez-vous",
+    )
+    path = directory / "cnfs_horaires.csv"
+    _write_csv(path, header, [[with_link[h] for h in header]], "utf-8")
+    return Sample(path, rows={"rdv": with_link})

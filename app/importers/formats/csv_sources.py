@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from ..hours import from_day_columns
 from ..normalize import (
     clean,
     clean_multiline,
@@ -132,7 +133,8 @@ class FranceServices(CsvSource):
         notes = []
         if comment := clean_multiline(raw.get("commentaire")):
             notes.append(comment)
-        if get(raw, "prise_rdv").lower() == "oui":
+        appointment = get(raw, "prise_rdv").lower() == "oui"
+        if appointment:
             notes.append("Accueil sur rendez-vous.")
         if get(raw, "format_fs").lower().startswith("bus"):
             notes.append("France services itinérante (bus).")
@@ -140,9 +142,11 @@ class FranceServices(CsvSource):
             notes.append("Antenne d'une France services.")
         if label := get(raw, "labellisation_fs"):
             notes.append(label + ".")
+        per_day = {i: get(raw, k) for i, k in enumerate(self.days)}
         return {
             "source_type": get(raw, "type_fs") or "france_services",
-            "horaires": weekly_hours({i: get(raw, k) for i, k in enumerate(self.days)}),
+            "horaires": weekly_hours(per_day),
+            "horaires_structures": from_day_columns(per_day, appointment=appointment),
             "description": "\n".join(notes),
         }
 

@@ -27,6 +27,7 @@ from ..normalize import (
     smart_title,
 )
 from ..reader import iter_json_records
+from ..services import service
 from .base import Context, Format, Parsed, RowError, trimmed
 from .json_sources import data_inclusion_key, data_inclusion_sub_source
 
@@ -120,6 +121,16 @@ class DataInclusionServices(Format):
         }
         if ctx.taxonomy is not None and thematiques:
             fields["freins"] = list(ctx.taxonomy.freins_of_thematiques(thematiques))
+        fields["services"] = [
+            service(
+                service_nom or structure,
+                fields.get("freins") or [],
+                text=clean_multiline(raw.get("description")),
+                lien_mobilisation=clean(raw.get("lien_mobilisation")),
+                telephone=clean(raw.get("telephone")),
+                source=source,
+            )
+        ]
         parsed = Parsed(line, uid, trimmed(raw), fields, parent_id=parent)
         parsed.generated_id = True
         return parsed

@@ -87,7 +87,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "adresse courriel",
     ),
     "site_web": ("site web", "site", "website", "url", "site internet", "web"),
-    "horaires": ("horaires", "horaire", "horaires d ouverture", "heures d ouverture", "ouverture"),
+    "horaires": (
+        "horaires",
+        "horaire",
+        "horaires d ouverture",
+        "heures d ouverture",
+        "ouverture",
+        "horaires json",
+    ),
     "publics": (
         "public",
         "publics",

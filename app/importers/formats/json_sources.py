@@ -10,6 +10,7 @@ from typing import Any
 
 from recommender.taxonomy import GENERIC_TYPE
 
+from ..hours import from_dila, from_osm_or_text
 from ..normalize import (
     ages_from_text,
     clean,
@@ -23,9 +24,10 @@ from ..normalize import (
     parse_date,
 )
 from ..reader import iter_json_records
+from ..services import service
 from .base import Context, Format, Parsed, RowError, trimmed
 from .csv_sources import split_address
-from .mediation_numerique import service_fields, split_labels
+from .mediation_numerique import mediation_service, service_fields, split_labels
 
 # DILA fields that say nothing about the partner (kept out of the stored raw record).
 _DILA_NOISE = {"copyright", "version_type", "statut_de_diffusion", "categorie", "itm_identifiant"}
@@ -82,6 +84,9 @@ class DilaAnnuaire(Format):
             "email": _dila_email(raw, warnings),
             "site_web": normalize_url(site.get("valeur") if isinstance(site, dict) else site),
             "horaires": dila_opening_hours(
+                raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
+            ),
+            "horaires_structures": from_dila(
                 raw.get("plage_ouverture"), raw.get("commentaire_plage_ouverture")
             ),
             "description": _joined_text(raw, ("mission", "information_complementaire")),
@@ -238,6 +243,11 @@ class DataInclusion(Format):
         if email is None:
             warnings.append(f"courriel invalide ignoré : « {clean(raw.get('courriel'))} »")
             email = ""
+        # v1 structures ``horaires_accueil``, v1 services ``horaires_ouverture``, v0 ``horaires``.
+        osm_hours = next(
+            (raw[k] for k in ("horaires_accueil", "horaires_ouverture", "horaires") if raw.get(k)),
+            None,
+        )
         fields: dict[str, Any] = {
             "nom": clean(raw.get("nom")),
             "nom_quality": 2,
@@ -249,7 +259,8 @@ class DataInclusion(Format):
             "email": email,
             "site_web": normalize_url(raw.get("site_web") or raw.get("lien_source")),
             # Schema v0 names them ``horaires`` and ``presentation_detail/resume``.
-            "horaires": osm_opening_hours(raw.get("horaires_accueil") or raw.get("horaires")),
+            "horaires": osm_opening_hours(osm_hours),
+            "horaires_structures": from_osm_or_text(clean(osm_hours)),
             "description": clean_multiline(
                 raw.get("description")
                 or raw.get("presentation_detail")
@@ -268,6 +279,7 @@ class DataInclusion(Format):
             fields["labels"] = labels
         if not is_service and (services := split_labels(raw.get("services"))):
             fields.update(service_fields(services, ctx.taxonomy))
+            fields["services"] = mediation_service(services, fields, raw, clean(raw.get("source")))
         source = clean(raw.get("source"))
         if ctx.taxonomy is not None:
             # What the sub-source itself says (``siao`` lists housing operators only), tried
@@ -323,6 +335,20 @@ def _service_fields(raw: dict[str, Any], ctx: Context, description: str) -> dict
         fields["zone_kind"], fields["zone_codes"] = kind, codes
         if lift:
             fields["zone_lift"] = lift
+    fields["services"] = [
+        service(
+            clean(raw.get("nom")),
+            fields.get("freins") or [],
+            text=clean_multiline(raw.get("description")),
+            conditions=clean(raw.get("conditions_acces")),
+            frais=fields["frais"],
+            modes_accueil=fields["modes_accueil"],
+            lien_mobilisation=clean(raw.get("lien_mobilisation")),
+            rendez_vous=clean(raw.get("prise_rdv")),
+            telephone=clean(raw.get("telephone")),
+            source=clean(raw.get("source")),
+        )
+    ]
     extra = _joined_text(raw, ("publics_precisions", "conditions_acces", "frais_precisions"))
     if extra:
         fields["description"] = "\n".join(x for x in (description, extra) if x)

@@ -9,7 +9,9 @@ from typing import Any
 
 from recommender.text import fold
 
+from ..hours import from_osm_or_text
 from ..normalize import clean, clean_multiline, normalize_url, osm_opening_hours, parse_date
+from ..services import service
 from .base import Context, get
 from .csv_sources import CsvSource, same_name
 
@@ -74,6 +76,26 @@ def service_fields(services: list[str], taxonomy: Any) -> dict[str, Any]:
     return fields
 
 
+def mediation_service(
+    services: list[str], fields: dict[str, Any], raw: dict[str, Any], source: str
+) -> list[dict[str, Any]]:
+    """The médiation numérique labels as one service for the card (what is offered, its
+    conditions, the appointment link, the phone); none when the labels give no frein."""
+    if not fields.get("freins"):
+        return []
+    return [
+        service(
+            "Médiation numérique",
+            fields["freins"],
+            prestations=services,
+            conditions=clean(raw.get("conditions_access") or raw.get("conditions_acces")),
+            rendez_vous=clean(raw.get("prise_rdv")),
+            telephone=clean(raw.get("telephone")),
+            source=source,
+        )
+    ]
+
+
 def services_text(services: list[str]) -> str:
     if not services:
         return ""
@@ -104,9 +126,11 @@ class ConseillersNumeriques(CsvSource):
         fields: dict[str, Any] = {
             "labels": split_labels(raw.get("labels_nationaux")),
             "horaires": osm_opening_hours(raw.get("horaires")),
+            "horaires_structures": from_osm_or_text(clean(raw.get("horaires"))),
             "source_updated_at": parse_date(raw.get("date_maj")) or ctx.file_date,
             **service_fields(services, ctx.taxonomy),
         }
+        fields["services"] = mediation_service(services, fields, raw, "conseillers-numeriques")
         siret = re.sub(r"\D", "", get(raw, "siret"))
         fields["siret"] = siret if len(siret) == 14 and siret.strip("0") else None
         notes = [services_text(services)]

@@ -1,6 +1,6 @@
 """sync_state: what `relais sync` last saw of each source (validators, content hash)
 
-Revision ID: 0006_sync
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 18:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-04 18:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_sync"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app import db
+from app.importers.store import locked_fields
 from app.models import AuditLog, CorrectionRequest, ImportRun, MergeDecision, Partner
 
 from ...support.pages_support import csrf_token, login
@@ -75,6 +76,19 @@ def test_edit_partner_writes_audit_log_and_refreshes_search(app, client):
     # The public search sees the change (indexes rebuilt).
     html = client.get("/?frein=numerique&commune=60057").get_data(as_text=True)
     assert "Plateforme mobilité du Beauvaisis" in html
+
+
+def test_edited_hours_give_their_week_and_an_import_keeps_both(app, client, tmp_path):
+    login(client, "oise@relais.test")
+    token = csrf_token(client, "/admin/partenaires/mobil60")
+    data = form_of(app, "mobil60", horaires="Du mardi au jeudi : 9h-12h", csrf_token=token)
+    assert client.post("/admin/partenaires/mobil60", data=data).status_code == 303
+    with db.session_scope(app) as session:
+        week = session.get(Partner, "mobil60").horaires_structures
+    assert list(week["jours"]) == ["mardi", "mercredi", "jeudi"]
+    with db.session_scope(app) as session:
+        locks = locked_fields(session, {"mobil60"})["mobil60"]
+    assert {"horaires", "horaires_structures"} <= locks
 
 
 def test_edit_validation_errors(app, client):
