@@ -22,6 +22,10 @@ The score is a product of factors, each in [0, 1] and each explained:
 - **fraîcheur**: ``stale_factor`` when the record is older than
   ``stale_after_years`` (ranked lower and flagged, never hidden);
 - **précision**: ``approx_factor`` when the point is the commune's centre.
+
+Then the ``apres`` rules by situation (:mod:`recommender.rules`) cap a partner
+just below the best proposed partner of the types it must follow
+(:func:`rank_after`): an ACI after France Travail for emploi.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from .geoindex import (
     MISSION_SIDE,
     PartnerTable,
 )
+from .rules import AFTER, AFTER_MARGIN
 from .text import fold
 from .types import GazetteerLike
 
@@ -130,6 +135,48 @@ def score(
     return np.round(np.clip(mission * public * near * fresh * precise, 0.0, 1.0), 4)
 
 
+def after_caps(
+    table: PartnerTable, ctx: PersonContext, checks: Checks, scores: np.ndarray
+) -> dict[int, float]:
+    """Per ``apres`` rule holding for the person and frein, the cap of its partners:
+    ``AFTER_MARGIN`` × the best score among the eligible ``checks`` of its reference
+    types (a rule without a reference partner there has no cap)."""
+    code = table.freins[checks.frein]
+    types = np.asarray(table.type_codes, dtype=object)[table.type_idx[checks.rows]]
+    caps: dict[int, float] = {}
+    for k, rule in enumerate(table.rules):
+        if rule.effect != AFTER or not ctx.rules_active[k] or code not in rule.freins:
+            continue
+        reference = np.isin(types, rule.apres_types)
+        if reference.any():
+            caps[k] = AFTER_MARGIN * float(scores[reference].max())
+    return caps
+
+
+def rank_after(
+    table: PartnerTable, checks: Checks, scores: np.ndarray, caps: dict[int, float]
+) -> np.ndarray:
+    """``scores`` with each partner of an ``apres`` rule capped (see :func:`after_caps`)."""
+    out = scores.copy()
+    for k, cap in caps.items():
+        demoted = table.rule_rows[checks.rows, k]
+        out[demoted] = np.minimum(out[demoted], cap)
+    return np.round(out, 4)
+
+
+def after_reasons(table: PartnerTable, ctx: PersonContext, frein: int, row: int) -> list[str]:
+    """The ``raison`` of the ``apres`` rules holding for this partner, person and frein."""
+    code = table.freins[frein]
+    return [
+        rule.raison
+        for k, rule in enumerate(table.rules)
+        if rule.effect == AFTER
+        and ctx.rules_active[k]
+        and code in rule.freins
+        and table.rule_rows[row, k]
+    ]
+
+
 def upper_bound(distance_km: float, ctx: PersonContext, params: RankingParams) -> float:
     """Best score a non-competent partner at ``distance_km`` or farther could reach."""
     return float(np.exp2(-distance_km / params.half_km(ctx.vehicule)))
@@ -202,6 +249,7 @@ def explain(
         names = ", ".join(lower_first(public_labels.get(c, c)) for c in table.publics_of(matched))
         reasons.append(f"public accueilli : {names}")
 
+    reasons.extend(after_reasons(table, ctx, checks.frein, row))
     warnings.extend(eligibility_warnings(table, ctx, checks, j, public_labels=public_labels))
 
     years = float(table.years_old[row])
