@@ -41,8 +41,8 @@ from .ranking import (
     upper_bound,
 )
 from .records import ZONE_KINDS, PartnerRecord
-from .rules import rule_rows
 from .referentials import with_shared, without_shared
+from .rules import rule_rows
 from .types import (
     CommuneLike,
     FitCheck,
