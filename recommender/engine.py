@@ -21,6 +21,7 @@ import numpy as np
 
 from .eligibility import Checks, PersonContext, blockers, check, make_context
 from .errors import NotFound
+from .geo import haversine_km
 from .geoindex import (
     MISSION_CORE,
     MISSION_INFERRED,
@@ -216,6 +217,12 @@ class Recommender:
             & table.recommendable[:, None]
             & (table.has_point | (table.zone_kind != RAYON))[:, None]
         )
+        # per frein, the zone-wide partners with a point: the neighbouring département's
+        # service is not a candidate (its zone does not cover the person) but may be "écarté"
+        self.zone_points_ = [
+            np.flatnonzero(self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point)
+            for f in range(len(table.freins))
+        ]
         self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
             table.lat, table.lon, self.addressable_, table.zone_kind, table.zone_codes
         )
@@ -327,12 +334,19 @@ class Recommender:
         """Partners the person would expect but cannot be proposed, and why.
 
         Per type whose main mission is the frein, the nearest partner within
-        ``left_out_km`` that a rule (zone, age, public, situation, distance cap)
-        removed, when no partner of its type at least as near is proposed: the only
-        auto-école sociale of the area, the SPIP of the neighbouring département.
+        ``left_out_km`` (or competent for the person's place, however far) that a rule
+        of situation, the zone or the distance cap removed, when no partner of its
+        type at least as near is proposed: the only auto-école sociale of the area,
+        the SPIP of the neighbouring département, the person's SPIP when the person
+        is not under a justice measure.
         At most ``MAX_LEFT_OUT``, nearest first.
         """
         table, f = self.table_, candidates.frein
+        zone = self.zone_points_[f]
+        near_zone = zone[
+            haversine_km(ctx.lat, ctx.lon, table.lat[zone], table.lon[zone]) <= self.left_out_km
+        ]
+        candidates = check(table, ctx, np.union1d(candidates.rows, near_zone), f)
         distance = np.where(np.isnan(candidates.distance), np.inf, candidates.distance)
         removed = (
             ~candidates.eligible
@@ -340,7 +354,17 @@ class Recommender:
             & candidates.recommendable
             & candidates.addresses
             & (table.mission[candidates.rows, f] == MISSION_CORE)
-            & (distance <= self.left_out_km)
+            & ((distance <= self.left_out_km) | candidates.competent)
+            # removed by a rule of situation, or by place or distance: not a partner
+            # reserved to an age or a public the person is plainly outside of (an ESAT)
+            & (
+                (candidates.rule_block >= 0)
+                | (
+                    (~candidates.zone_ok | candidates.too_far)
+                    & candidates.age_ok
+                    & candidates.public_ok
+                )
+            )
         )
         nearest_proposed: dict[int, float] = {}
         for row, d in zip(proposed.rows, proposed.distance, strict=True):
