@@ -5,7 +5,8 @@ The score is a product of factors, each in [0, 1] and each explained:
 ``score = mission × public × proximité × fraîcheur × précision``
 
 - **mission**: 1.0 when the frein is the partner's main mission, ``side_weight``
-  (0.6) when secondary; an inferred mission is multiplied by ``inferred_weight``;
+  (0.4, calibrated on the tuning half of ``bench/evaluation``) when secondary; an
+  inferred mission is multiplied by ``inferred_weight``;
 - **public**: 1.0 for a service *dedicated* to one of the person's publics (a
   type reserved to a public the person belongs to: mission locale for a young
   person, SPIP for someone sous main de justice), ``public_targeted`` (0.9)
@@ -50,7 +51,7 @@ from .geoindex import (
     MISSION_SIDE,
     PartnerTable,
 )
-from .rules import AFTER, AFTER_MARGIN
+from .rules import AFTER, AFTER_MARGIN, ANY_OTHER
 from .text import fold
 from .types import GazetteerLike
 
@@ -139,17 +140,24 @@ def after_caps(
     table: PartnerTable, ctx: PersonContext, checks: Checks, scores: np.ndarray
 ) -> dict[int, float]:
     """Per ``apres`` rule holding for the person and frein, the cap of its partners:
-    ``AFTER_MARGIN`` × the best score among the eligible ``checks`` of its reference
-    types (a rule without a reference partner there has no cap)."""
+    ``AFTER_MARGIN`` × the best score among the eligible ``checks`` of the types it
+    follows (a rule with none of them there has no cap). Rules apply one after the
+    other on the scores the previous ones capped, ``"*"`` rules last: an ACI stays
+    after a France Travail that is itself after the mission locale."""
     code = table.freins[checks.frein]
     types = np.asarray(table.type_codes, dtype=object)[table.type_idx[checks.rows]]
+    current = scores.astype(np.float64)
     caps: dict[int, float] = {}
-    for k, rule in enumerate(table.rules):
+    order = sorted(range(len(table.rules)), key=lambda k: ANY_OTHER in table.rules[k].apres_types)
+    for k in order:
+        rule = table.rules[k]
         if rule.effect != AFTER or not ctx.rules_active[k] or code not in rule.freins:
             continue
-        reference = np.isin(types, rule.apres_types)
+        reference = np.array([rule.follows(t) for t in types], dtype=bool)
         if reference.any():
-            caps[k] = AFTER_MARGIN * float(scores[reference].max())
+            caps[k] = AFTER_MARGIN * float(current[reference].max())
+            demoted = table.rule_rows[checks.rows, k]
+            current[demoted] = np.minimum(current[demoted], caps[k])
     return caps
 
 

@@ -10,7 +10,8 @@ word), the freins it concerns and one effect:
   belongs to one of ``sauf_publics`` (stated or implied by age and freins); the
   rule's ``raison`` is the blocker the user reads;
 - ``apres``: the partner stays, but ranks just below the best proposed partner of
-  ``apres_types`` when there is one; the ``raison`` is shown among the reasons.
+  ``apres_types`` when there is one (``"*"``: of any type the rule does not
+  concern); the ``raison`` is shown among the reasons.
 
 :func:`load_rules` checks the file against the taxonomy; the partner table keeps,
 per row and rule, whether the rule concerns the partner (:func:`rule_rows`).
@@ -28,6 +29,8 @@ from .text import fold
 
 EXCLUDE = "ecarter"
 AFTER = "apres"
+#: In ``apres_types``: every type the rule does not concern.
+ANY_OTHER = "*"
 EFFECTS = (EXCLUDE, AFTER)
 #: How far below the best reference partner an ``apres`` partner is placed.
 AFTER_MARGIN = 0.99
@@ -54,6 +57,17 @@ class SituationRule:
         (True, False)
         """
         return not set(self.sauf_publics) & set(publics)
+
+    def follows(self, type_code: str) -> bool:
+        """Whether an ``apres`` rule's partners rank after a partner of this type.
+
+        >>> SituationRule("r", ("aci",), ("emploi",), AFTER, "…", apres_types=("*",)).follows(
+        ...     "france-service")
+        True
+        """
+        if ANY_OTHER in self.apres_types:
+            return type_code not in self.types
+        return type_code in self.apres_types
 
     def concerns(self, type_code: str, folded_name: str) -> bool:
         """Whether the rule concerns a partner of that type and (folded) name.
@@ -99,7 +113,7 @@ def load_rules(
             raison=item.get("raison", ""),
             sauf_publics=_codes(item.get("sauf_publics"), where, "sauf_publics", publics),
             nom_contient=tuple(fold(w) for w in _strings(item.get("nom_contient"), where)),
-            apres_types=_codes(item.get("apres_types"), where, "apres_types", types),
+            apres_types=_codes(item.get("apres_types"), where, "apres_types", types | {ANY_OTHER}),
         )
         if rule.effect not in EFFECTS:
             raise ValueError(f"{where}: effet must be one of {EFFECTS}")
