@@ -522,7 +522,7 @@ def run(
 def meets_targets(report: dict[str, Any]) -> list[str]:
     """What the held-out half misses of the targets (empty: all met)."""
     held = report["summary"][HELD_OUT]["tous"]
-    misses = [f"{k} {held[k]:.2f} < {v}" for k, v in TARGETS.items() if held[k] < v]
+    misses = [f"{k} {held[k]:.3f} < {v}" for k, v in TARGETS.items() if held[k] < v]
     if held["violations"]:
         misses.append(f"{held['violations']} violation(s) de règle")
     bad_plans = [p for p in report["plans"] if p["half"] == HELD_OUT and p["problems"]]

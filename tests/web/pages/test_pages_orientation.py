@@ -104,3 +104,13 @@ def test_fit_check_unknown_partner(client):
     data = dict(PROFILE, action="verifier", verifier_id="nope")
     html = client.post("/orientation", data=data).get_data(as_text=True)
     assert "Partenaire introuvable." in html
+
+
+def test_an_expected_partner_left_out_is_said_with_its_reason(client):
+    # justice without a justice measure: the Oise's SPIP is not proposed, and the page says why
+    profile = {**PROFILE, "freins": ["justice"], "publics": []}
+    html = client.post("/orientation", data=profile).get_data(as_text=True)
+    block = html[html.index('id="frein-justice-titre"') :].split("</section>")[0]
+    assert "Structures écartées pour ce frein" in block
+    assert "SPIP de l&#39;Oise" in block
+    assert "écarté : SPIP : réservé aux personnes sous main de justice" in block
