@@ -128,10 +128,27 @@ class ApiResult(TypedDict):
     fiabilite: Fiabilite
 
 
+class ApiPartnerRef(TypedDict):
+    """A partner named in passing: its id, name and type."""
+
+    id: str
+    nom: str
+    type: dict[str, str]
+
+
+class ApiLeftOut(TypedDict):
+    """An expected partner that a rule removed, and why (schema ``Ecarte``)."""
+
+    partner: ApiPartnerRef
+    distance_km: float | None
+    raison: str
+
+
 class ApiFreinRecommendations(TypedDict):
     frein: str
     label: str
     results: list[ApiResult]
+    ecartes: list[ApiLeftOut]
 
 
 class ApiRecommendations(TypedDict):
@@ -335,7 +352,7 @@ def recommend(params: Params) -> ApiRecommendations:
     answer = index.recommender.recommend(
         query.profile, limit=query.limit, open_day=now().date() if query.ouvert else None
     )
-    ids = [r["partner_id"] for f in answer["freins"] for r in f["results"]]
+    ids = [r["partner_id"] for f in answer["freins"] for r in (*f["results"], *f["ecartes"])]
     partners = _partners_by_id(index, ids)
     return {
         "location": answer["location"],
@@ -348,11 +365,24 @@ def recommend(params: Params) -> ApiRecommendations:
                     for r in frein["results"]
                     if r["partner_id"] in partners
                 ],
+                "ecartes": [
+                    {
+                        "partner": _partner_ref(partners[e["partner_id"]]),
+                        "distance_km": e["distance_km"],
+                        "raison": e["raison"],
+                    }
+                    for e in frein["ecartes"]
+                    if e["partner_id"] in partners
+                ],
             }
             for frein in answer["freins"]
         ],
         "plan": answer["plan"],
     }
+
+
+def _partner_ref(partner: ApiPartner) -> ApiPartnerRef:
+    return {"id": partner["id"], "nom": partner["nom"], "type": partner["type"]}
 
 
 def _with_partner(result: Recommendation, partner: ApiPartner) -> ApiResult:

@@ -17,7 +17,10 @@ Rules
 - exclusive publics: a type marked ``publics_exclusive`` receives only its
   publics; publics implied by the age or by the freins count;
 - ``max_km`` is a hard cap, except for zone-wide services whose competence
-  covers the person: they stay, with a warning.
+  covers the person: they stay, with a warning;
+- rules by situation (``data/taxonomy/rules.json``, :mod:`recommender.rules`)
+  of effect ``ecarter``: a PMI for an adult alone, a SPIP for someone who is not
+  under a justice measure…; their French ``raison`` is the blocker.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 from .geo import haversine_km
 from .geo.names import departement_phrase, region_name
 from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, GeoIndex, PartnerTable
+from .rules import EXCLUDE, active_rules
 from .types import CommuneLike, GazetteerLike
 
 if TYPE_CHECKING:
@@ -39,9 +43,9 @@ if TYPE_CHECKING:
 YOUTH_AGES = (16, 25)
 SENIOR_AGE = 60
 AGE_PUBLICS = ("jeunes", "seniors")
-# The "justice" frein of the diagnostic socio-professionnel is a judicial situation
-# (sous main de justice, sortie de détention): the person is in the SPIP's public.
-FREIN_PUBLICS = {"justice": ("personnes-en-situation-juridique-specifique",)}
+# A person asking for childcare has children. (The "justice" frein implies nothing: it is
+# also access to law; being under a justice measure is a public the person states.)
+FREIN_PUBLICS = {"garde-enfants": ("familles",)}
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,14 @@ class PersonContext:
     max_km: float | None
     covering: np.ndarray
     covered: np.ndarray
+    rules_active: np.ndarray
 
 
 def implied_publics(age: int | None, freins: tuple[str, ...]) -> tuple[str, ...]:
     """Publics a profile belongs to from its age and freins.
 
-    >>> implied_publics(19, ("justice",))
-    ('jeunes', 'personnes-en-situation-juridique-specifique')
+    >>> implied_publics(19, ("justice", "garde-enfants"))
+    ('jeunes', 'familles')
     """
     out: list[str] = []
     if age is not None and YOUTH_AGES[0] <= age <= YOUTH_AGES[1]:
@@ -116,6 +121,7 @@ def make_context(
         max_km=max_km,
         covering=covering,
         covered=covered,
+        rules_active=active_rules(table.rules, publics),
     )
 
 
@@ -145,6 +151,7 @@ class Checks:
     public_by_age: np.ndarray
     too_far: np.ndarray
     far_but_competent: np.ndarray
+    rule_block: np.ndarray
     eligible: np.ndarray
 
     def subset(self, keep: np.ndarray) -> Checks:
@@ -197,8 +204,16 @@ def check(table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int)
     active = table.active[rows]
     recommendable = table.recommendable[rows]
     addresses = table.weight[rows, frein] > 0
+    rule_block = excluding_rule(table, ctx, rows, frein)
     eligible = (
-        active & recommendable & addresses & zone_ok & age_ok & public_ok & ~(too_far & ~competent)
+        active
+        & recommendable
+        & addresses
+        & zone_ok
+        & age_ok
+        & public_ok
+        & ~(too_far & ~competent)
+        & (rule_block < 0)
     )
     return Checks(
         rows=rows,
@@ -216,8 +231,22 @@ def check(table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int)
         public_by_age=public_by_age,
         too_far=too_far,
         far_but_competent=far_but_competent,
+        rule_block=rule_block,
         eligible=eligible,
     )
+
+
+def excluding_rule(
+    table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int
+) -> np.ndarray:
+    """Per row, the index of the first ``ecarter`` rule holding for it (-1: none)."""
+    out = np.full(rows.size, -1, dtype=np.int16)
+    code = table.freins[frein]
+    for k, rule in enumerate(table.rules):
+        if rule.effect != EXCLUDE or not ctx.rules_active[k] or code not in rule.freins:
+            continue
+        out[(out < 0) & table.rule_rows[rows, k]] = k
+    return out
 
 
 # --------------------------------------------------------------------------- French text
@@ -303,6 +332,8 @@ def blockers(
     """French reasons why row ``checks.rows[j]`` cannot receive the person (frein aside)."""
     row = int(checks.rows[j])
     out: list[str] = []
+    if checks.rule_block[j] >= 0:
+        out.append(table.rules[int(checks.rule_block[j])].raison)
     if not checks.active[j]:
         out.append("structure archivée : elle n'est plus active")
     if not checks.recommendable[j]:
@@ -326,7 +357,12 @@ def blockers(
             f"réservé aux {age_range_text(table.age_min[row], table.age_max[row])} "
             f"(la personne a {ctx.age} ans)"
         )
-    if not checks.public_ok[j] and not (checks.public_by_age[j] and not checks.age_ok[j]):
+    by_rule = checks.rule_block[j] >= 0  # its raison already says whom the partner serves
+    if (
+        not checks.public_ok[j]
+        and not by_rule
+        and not (checks.public_by_age[j] and not checks.age_ok[j])
+    ):
         labels = _publics_labels(table, int(table.exclusive_mask[row]), public_labels or {})
         out.append(f"réservé aux publics : {labels}")
     if checks.too_far[j] and not checks.competent[j]:

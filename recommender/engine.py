@@ -21,6 +21,7 @@ import numpy as np
 
 from .eligibility import Checks, PersonContext, blockers, check, make_context
 from .errors import NotFound
+from .geo import haversine_km
 from .geoindex import (
     MISSION_CORE,
     MISSION_INFERRED,
@@ -30,17 +31,27 @@ from .geoindex import (
     PartnerTable,
 )
 from .hours import open_on
-from .plan import greedy_cover
+from .plan import Proposal, minimal_cover
 from .profile import Profile
-from .ranking import RankingParams, explain, score, upper_bound
+from .ranking import (
+    RankingParams,
+    after_caps,
+    after_reasons,
+    explain,
+    rank_after,
+    score,
+    upper_bound,
+)
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
+from .rules import rule_rows
 from .services import SERVICE_BONUS, with_service_bonus
 from .types import (
     CommuneLike,
     FitCheck,
     FreinRecommendations,
     GazetteerLike,
+    LeftOut,
     Recommendation,
     Recommendations,
 )
@@ -50,6 +61,10 @@ if TYPE_CHECKING:
     from .taxonomy import PartnerType, Taxonomy
 
 NO_PUBLIC = "tous-publics"
+#: Results per frein when the caller gives no limit.
+DEFAULT_LIMIT = 5
+#: At most this many "écarté" partners per frein.
+MAX_LEFT_OUT = 3
 
 
 class Recommender:
@@ -69,11 +84,14 @@ class Recommender:
     inferred_weight : float
         Multiplier of a frein guessed from the description.
     side_weight : float
-        Coverage of a secondary mission (the main mission counts 1.0).
+        Coverage of a secondary mission (the main mission counts 1.0); 0.4 was the best
+        of 0.2–0.7 on the tuning half of the evaluation (0.6 before).
     default_radius_km : float
         Radius of a ``rayon`` zone when neither the record nor its type gives one.
     plan_min_relative_score : float
-        See :func:`recommender.plan.greedy_cover`.
+        See :func:`recommender.plan.minimal_cover`.
+    left_out_km : float
+        How far an expected partner removed by a rule is still reported (``ecartes``).
     reference_date : datetime.date, optional
         "Today" for freshness (``None``: the date of ``fit``).
 
@@ -102,7 +120,8 @@ class Recommender:
     ...     PartnerRecord(id="spip-80", nom="SPIP de la Somme", lat=49.89, lon=2.30,
     ...                   departement="80", **spip),
     ... ])
-    >>> profile = parse_profile({"commune": "Grandvilliers", "freins": "justice"},
+    >>> profile = parse_profile({"commune": "Grandvilliers", "freins": "justice",
+    ...                          "publics": "personnes-en-situation-juridique-specifique"},
     ...                         rec.gazetteer_, rec.taxonomy_)
     >>> best = rec.recommend(profile)["freins"][0]["results"][0]
     >>> best["partner_id"], best["reasons"][:2]
@@ -124,9 +143,10 @@ class Recommender:
         max_km_default: float | None = None,
         stale_after_years: float = 3.0,
         inferred_weight: float = 0.5,
-        side_weight: float = 0.6,
+        side_weight: float = 0.4,
         default_radius_km: float = 30.0,
         plan_min_relative_score: float = 0.5,
+        left_out_km: float = 40.0,
         reference_date: date | None = None,
     ):
         self.taxonomy = taxonomy
@@ -138,6 +158,7 @@ class Recommender:
         self.side_weight = side_weight
         self.default_radius_km = default_radius_km
         self.plan_min_relative_score = plan_min_relative_score
+        self.left_out_km = left_out_km
         self.reference_date = reference_date
 
     def __getstate__(self) -> dict[str, Any]:
@@ -156,6 +177,7 @@ class Recommender:
         check_number("side_weight", self.side_weight, fraction=True)
         check_number("default_radius_km", self.default_radius_km, positive=True)
         check_number("plan_min_relative_score", self.plan_min_relative_score, fraction=True)
+        check_number("left_out_km", self.left_out_km, positive=True)
         check_date("reference_date", self.reference_date)
 
     def fit(self, records: Iterable[PartnerRecord]) -> Recommender:
@@ -200,6 +222,12 @@ class Recommender:
             & table.recommendable[:, None]
             & (table.has_point | (table.zone_kind != RAYON))[:, None]
         )
+        # per frein, the zone-wide partners with a point: the neighbouring département's
+        # service is not a candidate (its zone does not cover the person) but may be "écarté"
+        self.zone_points_ = [
+            np.flatnonzero(self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point)
+            for f in range(len(table.freins))
+        ]
         self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
             table.lat, table.lon, self.addressable_, table.zone_kind, table.zone_codes
         )
@@ -246,7 +274,7 @@ class Recommender:
     # ------------------------------------------------------------------ recommend
 
     def recommend(
-        self, profile: Profile, limit: int = 5, *, open_day: date | None = None
+        self, profile: Profile, limit: int = DEFAULT_LIMIT, *, open_day: date | None = None
     ) -> Recommendations:
         """The best eligible partners for each frein of ``profile``, and a plan covering them;
         with ``open_day``, only partners whose structured hours open that day."""
@@ -256,20 +284,25 @@ class Recommender:
             None if open_day is None else open_on(self.open_days_, open_day, self.departements_)
         )
         freins_out: list[FreinRecommendations] = []
+        proposals: dict[str, list[Proposal]] = {}
         for code in profile.freins:
             f = self.table_.frein_index(code)
-            checks, scores = self._rank(ctx, f, limit, opened)
+            checks, scores, candidates = self._rank(ctx, f, limit, opened)
             results = [self._result(ctx, checks, scores, j, code) for j in range(checks.rows.size)]
             freins_out.append(
-                {"frein": code, "label": self.frein_labels_.get(code, code), "results": results}
+                {
+                    "frein": code,
+                    "label": self.frein_labels_.get(code, code),
+                    "results": results,
+                    "ecartes": self._left_out(ctx, candidates, checks),
+                }
             )
-        plan = greedy_cover(
-            {
-                item["frein"]: [(r["partner_id"], r["score"]) for r in item["results"]]
-                for item in freins_out
-            },
-            min_relative_score=self.plan_min_relative_score,
-        )
+            missions = self.table_.mission[checks.rows, f]
+            proposals[code] = [
+                (r["partner_id"], r["score"], bool(m == MISSION_CORE))
+                for r, m in zip(results, missions, strict=True)
+            ]
+        plan = minimal_cover(proposals, min_relative_score=self.plan_min_relative_score)
         return {"location": profile.location.to_dict(), "freins": freins_out, "plan": plan}
 
     def _context(self, profile: Profile) -> PersonContext:
@@ -279,14 +312,17 @@ class Recommender:
 
     def _rank(
         self, ctx: PersonContext, f: int, limit: int, opened: np.ndarray | None = None
-    ) -> tuple[Checks, np.ndarray]:
-        """Top ``limit`` eligible rows for frein column ``f``, best first.
+    ) -> tuple[Checks, np.ndarray, Checks]:
+        """Top ``limit`` eligible rows for frein column ``f``, best first, and the checks
+        of every candidate looked at (for :meth:`_left_out`).
 
         Zone-wide partners covering the person come from the zone tables (all of
         them); ``rayon`` partners from the frein's k-d tree, nearest first. The
         nearest set is widened until no farther ``rayon`` partner could be
         eligible (beyond every radius or ``max_km``) or outscore the current
-        ``limit``-th result (the score is bounded by its distance factor).
+        ``limit``-th result (the score is bounded by its distance factor). The
+        caps of the ``apres`` rules come from the first (``candidate_k`` nearest)
+        candidates, so that they do not depend on ``limit``.
         """
         index, table = self.index_, self.table_
         zone_rows = ctx.covering[self.addressable_[ctx.covering, f]]
@@ -299,6 +335,7 @@ class Recommender:
         else:
             max_public = self.params_.public_other
         k = self.candidate_k
+        caps: dict[int, float] | None = None
         while True:
             near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
             rows = np.concatenate([near, zone_rows])  # disjoint: trees hold rayon rows only
@@ -308,6 +345,9 @@ class Recommender:
             scores = with_service_bonus(
                 score(table, ctx, eligible, self.params_), self.service_match_[eligible.rows, f]
             )
+            if caps is None:  # from the first, nearest candidates: the same for any limit
+                caps = after_caps(table, ctx, eligible, scores)
+            scores = rank_after(table, eligible, scores, caps)
             if near.size >= size or reach > max_radius:
                 break
             if ctx.max_km is not None and reach > ctx.max_km:
@@ -321,7 +361,78 @@ class Recommender:
             k *= 4
         distance = np.where(np.isnan(eligible.distance), np.inf, eligible.distance)
         order = np.lexsort((eligible.rows, distance, -scores))[:limit]
-        return eligible.subset(order), scores[order]
+        return eligible.subset(order), scores[order], checks
+
+    def _left_out(self, ctx: PersonContext, candidates: Checks, proposed: Checks) -> list[LeftOut]:
+        """Partners the person would expect but cannot be proposed, and why.
+
+        Per type whose main mission is the frein, the nearest partner within
+        ``left_out_km`` (or competent for the person's place, however far) that a rule
+        of situation, the zone or the distance cap removed, when no partner of its
+        type at least as near is proposed: the only auto-école sociale of the area,
+        the SPIP of the neighbouring département, the person's SPIP when the person
+        is not under a justice measure.
+        At most ``MAX_LEFT_OUT``, nearest first.
+        """
+        table, f = self.table_, candidates.frein
+        zone = self.zone_points_[f]
+        near_zone = zone[
+            haversine_km(ctx.lat, ctx.lon, table.lat[zone], table.lon[zone]) <= self.left_out_km
+        ]
+        candidates = check(table, ctx, np.union1d(candidates.rows, near_zone), f)
+        distance = np.where(np.isnan(candidates.distance), np.inf, candidates.distance)
+        removed = (
+            ~candidates.eligible
+            & candidates.active
+            & candidates.recommendable
+            & candidates.addresses
+            & (table.mission[candidates.rows, f] == MISSION_CORE)
+            & ((distance <= self.left_out_km) | candidates.competent)
+            # removed by a rule of situation, or by place or distance: not a partner
+            # reserved to an age or a public the person is plainly outside of (an ESAT)
+            & (
+                (candidates.rule_block >= 0)
+                | (
+                    (~candidates.zone_ok | candidates.too_far)
+                    & candidates.age_ok
+                    & candidates.public_ok
+                )
+            )
+        )
+        nearest_proposed: dict[int, float] = {}
+        for row, d in zip(proposed.rows, proposed.distance, strict=True):
+            t = int(table.type_idx[row])
+            d = np.inf if math.isnan(d) else float(d)
+            nearest_proposed[t] = min(d, nearest_proposed.get(t, np.inf))
+        out: list[LeftOut] = []
+        seen: set[int] = set()
+        for j in np.argsort(distance, kind="stable"):
+            row = int(candidates.rows[j])
+            t = int(table.type_idx[row])
+            if not removed[j] or t in seen or nearest_proposed.get(t, np.inf) <= distance[j]:
+                continue
+            seen.add(t)
+            why = blockers(
+                table,
+                ctx,
+                candidates,
+                int(j),
+                gazetteer=self.gazetteer_,
+                type_label=self._type_label(table.type_code(row)),
+                public_labels=self.public_labels_,
+            )
+            if not why:
+                continue
+            out.append(
+                {
+                    "partner_id": table.ids[row],
+                    "distance_km": round(float(distance[j]), 1),
+                    "raison": f"écarté : {why[0]}",
+                }
+            )
+            if len(out) == MAX_LEFT_OUT:
+                break
+        return out
 
     def _result(
         self, ctx: PersonContext, checks: Checks, scores: np.ndarray, j: int, frein: str
@@ -385,8 +496,16 @@ class Recommender:
         freins = self._judged_freins(profile, row, frein)
         rows = np.array([row], dtype=np.int64)
         per_frein = [(code, check(table, ctx, rows, table.frein_index(code))) for code in freins]
-        # (no frein asked and none addressed: the frein-agnostic rules still apply)
-        first = per_frein[0][1] if per_frein else check(table, ctx, rows, 0)
+        # (no frein asked and none addressed: the frein-agnostic rules still apply; a rule by
+        # situation blocks only when it blocks every frein the partner addresses)
+        open_freins = [c for _, c in per_frein if c.addresses[0] and c.rule_block[0] < 0]
+        first = (
+            open_freins[0]
+            if open_freins
+            else per_frein[0][1]
+            if per_frein
+            else check(table, ctx, rows, 0)
+        )
         found = blockers(
             table,
             ctx,
@@ -443,11 +562,27 @@ class Recommender:
         (the first one on a tie)."""
         best = None
         for code, checks in addressed:
-            value = float(score(self.table_, ctx, checks, self.params_)[0])
+            if checks.rule_block[0] >= 0:
+                continue
+            value = self._ranked_score(ctx, checks)
             if best is None or value > best[0]:
                 best = (value, code, checks)
         assert best is not None
         return best
+
+    def _ranked_score(self, ctx: PersonContext, one: Checks) -> float:
+        """The score of one eligible row as :meth:`recommend` ranks it: capped by the
+        ``apres`` rules over the same first candidates as :meth:`_rank`."""
+        table, f = self.table_, one.frein
+        raw = score(table, ctx, one, self.params_)
+        if not after_reasons(table, ctx, f, int(one.rows[0])):
+            return float(raw[0])
+        zone_rows = ctx.covering[self.addressable_[ctx.covering, f]]
+        near, _ = self.index_.nearest(f, ctx.lat, ctx.lon, k=self.candidate_k)
+        candidates = check(table, ctx, np.concatenate([near, zone_rows]), f)
+        eligible = candidates.subset(candidates.eligible)
+        caps = after_caps(table, ctx, eligible, score(table, ctx, eligible, self.params_))
+        return float(rank_after(table, one, raw, caps)[0])
 
 
 # ---------------------------------------------------------------------- table
@@ -648,5 +783,9 @@ class _TableBuilder:
     def table(self) -> PartnerTable:
         """The built table (each of its columns is the builder's attribute of that name)."""
         self.ids = [rec.id for rec in self.records]
+        self.rules = self.taxonomy.rules
+        self.rule_rows = rule_rows(
+            self.rules, [rec.type_code for rec in self.records], [rec.nom for rec in self.records]
+        )
         self.has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
         return PartnerTable(**{f.name: getattr(self, f.name) for f in fields(PartnerTable)})

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from .geo import EARTH_RADIUS_KM
 from .records import ZONE_KINDS
+from .rules import SituationRule
 from .validation import check_int, check_is_fitted
 
 RAYON = ZONE_KINDS.index("rayon")
@@ -59,7 +60,8 @@ class PartnerTable:
     intervention radius of ``rayon`` zones (``inf`` for the other kinds).
     Targeted publics (``publics_mask``, for the ranking bonus) and the publics a
     type receives exclusively (``exclusive_mask``, a hard rule; 0 when open to
-    all) are bit masks over ``public_codes``.
+    all) are bit masks over ``public_codes``. ``rule_rows[i, k]``: rule ``rules[k]``
+    (``data/taxonomy/rules.json``) concerns partner ``i``.
     """
 
     ids: list[str]
@@ -83,7 +85,9 @@ class PartnerTable:
     mission: np.ndarray
     publics_mask: np.ndarray
     exclusive_mask: np.ndarray
+    rule_rows: np.ndarray
     index: dict[str, int] = field(default_factory=dict)
+    rules: tuple[SituationRule, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -5,7 +5,8 @@ The score is a product of factors, each in [0, 1] and each explained:
 ``score = mission × public × proximité × fraîcheur × précision``
 
 - **mission**: 1.0 when the frein is the partner's main mission, ``side_weight``
-  (0.6) when secondary; an inferred mission is multiplied by ``inferred_weight``;
+  (0.4, calibrated on the tuning half of ``bench/evaluation``) when secondary; an
+  inferred mission is multiplied by ``inferred_weight``;
 - **public**: 1.0 for a service *dedicated* to one of the person's publics (a
   type reserved to a public the person belongs to: mission locale for a young
   person, SPIP for someone sous main de justice), ``public_targeted`` (0.9)
@@ -23,6 +24,10 @@ The score is a product of factors, each in [0, 1] and each explained:
   ``stale_after_years`` (ranked lower, never hidden; the answer's ``fiabilite`` says it,
   the verdict does not: :mod:`recommender.reliability`);
 - **précision**: ``approx_factor`` when the point is the commune's centre.
+
+Then the ``apres`` rules by situation (:mod:`recommender.rules`) cap a partner
+just below the best proposed partner of the types it must follow
+(:func:`rank_after`): an ACI after France Travail for emploi.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from .geoindex import (
     MISSION_SIDE,
     PartnerTable,
 )
+from .rules import AFTER, AFTER_MARGIN, ANY_OTHER
 from .text import fold
 from .types import GazetteerLike
 
@@ -131,6 +137,55 @@ def score(
     return np.round(np.clip(mission * public * near * fresh * precise, 0.0, 1.0), 4)
 
 
+def after_caps(
+    table: PartnerTable, ctx: PersonContext, checks: Checks, scores: np.ndarray
+) -> dict[int, float]:
+    """Per ``apres`` rule holding for the person and frein, the cap of its partners:
+    ``AFTER_MARGIN`` × the best score among the eligible ``checks`` of the types it
+    follows (a rule with none of them there has no cap). Rules apply one after the
+    other on the scores the previous ones capped, ``"*"`` rules last: an ACI stays
+    after a France Travail that is itself after the mission locale."""
+    code = table.freins[checks.frein]
+    types = np.asarray(table.type_codes, dtype=object)[table.type_idx[checks.rows]]
+    current = scores.astype(np.float64)
+    caps: dict[int, float] = {}
+    order = sorted(range(len(table.rules)), key=lambda k: ANY_OTHER in table.rules[k].apres_types)
+    for k in order:
+        rule = table.rules[k]
+        if rule.effect != AFTER or not ctx.rules_active[k] or code not in rule.freins:
+            continue
+        reference = np.array([rule.follows(t) for t in types], dtype=bool)
+        if reference.any():
+            caps[k] = AFTER_MARGIN * float(current[reference].max())
+            demoted = table.rule_rows[checks.rows, k]
+            current[demoted] = np.minimum(current[demoted], caps[k])
+    return caps
+
+
+def rank_after(
+    table: PartnerTable, checks: Checks, scores: np.ndarray, caps: dict[int, float]
+) -> np.ndarray:
+    """``scores`` with each partner of an ``apres`` rule capped (see :func:`after_caps`)."""
+    out = scores.copy()
+    for k, cap in caps.items():
+        demoted = table.rule_rows[checks.rows, k]
+        out[demoted] = np.minimum(out[demoted], cap)
+    return np.round(out, 4)
+
+
+def after_reasons(table: PartnerTable, ctx: PersonContext, frein: int, row: int) -> list[str]:
+    """The ``raison`` of the ``apres`` rules holding for this partner, person and frein."""
+    code = table.freins[frein]
+    return [
+        rule.raison
+        for k, rule in enumerate(table.rules)
+        if rule.effect == AFTER
+        and ctx.rules_active[k]
+        and code in rule.freins
+        and table.rule_rows[row, k]
+    ]
+
+
 def upper_bound(distance_km: float, ctx: PersonContext, params: RankingParams) -> float:
     """Best score a non-competent partner at ``distance_km`` or farther could reach."""
     return float(np.exp2(-distance_km / params.half_km(ctx.vehicule)))
@@ -206,6 +261,7 @@ def explain(
         names = ", ".join(lower_first(public_labels.get(c, c)) for c in table.publics_of(matched))
         reasons.append(f"public accueilli : {names}")
 
+    reasons.extend(after_reasons(table, ctx, checks.frein, row))
     warnings.extend(eligibility_warnings(table, ctx, checks, j, public_labels=public_labels))
 
     # (the record's age and precision are not the fit's: see recommender.reliability)

@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 
 from recommender.errors import InvalidParameter, UnknownFrein, UnknownPublic
 from recommender.records import ZONE_KINDS
+from recommender.rules import SituationRule, load_rules
 from recommender.text import fold
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "taxonomy"
@@ -220,6 +221,8 @@ class Taxonomy:
         data·inclusion v1 publics, code → French label.
     source_types : dict[str, dict[str, str]]
         Per source, normalised source type code → partner type code (aliases resolved).
+    rules : tuple[SituationRule, ...]
+        Rules by situation (``rules.json``, see :mod:`recommender.rules`).
     """
 
     def __init__(
@@ -228,8 +231,10 @@ class Taxonomy:
         partner_types: dict[str, PartnerType],
         publics: dict[str, str],
         source_types: dict[str, dict[str, str]],
+        rules: tuple[SituationRule, ...] = (),
     ):
         self.freins = freins
+        self.rules = rules
         self.partner_types = partner_types
         self.publics = publics
         self.source_types = source_types
@@ -246,7 +251,7 @@ class Taxonomy:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, directory: Path | str | None = None) -> Taxonomy:
-        """Load and check the four JSON files of ``directory`` (default: ``data/taxonomy``).
+        """Load and check the five JSON files of ``directory`` (default: ``data/taxonomy``).
 
         Raises ``ValueError`` naming the file and entry when the data is inconsistent
         (unknown frein or type referenced, bad zone kind, duplicate code…).
@@ -267,7 +272,8 @@ class Taxonomy:
         source_types = cls._load_source_types(
             _read_json(directory / "source_types.json"), partner_types
         )
-        return cls(freins, partner_types, publics, source_types)
+        rules = load_rules(_read_json(directory / "rules.json"), freins, partner_types, publics)
+        return cls(freins, partner_types, publics, source_types, rules)
 
     @staticmethod
     def _load_publics(raw: Any) -> dict[str, str]:

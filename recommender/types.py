@@ -53,12 +53,22 @@ class Recommendation(TypedDict):
     warnings: list[str]
 
 
+class LeftOut(TypedDict):
+    """A partner the person would expect for a frein, removed by a rule, and why."""
+
+    partner_id: str
+    distance_km: float | None
+    raison: str
+
+
 class FreinRecommendations(TypedDict):
-    """The proposed partners for one requested frein, best first."""
+    """The proposed partners for one requested frein, best first, and the expected
+    partners left out (``ecartes``)."""
 
     frein: str
     label: str
     results: list[Recommendation]
+    ecartes: list[LeftOut]
 
 
 class Plan(TypedDict):

@@ -647,6 +647,24 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
                 "fiabilite": _ref("Fiabilite"),
             },
         ),
+        "Ecarte": {
+            **_object(
+                ["partner", "distance_km", "raison"],
+                {
+                    "partner": _object(
+                        ["id", "nom", "type"],
+                        {"id": string, "nom": string, "type": partner["properties"]["type"]},
+                    ),
+                    "distance_km": opt_num,
+                    "raison": string,
+                },
+            ),
+            "description": (
+                "Structure attendue pour ce frein (la plus proche d'un type dont c'est la "
+                "mission principale) qu'une règle a écartée : zone, âge, public, règle de "
+                "situation (data/taxonomy/rules.json) ; « raison » dit pourquoi, en français."
+            ),
+        },
         "Recommendation": _object(
             ["location", "freins", "plan"],
             {
@@ -658,6 +676,7 @@ def components(taxonomy: Taxonomy) -> dict[str, Schema]:
                             "frein": {"type": "string", "enum": list(taxonomy.freins)},
                             "label": string,
                             "results": _array(_ref("Result")),
+                            "ecartes": _array(_ref("Ecarte")),
                         },
                     )
                 ),

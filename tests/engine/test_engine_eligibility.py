@@ -68,13 +68,15 @@ FS_BEAUVAIS = dict(
     lat=49.43, lon=2.08,
 )  # fmt: skip
 
+UNDER_JUSTICE = {"publics": ("personnes-en-situation-juridique-specifique",)}
+
 TRESORERIE = dict(id="tres", type_code="tresorerie", freins=("difficultes-financieres",))
 
 CASES = [
     # id, partners, profile (frein, commune, extra), proposed, blockers of `probe` (None: eligible)
-    ("spip-own-departement", [SPIP_60, SPIP_80], ("justice", "60104", {}), ["spip-60"],
+    ("spip-own-departement", [SPIP_60, SPIP_80], ("justice", "60104", UNDER_JUSTICE), ["spip-60"],
      ("spip-80", ["compétent seulement pour la Somme : la personne réside dans l'Oise"])),
-    ("spip-other-side", [SPIP_60, SPIP_80], ("justice", "80021", {}), ["spip-80"],
+    ("spip-other-side", [SPIP_60, SPIP_80], ("justice", "80021", UNDER_JUSTICE), ["spip-80"],
      ("spip-60", ["compétent seulement pour l'Oise : la personne réside dans la Somme"])),
     ("mission-locale-too-old", [ML], ("emploi", "60104", {"age": 30}), [],
      ("ml", ["réservé aux personnes de 16 à 25 ans (la personne a 30 ans)"])),
@@ -170,22 +172,28 @@ def test_frein_not_addressed_is_a_blocker():
     assert verdict["blockers"] == ["ne traite pas le frein demandé (justice, logement)"]
 
 
-def test_justice_frein_implies_the_spip_public():
+def test_justice_frein_alone_is_access_to_law_not_the_spip():
     engine = fit(make_record(**SPIP_60))
     answer = engine.recommend(make_profile(("justice",), code="60057"))
-    assert ids(answer) == ["spip-60"]
-    # without the frein, the SPIP's exclusive public blocks
+    assert ids(answer) == []
+    (left_out,) = answer["freins"][0]["ecartes"]
+    assert left_out["partner_id"] == "spip-60"
+    assert left_out["raison"].startswith("écarté : SPIP : réservé aux personnes sous main de")
+    under = engine.recommend(make_profile(("justice",), code="60057", **UNDER_JUSTICE))
+    assert ids(under) == ["spip-60"]
     verdict = engine.fit_check(make_profile(("emploi",), code="60057"), "spip-60")
     assert verdict["blockers"] == [
-        "réservé aux publics : personnes en situation juridique spécifique",
+        "SPIP : réservé aux personnes sous main de justice (accès au droit : point-justice, MJD)",
         "ne traite pas le frein demandé (emploi)",
     ]
 
 
 def test_departement_without_codes_uses_the_partner_departement():
     engine = fit(make_record(**{**SPIP_60, "zone_codes": ()}))
-    assert ids(engine.recommend(make_profile(("justice",), code="60104"))) == ["spip-60"]
-    assert ids(engine.recommend(make_profile(("justice",), code="80021"))) == []
+    justice = make_profile(("justice",), code="60104", **UNDER_JUSTICE)
+    assert ids(engine.recommend(justice)) == ["spip-60"]
+    elsewhere = make_profile(("justice",), code="80021", **UNDER_JUSTICE)
+    assert ids(engine.recommend(elsewhere)) == []
 
 
 def test_record_at_type_default_takes_type_zone():

@@ -14,12 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recommender.eligibility import implied_publics
 from recommender.engine import Recommender
 from recommender.errors import NotFound
 from recommender.geo import haversine_km
 from recommender.profile import Location, Profile, location_from_commune
 from recommender.records import PartnerRecord
 from recommender.taxonomy import default_taxonomy
+from recommender.text import fold
 from tests.support.factories import COMMUNES, FakeGazetteer, make_profile, make_record
 
 TAX = default_taxonomy()
@@ -155,6 +157,15 @@ def oracle_blocked(record: PartnerRecord, profile: Profile, frein: str) -> bool:
     declared = record.freins or (() if record.freins_inferred or ptype is None else ptype.freins)
     if frein not in declared and frein not in record.freins_inferred:
         return True
+    publics = set(profile.publics) | set(implied_publics(profile.age, profile.freins))
+    for rule in TAX.rules:  # data/taxonomy/rules.json: "ecarter" unless a public saves
+        if (
+            rule.effect == "ecarter"
+            and frein in rule.freins
+            and rule.concerns(record.type_code, fold(record.nom))
+            and not set(rule.sauf_publics) & publics
+        ):
+            return True
     home = GAZ.get(record.code_insee) if record.code_insee else None
     lat, lon = record.lat, record.lon
     if lat is None and home is not None:

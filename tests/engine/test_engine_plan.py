@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 from recommender.engine import Recommender
-from recommender.plan import greedy_cover
+from recommender.plan import minimal_cover
 from recommender.taxonomy import default_taxonomy
 from tests.support.factories import FakeGazetteer, make_profile, make_record
 
 
 def test_one_partner_covering_two_freins_beats_two():
-    plan = greedy_cover(
+    plan = minimal_cover(
         {
-            "numerique": [("epn", 0.9), ("fs", 0.8)],
-            "acces-aux-droits": [("caf", 0.85), ("fs", 0.8)],
-            "justice": [("spip", 0.7)],
+            "numerique": [("epn", 0.9, True), ("fs", 0.8, True)],
+            "acces-aux-droits": [("caf", 0.85, True), ("fs", 0.8, True)],
+            "justice": [("spip", 0.7, True)],
         }
     )
     assert plan == {
@@ -26,15 +26,18 @@ def test_one_partner_covering_two_freins_beats_two():
 
 
 def test_a_far_generalist_does_not_replace_much_better_specialists():
-    plan = greedy_cover(
-        {"numerique": [("epn", 0.9), ("fs", 0.2)], "acces-aux-droits": [("caf", 0.9), ("fs", 0.2)]}
+    plan = minimal_cover(
+        {
+            "numerique": [("epn", 0.9, True), ("fs", 0.2, True)],
+            "acces-aux-droits": [("caf", 0.9, True), ("fs", 0.2, True)],
+        }
     )
     assert plan["partners"] == ["epn", "caf"]
     assert plan["covers"] == {"epn": ["numerique"], "caf": ["acces-aux-droits"]}
 
 
 def test_uncovered_freins_in_request_order():
-    plan = greedy_cover({"justice": [], "mobilite": [("ae", 0.5)], "logement": []})
+    plan = minimal_cover({"justice": [], "mobilite": [("ae", 0.5, True)], "logement": []})
     assert plan == {
         "partners": ["ae"],
         "covers": {"ae": ["mobilite"]},
@@ -43,11 +46,11 @@ def test_uncovered_freins_in_request_order():
 
 
 def test_empty():
-    assert greedy_cover({}) == {"partners": [], "covers": {}, "uncovered": []}
+    assert minimal_cover({}) == {"partners": [], "covers": {}, "uncovered": []}
 
 
 def test_ties_go_to_the_first_proposed():
-    plan = greedy_cover({"emploi": [("a", 0.5), ("b", 0.5)]})
+    plan = minimal_cover({"emploi": [("a", 0.5, True), ("b", 0.5, True)]})
     assert plan["partners"] == ["a"]
 
 
@@ -64,7 +67,10 @@ def test_recommend_plan_uses_france_services_for_two_freins():
         taxonomy=default_taxonomy(), gazetteer=FakeGazetteer(), reference_date=date(2026, 1, 1)
     ).fit(partners)
     answer = engine.recommend(
-        make_profile(("numerique", "acces-aux-droits", "justice", "logement"))
+        make_profile(
+            ("numerique", "acces-aux-droits", "justice", "logement"),
+            publics=("personnes-en-situation-juridique-specifique",),
+        )
     )
     assert [f["frein"] for f in answer["freins"]] == [
         "numerique",
@@ -76,4 +82,38 @@ def test_recommend_plan_uses_france_services_for_two_freins():
         "partners": ["fs", "spip"],
         "covers": {"fs": ["numerique", "acces-aux-droits"], "spip": ["justice"]},
         "uncovered": ["logement"],
+    }
+
+
+def test_exact_search_beats_the_greedy_trap():
+    # greedy takes "big" (3 freins) and then needs two more; two partners suffice
+    plan = minimal_cover(
+        {
+            "a": [("big", 0.9, True), ("left", 0.8, True)],
+            "b": [("big", 0.9, True), ("left", 0.8, True)],
+            "c": [("big", 0.9, True), ("right", 0.8, True)],
+            "d": [("left", 0.8, True)],
+            "e": [("right", 0.8, True)],
+        }
+    )
+    assert sorted(plan["partners"]) == ["left", "right"]
+
+
+def test_a_secondary_mission_does_not_cover_a_frein_with_a_core_partner_proposed():
+    # France Services is proposed for logement in passing; the ADIL's mission is logement
+    plan = minimal_cover(
+        {
+            "numerique": [("fs", 0.9, True)],
+            "logement": [("fs", 0.8, False), ("adil", 0.5, True)],
+        }
+    )
+    assert plan["covers"] == {"fs": ["numerique"], "adil": ["logement"]}
+
+
+def test_a_secondary_mission_covers_when_nothing_better_is_proposed():
+    plan = minimal_cover({"numerique": [("fs", 0.9, True)], "logement": [("fs", 0.8, False)]})
+    assert plan == {
+        "partners": ["fs"],
+        "covers": {"fs": ["numerique", "logement"]},
+        "uncovered": [],
     }

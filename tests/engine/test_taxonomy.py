@@ -347,6 +347,7 @@ def test_default_taxonomy_is_cached():
 def test_load_rejects_broken_references(tmp_path):
     for name in ("freins.json", "partner_types.json", "source_types.json", "publics.json"):
         shutil.copy(DEFAULT_DIRECTORY / name, tmp_path / name)
+    shutil.copy(DEFAULT_DIRECTORY / "rules.json", tmp_path / "rules.json")
     Taxonomy.load(tmp_path)  # the copy loads
     sources = json.loads((tmp_path / "source_types.json").read_text(encoding="utf-8"))
     sources["siae"]["XYZ"] = "type-fantome"

@@ -7,6 +7,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
+UNDER_JUSTICE = "personnes-en-situation-juridique-specifique"
+
+
 def _types(frein_entry):
     return [r["partner"]["type"]["code"] for r in frein_entry["results"]]
 
@@ -14,6 +17,7 @@ def _types(frein_entry):
 def test_recommendations_follow_the_contract(real_client):
     response = real_client.get(
         "/api/v1/recommendations?commune=Beauvais&freins=justice,mobilite&age=34&vehicule=false"
+        f"&publics={UNDER_JUSTICE}"
     )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -59,6 +63,7 @@ def test_departemental_services_of_another_departement_are_never_proposed(real_c
     # Bonneuil-les-Eaux (Oise) is nearer to Amiens (Somme) than to Beauvais.
     body = real_client.get(
         "/api/v1/recommendations?commune=60086&freins=justice,sante,acces-aux-droits&limit=10"
+        f"&publics={UNDER_JUSTICE}"
     ).get_json()
     for entry in body["freins"]:
         for result in entry["results"]:
@@ -88,7 +93,13 @@ def test_ambiguous_commune_lists_alternatives(real_client):
 
 
 def test_fit_agrees_with_the_recommendation(real_client):
-    profile = {"commune": "60057", "freins": ["justice"], "age": 34, "vehicule": False}
+    profile = {
+        "commune": "60057",
+        "freins": ["justice"],
+        "age": 34,
+        "vehicule": False,
+        "publics": [UNDER_JUSTICE],
+    }
     best = real_client.post("/api/v1/recommendations", json=profile).get_json()
     result = best["freins"][0]["results"][0]
     partner_id = result["partner"]["id"]
@@ -109,7 +120,41 @@ def test_fit_says_incompatible_with_blockers_for_another_departement(real_client
     assert spip_somme["departement"] == "80"
     fit = real_client.post(
         "/api/v1/fit",
-        json={"partner_id": spip_somme["id"], "commune": "60057", "freins": ["justice"]},
+        json={
+            "partner_id": spip_somme["id"],
+            "commune": "60057",
+            "freins": ["justice"],
+            "publics": [UNDER_JUSTICE],
+        },
     ).get_json()
     assert fit["verdict"] == "incompatible"
     assert fit["blockers"]
+
+
+def test_justice_without_a_justice_measure_is_access_to_law_and_says_why_no_spip(real_client):
+    body = real_client.get("/api/v1/recommendations?commune=60278&freins=justice&age=40").get_json()
+    entry = body["freins"][0]
+    assert "spip" not in _types(entry)
+    assert _types(entry)[0] == "point-justice"
+    spip = [e for e in entry["ecartes"] if e["partner"]["type"]["code"] == "spip"]
+    assert spip and spip[0]["raison"].startswith("écarté : SPIP : réservé aux personnes sous main")
+    assert set(spip[0]) == {"partner", "distance_km", "raison"}
+    assert set(spip[0]["partner"]) == {"id", "nom", "type"}
+
+
+def test_mobility_without_a_vehicle_around_hirson_keeps_the_auto_ecole_sociale(real_client):
+    body = real_client.get(
+        "/api/v1/recommendations?commune=02381&freins=mobilite&age=40&vehicule=false"
+    ).get_json()
+    entry = body["freins"][0]
+    said = _types(entry) + [e["partner"]["type"]["code"] for e in entry["ecartes"]]
+    assert "auto-ecole-sociale" in said
+    # and France Travail's secondary mission does not come before a reachable core partner
+    assert _types(entry)[0] in {"auto-ecole-sociale", "plateforme-mobilite", "garage-solidaire"}
+
+
+def test_an_adult_alone_is_not_sent_to_the_pmi_for_health(real_client):
+    body = real_client.get("/api/v1/recommendations?commune=02381&freins=sante&age=40").get_json()
+    entry = body["freins"][0]
+    assert "pmi" not in _types(entry)
+    assert any(e["partner"]["type"]["code"] == "pmi" for e in entry["ecartes"])

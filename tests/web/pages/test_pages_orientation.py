@@ -137,3 +137,13 @@ def test_verdict_and_fiabilite_are_shown_apart(client):
     ).get_data(as_text=True)
     result = fit[fit.index('<div class="fit-result"') :].split("</form>")[0]
     assert ">Compatible<" in result and "Données de 2016 : à vérifier par téléphone" in result
+
+
+def test_an_expected_partner_left_out_is_said_with_its_reason(client):
+    # justice without a justice measure: the Oise's SPIP is not proposed, and the page says why
+    profile = {**PROFILE, "freins": ["justice"], "publics": []}
+    html = client.post("/orientation", data=profile).get_data(as_text=True)
+    block = html[html.index('id="frein-justice-titre"') :].split("</section>")[0]
+    assert "Structures écartées pour ce frein" in block
+    assert "SPIP de l&#39;Oise" in block
+    assert "écarté : SPIP : réservé aux personnes sous main de justice" in block
