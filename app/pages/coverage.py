@@ -20,6 +20,8 @@ from . import vocab
 from .views import bp, field_errors
 
 FIELDS = ("frein", "territoire", "age", "vehicule", "seuil_km", "publics")
+# Long enough for every code (« personnes-en-situation-juridique-specifique »).
+FIELD_MAX = 100
 ZONES_BLANCHES_SHOWN = 50
 # Distance classes of the map and the table (upper bound in km; the last: beyond the
 # threshold). Each has a pattern as well as a colour, so the map reads without colour.
@@ -78,7 +80,7 @@ def _api_url(params: MultiDict, **extra: str) -> str:
 @bp.get("/couverture")
 def couverture():
     args = request.args
-    form = {name: (args.get(name) or "").strip()[:40] for name in FIELDS}
+    form = {name: (args.get(name) or "").strip()[:FIELD_MAX] for name in FIELDS}
     form["frein"] = form["frein"] or "mobilite"
     form["territoire"] = form["territoire"] or "d:60"
     form["vehicule"] = "oui" if form["vehicule"] == "oui" else "non"

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.seeded
 
 def test_national_table_is_written_and_summarised(runner, tmp_path):
     output = tmp_path / "couverture.csv"
-    result = runner.invoke(args=["coverage", "--output", str(output)])
+    # people under a justice measure: the profile the SPIP serves (rules.json)
+    sous_main = "personnes-en-situation-juridique-specifique"
+    result = runner.invoke(args=["coverage", "--publics", sous_main, "--output", str(output)])
     assert result.exit_code == 0, result.output
     assert "Couverture nationale : 13 freins × " in result.output
     assert "justice : " in result.output and "habitants en zone blanche" in result.output

@@ -67,10 +67,15 @@ def test_age_excludes_the_mission_locale_for_an_adult_but_not_for_a_young_person
 def test_zone_wide_partner_covers_its_departement_only(rec):
     oise = departement(rec.gazetteer_, "60")
     somme = departement(rec.gazetteer_, "80")
-    inside = nearest_eligible(rec, "justice", oise.communes, ReferenceProfile())
-    outside = nearest_eligible(rec, "justice", somme.communes, ReferenceProfile())
+    # the SPIP serves people under a justice measure only (rules.json)
+    sous_main = ReferenceProfile(publics=("personnes-en-situation-juridique-specifique",))
+    inside = nearest_eligible(rec, "justice", oise.communes, sous_main)
+    outside = nearest_eligible(rec, "justice", somme.communes, sous_main)
     assert (inside.rows >= 0).all() and np.isfinite(inside.distance).all()
     assert (outside.rows == -1).all() and np.isinf(outside.distance).all()
+    # without that public, nobody in the Oise can be oriented to it for justice
+    other = nearest_eligible(rec, "justice", oise.communes, ReferenceProfile())
+    assert (other.rows == -1).all()
 
 
 def test_every_commune_matches_the_engines_nearest(rec):

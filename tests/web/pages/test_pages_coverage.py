@@ -20,16 +20,18 @@ def test_form_alone_before_any_choice(client):
 
 
 def test_justice_in_the_oise_is_the_spip_everywhere(client):
-    html = client.get("/couverture?frein=justice&territoire=d%3A60").get_data(as_text=True)
+    # the SPIP serves people under a justice measure (rules.json): the pilot says so
+    url = "/couverture?frein=justice&territoire=d%3A60"
+    html = client.get(url + "&publics=personnes-en-situation-juridique-specifique").get_data(
+        as_text=True
+    )
     assert "Justice — Oise" in html
     # the départemental SPIP serves every commune; the far ones are zones blanches
     assert "SPIP de l&#39;Oise" in html
     assert re.search(r"<strong>\d[\d\u202f]*</strong> habitants en zone blanche", html)
     assert "Par intercommunalité" in html and "Comparaison des freins — Oise" in html
-    assert (
-        'href="/api/v1/couverture?frein=justice&amp;departement=60&amp;vehicule=non&amp;format=csv"'
-        in html
-    )
+    assert 'href="/api/v1/couverture?frein=justice&amp;departement=60' in html
+    assert "format=csv" in html
     assert "format=geojson" in html and "data-coverage-map" in html
     # every frein is compared, the others linked
     assert html.count('<th scope="row"><a href="/couverture?frein=') == 12
