@@ -28,6 +28,12 @@ AUDIT_LABELS = {
     "correction.treat": "Signalement traité",
     "correction.reopen": "Signalement rouvert",
     "merge.review": "Fusion vérifiée",
+    "partner.confirm": "Confirmé par le partenaire (campagne)",
+    "correction.apply": "Correction du partenaire appliquée",
+    "correction.reject": "Correction du partenaire rejetée",
+    "proposal.accept": "Structure proposée ajoutée",
+    "proposal.reject": "Structure proposée rejetée",
+    "campaign.unsubscribe": "Désabonnement des campagnes",
     "login": "Connexion",
 }
 
