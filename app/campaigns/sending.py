@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..admin.scope import Scope
 from ..models import Campaign, CampaignMessage, Partner, Unsubscribe, utcnow
 from .letter import campaign_mail, sender
 from .mailer import Mailer, MailSetupError, SmtpSettings
 from .tokens import link_token
 
 Sleep = Callable[[float], None]
+EVERYWHERE = Scope(None)  # the CLI's view: every partner
 
 
 def months_ago(today: date, months: int) -> date:
@@ -209,19 +211,50 @@ def due_reminders(
     )
 
 
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign: Campaign
+    partners: int
+    sent: int
+    refused: int
+    answered: int
+    corrected: int
+
+
+def summaries(session: Session, scope: Scope = EVERYWHERE) -> list[CampaignSummary]:
+    """Each campaign's counts over the partners of ``scope``, newest first."""
+    rows = session.execute(
+        scope.filter(
+            select(
+                Campaign,
+                func.count(CampaignMessage.id),
+                func.count(CampaignMessage.sent_at),
+                func.count(CampaignMessage.error),
+                func.count(CampaignMessage.answered_at),
+                func.sum(case((CampaignMessage.answer == "corrige", 1), else_=0)),
+            )
+            .join(CampaignMessage, CampaignMessage.campaign_id == Campaign.id)
+            .join(Partner, Partner.id == CampaignMessage.partner_id)
+            .group_by(Campaign.id)
+            .order_by(Campaign.id.desc())
+        )
+    )
+    return [
+        CampaignSummary(campaign, total, sent, refused, answered, corrected or 0)
+        for campaign, total, sent, refused, answered, corrected in rows
+    ]
+
+
 def bounces(
-    session: Session, campaign_id: int | None = None
+    session: Session, scope: Scope = EVERYWHERE, limit: int | None = None
 ) -> list[tuple[CampaignMessage, Partner]]:
-    """Refused recipients, newest campaign first (all campaigns, or one)."""
-    query = (
+    """Refused recipients of the partners of ``scope``, newest campaign first."""
+    query = scope.filter(
         select(CampaignMessage, Partner)
         .join(Partner, Partner.id == CampaignMessage.partner_id)
         .where(CampaignMessage.error.is_not(None))
+        .order_by(CampaignMessage.campaign_id.desc(), CampaignMessage.id)
     )
-    if campaign_id is not None:
-        query = query.where(CampaignMessage.campaign_id == campaign_id)
-    return list(
-        session.execute(
-            query.order_by(CampaignMessage.campaign_id.desc(), CampaignMessage.id)
-        ).tuples()
-    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(message, partner) for message, partner in session.execute(query)]

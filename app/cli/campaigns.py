@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from sqlalchemy import case, func, select
 
 from ..campaigns import sending
 from ..campaigns.mailer import Mailer
 from ..db import session_scope
-from ..models import Campaign, CampaignMessage, Partner
+from ..models import Partner
 from .context import ensure_schema, with_app
 from .users import DEPARTEMENT
 
@@ -122,26 +121,16 @@ def report_command() -> None:
     """Affiche chaque campagne (envois, réponses, corrections) et les adresses refusées."""
     ensure_schema()
     with session_scope(current_app._get_current_object()) as session:
-        rows = session.execute(
-            select(
-                Campaign,
-                func.count(CampaignMessage.sent_at),
-                func.count(CampaignMessage.error),
-                func.count(CampaignMessage.answered_at),
-                func.sum(case((CampaignMessage.answer == "corrige", 1), else_=0)),
-            )
-            .join(CampaignMessage, CampaignMessage.campaign_id == Campaign.id)
-            .group_by(Campaign.id)
-            .order_by(Campaign.id)
-        ).all()
-        if not rows:
+        lines = sending.summaries(session)
+        if not lines:
             click.echo("Aucune campagne.")
             return
-        for campaign, sent, refused, answered, corrected in rows:
+        for line in reversed(lines):
             click.echo(
-                f"Campagne n° {campaign.id} du {campaign.created_at:%d/%m/%Y} "
-                f"({campaign.departement or 'tous départements'}) : {sent} envoyé(s), "
-                f"{refused} refusé(s), {answered} réponse(s) dont {corrected or 0} correction(s)."
+                f"Campagne n° {line.campaign.id} du {line.campaign.created_at:%d/%m/%Y} "
+                f"({line.campaign.departement or 'tous départements'}) : {line.sent} envoyé(s), "
+                f"{line.refused} refusé(s), {line.answered} réponse(s) dont "
+                f"{line.corrected} correction(s)."
             )
         bounces = sending.bounces(session)
         if bounces:
