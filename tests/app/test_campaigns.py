@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from app import db
 from app.campaigns.mailer import MailSetupError, SmtpSettings
 from app.campaigns.tokens import link_token
-from app.pages.contribution_form import CORRECTION_FIELDS
 from app.models import (
     AuditLog,
     Campaign,
@@ -24,6 +23,7 @@ from app.models import (
     Unsubscribe,
     utcnow,
 )
+from app.pages.contribution_form import CORRECTION_FIELDS
 
 from ..support.apps import build_app
 from ..support.factories import partner
