@@ -90,6 +90,7 @@ def accept_proposal(session: Session, item: CorrectionRequest) -> Partner:
         )
     )
     session.add(partner)
+    session.flush()  # the partner row first: no relationship orders the two writes
     item.partner_id = partner_id
     item.status = APPLIED
     return partner
