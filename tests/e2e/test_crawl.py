@@ -27,6 +27,8 @@ PROBES = (
     ("GET", "/partenaires/inexistant", 404),
     ("POST", "/a-propos", 405),
     ("POST", "/partenaires/inexistant/signaler", 404),
+    ("GET", "/mise-a-jour/lien-invente", 404),
+    ("POST", "/mise-a-jour/lien-invente/confirmer", 404),
     ("GET", "/?commune=%00", 400),
     ("GET", "/api/v1/inexistant", 404),
 )
@@ -91,7 +93,15 @@ def test_crawl_public_pages(base_url, ledger):
         for i, frein in enumerate(freins)
         for commune in COMMUNES[i % 2 :: 2]
     ]
-    seeds = ["/", "/orientation", "/a-propos", "/widget", "/partenaires/", *searches]
+    seeds = [
+        "/",
+        "/orientation",
+        "/a-propos",
+        "/widget",
+        "/partenaires/",
+        "/proposer-une-structure",
+    ]
+    seeds += searches
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["public"], lambda path: not path.startswith("/admin")
     )
@@ -111,7 +121,7 @@ def test_crawl_admin_pages(base_url, admin, ledger):
     landed = client.login(*admin)
     assert urlsplit(landed.url).path == "/admin/", f"connexion refusée : {landed.url}"
     seeds = ["/admin/", "/admin/partenaires", "/admin/signalements", "/admin/fusions"]
-    seeds += ["/admin/imports", "/admin/imports/nouveau", "/admin/journal"]
+    seeds += ["/admin/imports", "/admin/imports/nouveau", "/admin/journal", "/admin/campagnes"]
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["admin"], lambda path: path.startswith("/admin")
     )

@@ -153,6 +153,8 @@ CONTENT_PAGES = (
     ("recherche sans résultat", "/?q=zzqxwv"),
     ("commune inconnue", "/?commune=Zzqxwvville"),
     ("page introuvable", "/page-inexistante"),
+    ("proposer une structure", "/proposer-une-structure"),
+    ("lien de campagne invalide", "/mise-a-jour/lien-invente"),
 )
 
 
@@ -174,6 +176,7 @@ ADMIN_PAGES = (
     ("imports", "/admin/imports"),
     ("nouvel import", "/admin/imports/nouveau"),
     ("journal", "/admin/journal"),
+    ("campagnes", "/admin/campagnes"),
 )
 
 
