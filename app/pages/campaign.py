@@ -1,8 +1,8 @@
 """A partner's personal page from a campaign mail: confirm, correct, unsubscribe.
 
 The signed link (:mod:`app.campaigns.tokens`) is the only credential; the forms carry the
-report form's stateless CSRF token for that message (no cookie). Pages are ``no-store``, with
-no referrer: the link must not leak to a site the record points to.
+report form's stateless CSRF token for that message (no cookie). Pages are ``no-store`` and
+send no referrer to other sites: the link must not leak to a site the record points to.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from . import report as report_form
 from .contribution_form import CorrectionForm
 from .views import bp
 
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# same-origin, not no-referrer: browsers then send "Origin: null", which the CSRF check refuses
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 ANSWERS = ("confirmee", "corrigee")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import request
+from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.validators import ValidationError
 
@@ -63,7 +65,10 @@ class CorrectionForm(PartnerForm):
     note = NoteField("Précisions pour l'équipe Relais (facultatif)")
 
     def __init__(self, row: Partner):
-        super().__init__(row)
+        # the record's values until the form is posted (the admin's form reads only posts)
+        posted = request.form if request.method == "POST" else None
+        FlaskForm.__init__(self, formdata=posted, obj=row)
+        self.row = row
         self.commune_code: str | None = row.code_insee
 
     def validate_commune_nom(self, field: Field) -> None:

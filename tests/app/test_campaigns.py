@@ -96,8 +96,10 @@ def test_round_trip_confirm_correct_unsubscribe(campaign_app, smtp):
     page = path_of(smtp.link(mail))
     response = client.get(page)
     assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert f'name="telephone" value="{partners[first_email].telephone}"' in html  # prefilled
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "Set-Cookie" not in response.headers
     token = csrf_token(client, page)
     response = client.post(page + "/confirmer", data={"csrf_token": token})
