@@ -37,10 +37,21 @@ AUDIT_LABELS = {
     "login": "Connexion",
 }
 
+# Who acted, for rows without a user that no command wrote (a partner through its link).
+AUDIT_ACTORS = {
+    "partner.confirm": "le partenaire (lien de campagne)",
+    "campaign.unsubscribe": "le partenaire (lien de campagne)",
+}
+
 
 @bp.app_context_processor
 def admin_context() -> dict[str, Any]:
-    return {"admin_user": current_user, "ROLE_LABELS": ROLE_LABELS, "AUDIT_LABELS": AUDIT_LABELS}
+    return {
+        "admin_user": current_user,
+        "ROLE_LABELS": ROLE_LABELS,
+        "AUDIT_LABELS": AUDIT_LABELS,
+        "AUDIT_ACTORS": AUDIT_ACTORS,
+    }
 
 
 def audit(action: str, target: str = "", changes: dict[str, Any] | None = None) -> None:

@@ -151,6 +151,8 @@ def test_round_trip_confirm_correct_unsubscribe(campaign_app, smtp):
     assert client.get(f"/api/v1/partners/{corrected.id}").get_json()["telephone"] == (
         "03 44 00 00 00"
     )
+    history = unescape(admin.get(f"/admin/partenaires/{confirmed.id}").get_data(as_text=True))
+    assert "Confirmé par le partenaire (campagne) par le partenaire (lien de campagne)" in history
 
     # 3. unsubscribe: stored, and never mailed again
     page = path_of(smtp.link(smtp.to(third_email)[0]))
