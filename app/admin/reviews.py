@@ -41,6 +41,14 @@ KINDS = {
     "correction": "Correction du partenaire",
     "proposition": "Nouvelle structure proposée",
 }
+STATUS_LABELS = {
+    "ouverte": "À traiter",
+    "traitee": "Traité",
+    APPLIED: "Appliqué",
+    REJECTED: "Rejeté",
+}
+
+
 CORRECTION_FILTERS = {
     "ouverte": CorrectionRequest.status == "ouverte",
     "traitee": CorrectionRequest.status != "ouverte",
@@ -97,14 +105,6 @@ def corrections():
     )
 
 
-STATUS_LABELS = {
-    "ouverte": "À traiter",
-    "traitee": "Traité",
-    APPLIED: "Appliqué",
-    REJECTED: "Rejeté",
-}
-
-
 def _toggle_correction(item: CorrectionRequest) -> str:
     new = "ouverte" if item.status == "traitee" else "traitee"
     audit(
@@ -129,10 +129,17 @@ def correction_treat(request_id: int):
     )
 
 
+def _check_open_contribution(item: CorrectionRequest) -> None:
+    """Only an open correction or proposal is applied or rejected (a report is "traité")."""
+    if item.kind not in ("correction", "proposition"):
+        raise Conflict("Un signalement se marque comme traité : il ne modifie pas la fiche.")
+    if item.status != "ouverte":
+        raise Conflict()
+
+
 def _apply(item: CorrectionRequest) -> str:
     """A partner's correction written on its record, or a proposal made a partner."""
-    if item.status != "ouverte" or item.kind not in ("correction", "proposition"):
-        raise Conflict("Cette demande a déjà été traitée.")
+    _check_open_contribution(item)
     if item.kind == "proposition":
         partner = accept_proposal(db.get_session(), item)
         audit(
@@ -150,8 +157,7 @@ def _apply(item: CorrectionRequest) -> str:
 
 
 def _reject(item: CorrectionRequest) -> str:
-    if item.status != "ouverte":
-        raise Conflict("Cette demande a déjà été traitée.")
+    _check_open_contribution(item)
     audit(
         "proposal.reject" if item.kind == "proposition" else "correction.reject",
         item.partner_id or "",

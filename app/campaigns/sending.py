@@ -7,6 +7,7 @@ committed as it goes: a run cut short sends nothing twice when resumed.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,22 +68,17 @@ def recipients(
     limit: int | None = None,
     today: date | None = None,
 ) -> list[Partner]:
-    """The partners a new campaign would write to, oldest records first."""
-    unsubscribed = select(Unsubscribe.email)
-    query = select(Partner).where(
-        Partner.status == "active",
-        Partner.email.contains("@"),
-        func.lower(Partner.email).not_in(unsubscribed),
-    )
+    """The partners a new campaign would write to, oldest records first; an unsubscribed
+    address is compared as it is mailed (:func:`mail_address`), whatever the field holds."""
+    query = select(Partner).where(Partner.status == "active", Partner.email.contains("@"))
     if departement:
         query = query.where(Partner.departement == departement)
     if older_than_months is not None:
         cutoff = months_ago(today or utcnow().date(), older_than_months)
         query = query.where(older_than(cutoff))
-    query = oldest_first(query)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    unsubscribed = set(session.scalars(select(Unsubscribe.email)))
+    found = (p for p in session.scalars(oldest_first(query)) if mail_address(p) not in unsubscribed)
+    return list(itertools.islice(found, limit))
 
 
 def mail_address(partner: Partner) -> str:

@@ -327,3 +327,16 @@ def test_smtp_url_forms(url, expected):
 def test_bad_smtp_urls_are_french_errors(url):
     with pytest.raises(MailSetupError, match="RELAIS_SMTP_URL"):
         SmtpSettings.from_url(url)
+
+
+def test_unsubscribed_address_is_matched_as_mailed(campaign_app, smtp):
+    """A field holding several addresses, in capitals, is mailed (and skipped) at its first."""
+    app = campaign_app
+    first = sorted(oise_partners(app))[0]
+    with db.session_scope(app) as session:
+        row = session.scalars(select(Partner).where(Partner.email == first)).one()
+        row.email = f"{first.upper()} ; secretariat@{first.split('@')[1]}"
+        session.add(Unsubscribe(email=first, partner_id=row.id))
+    assert send(app, "--departement", "60").exit_code == 0
+    assert first not in {m["To"] for m in smtp.messages}
+    assert len(smtp.messages) == len(oise_partners(app)) - 1
