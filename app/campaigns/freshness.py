@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..admin.scope import Scope
 from ..models import CampaignMessage, Partner
 from .sending import months_ago, oldest_first
+
+if TYPE_CHECKING:  # the admin package imports this one (its dashboard)
+    from ..admin.scope import Scope
 
 WINDOWS = (12, 24)
 

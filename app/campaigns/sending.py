@@ -12,19 +12,27 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app, url_for
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..admin.scope import Scope
 from ..models import Campaign, CampaignMessage, Partner, Unsubscribe, utcnow
 from .letter import campaign_mail, sender
 from .mailer import Mailer, MailSetupError, SmtpSettings
 from .tokens import link_token
 
+if TYPE_CHECKING:  # the admin package imports this one (its dashboard)
+    from ..admin.scope import Scope
+
 Sleep = Callable[[float], None]
-EVERYWHERE = Scope(None)  # the CLI's view: every partner
+Query = TypeVar("Query", bound=Select)
+
+
+def _within(query: Query, scope: Scope | None) -> Query:
+    """``query`` restricted to an admin's scope; every partner for the CLI (``None``)."""
+    return query if scope is None else scope.filter(query)
 
 
 def months_ago(today: date, months: int) -> date:
@@ -217,10 +225,10 @@ class CampaignSummary:
     corrected: int
 
 
-def summaries(session: Session, scope: Scope = EVERYWHERE) -> list[CampaignSummary]:
+def summaries(session: Session, scope: Scope | None = None) -> list[CampaignSummary]:
     """Each campaign's counts over the partners of ``scope``, newest first."""
     rows = session.execute(
-        scope.filter(
+        _within(
             select(
                 Campaign,
                 func.count(CampaignMessage.id),
@@ -232,7 +240,8 @@ def summaries(session: Session, scope: Scope = EVERYWHERE) -> list[CampaignSumma
             .join(CampaignMessage, CampaignMessage.campaign_id == Campaign.id)
             .join(Partner, Partner.id == CampaignMessage.partner_id)
             .group_by(Campaign.id)
-            .order_by(Campaign.id.desc())
+            .order_by(Campaign.id.desc()),
+            scope,
         )
     )
     return [
@@ -242,14 +251,15 @@ def summaries(session: Session, scope: Scope = EVERYWHERE) -> list[CampaignSumma
 
 
 def bounces(
-    session: Session, scope: Scope = EVERYWHERE, limit: int | None = None
+    session: Session, scope: Scope | None = None, limit: int | None = None
 ) -> list[tuple[CampaignMessage, Partner]]:
     """Refused recipients of the partners of ``scope``, newest campaign first."""
-    query = scope.filter(
+    query = _within(
         select(CampaignMessage, Partner)
         .join(Partner, Partner.id == CampaignMessage.partner_id)
         .where(CampaignMessage.error.is_not(None))
-        .order_by(CampaignMessage.campaign_id.desc(), CampaignMessage.id)
+        .order_by(CampaignMessage.campaign_id.desc(), CampaignMessage.id),
+        scope,
     )
     if limit is not None:
         query = query.limit(limit)
