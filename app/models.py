@@ -88,6 +88,15 @@ class Partner(Base):
         back_populates="partner", order_by="PartnerSource.id", cascade="all, delete-orphan"
     )
 
+    def mark_verified(self) -> dict[str, list[str | None]]:
+        """Known right as of now (an admin's « à jour », a partner's confirmation); the
+        change, for the audit row. ``updated_at`` moves too: the data version follows it."""
+        before = self.verified_at
+        self.verified_at = self.updated_at = utcnow()
+        return {
+            "verified_at": [before.isoformat() if before else None, self.verified_at.isoformat()]
+        }
+
 
 class PartnerSource(Base):
     """One record of one source file, attached to the partner it built or merged into."""
@@ -192,16 +201,76 @@ def _revoke_sessions_on_new_password(
 
 
 class CorrectionRequest(Base):
-    """A "signaler une erreur" report on a partner, for an admin to review."""
+    """An item of the admin's review queue: a "signaler une erreur" report on a partner
+    (``kind="signalement"``), a partner's own correction from a campaign link
+    (``"correction"``) or a proposed new structure (``"proposition"``, no partner yet).
+
+    ``changes`` holds the proposed field values, applied only by an admin; a proposal keeps
+    its département for the admin's territorial scope.
+    """
 
     __tablename__ = "correction_request"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
+    kind: Mapped[str] = mapped_column(
+        String(16), default="signalement", server_default="signalement"
+    )
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partner.id"), index=True)
     message: Mapped[str] = mapped_column(Text)
     contact: Mapped[str] = mapped_column(String(200), default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    departement: Mapped[str | None] = mapped_column(String(3))
+    campaign_message_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_message.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="ouverte")
+
+
+class Campaign(Base):
+    """One run of ``relais campaign send``: which partners it asked to check their record."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    departement: Mapped[str | None] = mapped_column(String(3))
+    older_than_months: Mapped[int | None] = mapped_column(Integer)
+
+    messages: Mapped[list[CampaignMessage]] = relationship(
+        back_populates="campaign", order_by="CampaignMessage.id"
+    )
+
+
+class CampaignMessage(Base):
+    """One partner of a campaign: the mail, its reminders, the SMTP refusal, the answer.
+
+    The link's signed token names this row, so it is one per partner and campaign."""
+
+    __tablename__ = "campaign_message"
+    __table_args__ = (UniqueConstraint("campaign_id", "partner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The SMTP server's refusal (code and text), kept for the bounce report.
+    error: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str | None] = mapped_column(String(16))  # "confirme" or "corrige"
+
+    campaign: Mapped[Campaign] = relationship(back_populates="messages")
+
+
+class Unsubscribe(Base):
+    """An address that asked never to receive a campaign mail again."""
+
+    __tablename__ = "unsubscribe"
+
+    email: Mapped[str] = mapped_column(String(200), primary_key=True)
+    partner_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditLog(Base):

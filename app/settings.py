@@ -136,7 +136,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REPORT_RATE_LIMIT",
         "5 per 10 minutes",
-        "Signalements d'erreur admis par client (adresse IP) : au-delà, réponse 429.",
+        "Signalements d'erreur, propositions de structure et corrections de fiche admis par "
+        "client (adresse IP), chacun compté à part : au-delà, réponse 429.",
+    ),
+    Setting(
+        "RELAIS_SMTP_URL",
+        "",
+        "Serveur d'envoi des courriels de campagne : `smtp://hôte:port`, `smtps://hôte:port` "
+        "(TLS implicite), `?starttls=1` pour STARTTLS, identifiants `smtp://utilisateur:mot-de-"
+        "passe@hôte`. Vide : `relais campaign` refuse d'envoyer.",
+        env=True,
+    ),
+    Setting(
+        "RELAIS_MAIL_FROM",
+        "",
+        "Expéditeur des courriels de campagne ; vide : `relais@` suivi du nom d'hôte de "
+        "`RELAIS_PUBLIC_URL`.",
+        env=True,
+    ),
+    Setting(
+        "CAMPAIGN_MAILS_PER_MINUTE",
+        30,
+        "Courriels de campagne envoyés au plus par minute (relances comprises), pour ménager "
+        "le serveur d'envoi et la réputation de l'expéditeur.",
+    ),
+    Setting(
+        "CAMPAIGN_LINK_DAYS",
+        60,
+        "Durée de validité, en jours, du lien personnel envoyé à un partenaire par une campagne.",
     ),
     Setting(
         "RELAIS_SECURE_COOKIES",

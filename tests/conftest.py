@@ -59,6 +59,15 @@ def app(request, tmp_path, monkeypatch, database_url):
 
 
 @pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (see ``tests/support/smtp.py``)."""
+    from .support.smtp import smtp_server
+
+    with smtp_server() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -3,8 +3,8 @@
 The app factory registers :data:`bp` and calls :func:`init_app` (CSRF protection,
 session cookie settings, login rate limiter). The views are one blueprint whose routes
 live in a module per surface: ``sessions``, ``dashboard``, ``partners`` (with
-``partner_form``), ``reviews``, ``imports``, ``journal``. ``relais user create`` lives in
-:mod:`app.cli.users`.
+``partner_form``), ``reviews``, ``campaigns``, ``imports``, ``journal``. ``relais user
+create`` lives in :mod:`app.cli.users`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import error_response
-from . import dashboard, imports, journal, partners, reviews, sessions  # noqa: F401 (routes)
+from . import (  # noqa: F401 (routes)
+    campaigns,
+    dashboard,
+    imports,
+    journal,
+    partners,
+    reviews,
+    sessions,
+)
 from .auth import LoginLimiter
 from .blueprint import bp
 
@@ -22,9 +30,16 @@ __all__ = ["bp", "csrf", "init_app"]
 csrf = CSRFProtect()
 
 # Views that must work without a session cookie: the read-only orientation form (no token
-# needed) and the public report form, which checks its own stateless token
-# (app.pages.report).
-CSRF_EXEMPT_VIEWS = ("pages.orientation", "pages.report_error")
+# needed) and the public forms that write, which check their own stateless token
+# (app.pages.report): the report form, the proposal form, a partner's campaign page.
+CSRF_EXEMPT_VIEWS = (
+    "pages.orientation",
+    "pages.report_error",
+    "pages.proposal",
+    "pages.campaign_confirm",
+    "pages.campaign_correct",
+    "pages.campaign_unsubscribe",
+)
 
 
 def init_app(app: Flask) -> None:

@@ -138,8 +138,13 @@ def require_read(partner: Partner) -> None:
 
 
 def require_edit(partner: Partner) -> None:
+    require_edit_in(partner.departement)
+
+
+def require_edit_in(departement: str | None) -> None:
+    """The right to write in ``departement`` (a partner's, or a proposed structure's)."""
     scope = current_scope()
-    if not scope.allows(partner):
+    if not scope.allows_departement(departement):
         raise Forbidden(
             f"Vous ne pouvez modifier que les partenaires de vos départements{scope.label()}."
         )

@@ -28,13 +28,30 @@ AUDIT_LABELS = {
     "correction.treat": "Signalement traité",
     "correction.reopen": "Signalement rouvert",
     "merge.review": "Fusion vérifiée",
+    "partner.confirm": "Confirmé par le partenaire (campagne)",
+    "correction.apply": "Correction du partenaire appliquée",
+    "correction.reject": "Correction du partenaire rejetée",
+    "proposal.accept": "Structure proposée ajoutée",
+    "proposal.reject": "Structure proposée rejetée",
+    "campaign.unsubscribe": "Désabonnement des campagnes",
     "login": "Connexion",
+}
+
+# Who acted, for rows without a user that no command wrote (a partner through its link).
+AUDIT_ACTORS = {
+    "partner.confirm": "le partenaire (lien de campagne)",
+    "campaign.unsubscribe": "le partenaire (lien de campagne)",
 }
 
 
 @bp.app_context_processor
 def admin_context() -> dict[str, Any]:
-    return {"admin_user": current_user, "ROLE_LABELS": ROLE_LABELS, "AUDIT_LABELS": AUDIT_LABELS}
+    return {
+        "admin_user": current_user,
+        "ROLE_LABELS": ROLE_LABELS,
+        "AUDIT_LABELS": AUDIT_LABELS,
+        "AUDIT_ACTORS": AUDIT_ACTORS,
+    }
 
 
 def audit(action: str, target: str = "", changes: dict[str, Any] | None = None) -> None:

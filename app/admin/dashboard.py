@@ -1,4 +1,5 @@
-"""The administration's home page: counts of partners, open reports, merges to review."""
+"""The administration's home page: counts of partners, open reports, merges to review, and
+freshness per département with the oldest records (the work list)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from .. import db
-from ..models import CorrectionRequest, ImportRun, MergeDecision, Partner
+from ..campaigns import freshness
+from ..models import CorrectionRequest, ImportRun, MergeDecision, Partner, utcnow
 from .auth import current_scope, login_required
 from .blueprint import bp
 
@@ -24,8 +26,9 @@ def dashboard():
     open_reports = s.scalar(
         scope.filter(
             select(func.count(CorrectionRequest.id))
-            .join(Partner, Partner.id == CorrectionRequest.partner_id)
-            .where(CorrectionRequest.status == "ouverte")
+            .outerjoin(Partner, Partner.id == CorrectionRequest.partner_id)
+            .where(CorrectionRequest.status == "ouverte"),
+            func.coalesce(Partner.departement, CorrectionRequest.departement),
         )
     )
     merges_to_review = s.scalar(
@@ -43,4 +46,7 @@ def dashboard():
         open_reports=open_reports or 0,
         merges_to_review=merges_to_review or 0,
         runs=runs,
+        freshness=freshness.by_departement(s, scope, utcnow().date()),
+        windows=freshness.WINDOWS,
+        oldest=freshness.oldest(s, scope),
     )

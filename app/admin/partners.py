@@ -158,14 +158,7 @@ def partner_edit(partner_id: str):
 def partner_verify(partner_id: str):
     row = partner_row(partner_id)
     require_edit(row)
-    before = row.verified_at
-    row.verified_at = utcnow()
-    row.updated_at = row.verified_at
-    audit(
-        "partner.verify",
-        row.id,
-        {"verified_at": [before.isoformat() if before else None, row.verified_at.isoformat()]},
-    )
+    audit("partner.verify", row.id, row.mark_verified())
     db.get_session().commit()
     data_changed()
     flash("La fiche est marquée comme à jour.", "success")

@@ -1,4 +1,5 @@
-"""Review lists: error reports (signalements) and merge decisions (fusions)."""
+"""Review lists: the queue of reports, partners' corrections and proposed structures
+(signalements), and merge decisions (fusions)."""
 
 from __future__ import annotations
 
@@ -8,40 +9,66 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select, tuple_
 
-from recommender.errors import NotFound
+from recommender.errors import NotFound, RelaisError
 
 from .. import db
+from ..campaigns.contributions import (
+    APPLIED,
+    REJECTED,
+    SOURCE,
+    accept_proposal,
+    apply_correction,
+)
 from ..importers.dedup import RULE_LABELS
 from ..importers.unmerge import UnmergeImpossible, undo_merge
 from ..index.holder import data_changed
 from ..models import CorrectionRequest, MergeDecision, Partner, PartnerSource
+from ..pages import vocab
 from ..pages.views import pages_window
-from .auth import current_scope, login_required, require_edit
+from .auth import current_scope, login_required, require_edit, require_edit_in
 from .blueprint import audit, bp, partner_row, safe_next
+from .partner_form import TEXT_FIELDS
 
 
-def _review_list(model, filters: dict[str, Any], default: str, template: str):
-    """One review list: the items of the user's departements, filtered by ``?statut=``."""
-    statut = request.args.get("statut", default)
-    query = current_scope().filter(
-        select(model, Partner).join(Partner, Partner.id == model.partner_id)
-    )
-    if statut in filters:
-        query = query.where(filters[statut])
-    rows = db.get_session().execute(query.order_by(model.id.desc()).limit(500)).all()
-    return render_template(template, rows=rows, statut=statut)
+class Conflict(RelaisError):
+    status = 409
+    code = "deja_traitee"
+    default_message = "Cette demande a déjà été traitée."
+
+
+KINDS = {
+    "signalement": "Signalement",
+    "correction": "Correction du partenaire",
+    "proposition": "Nouvelle structure proposée",
+}
+STATUS_LABELS = {
+    "ouverte": "À traiter",
+    "traitee": "Traité",
+    APPLIED: "Appliqué",
+    REJECTED: "Rejeté",
+}
+
+
+CORRECTION_FILTERS = {
+    "ouverte": CorrectionRequest.status == "ouverte",
+    "traitee": CorrectionRequest.status != "ouverte",
+}
 
 
 def _review(model, item_id: int, missing: str, apply: Callable[[Any], str], back: str):
     """One review button: the item, the right to edit its partner, the change, back to a list.
 
-    ``apply`` writes the audit row and the change, and returns the confirmation message.
+    ``apply`` writes the audit row and the change, and returns the confirmation message. An
+    item without partner (a proposed structure) is checked on its own département.
     """
     s = db.get_session()
     item = s.get(model, item_id)
     if item is None:
         raise NotFound(missing)
-    require_edit(partner_row(item.partner_id))
+    if item.partner_id is None:
+        require_edit_in(item.departement)
+    else:
+        require_edit(partner_row(item.partner_id))
     message = apply(item)
     s.commit()
     flash(message, "success")
@@ -51,11 +78,30 @@ def _review(model, item_id: int, missing: str, apply: Callable[[Any], str], back
 @bp.get("/signalements")
 @login_required
 def corrections():
-    return _review_list(
-        CorrectionRequest,
-        {status: CorrectionRequest.status == status for status in ("ouverte", "traitee")},
-        "ouverte",
+    """The review queue: reports, partners' corrections and proposed structures of the
+    user's départements, filtered by ``?statut=`` and ``?type=``."""
+    statut = request.args.get("statut", "ouverte")
+    kind = request.args.get("type", "")
+    query = current_scope().filter(
+        select(CorrectionRequest, Partner).outerjoin(
+            Partner, Partner.id == CorrectionRequest.partner_id
+        ),
+        func.coalesce(Partner.departement, CorrectionRequest.departement),
+    )
+    if statut in CORRECTION_FILTERS:
+        query = query.where(CORRECTION_FILTERS[statut])
+    if kind in KINDS:
+        query = query.where(CorrectionRequest.kind == kind)
+    rows = db.get_session().execute(query.order_by(CorrectionRequest.id.desc()).limit(500)).all()
+    return render_template(
         "admin/corrections.html",
+        rows=rows,
+        statut=statut,
+        kind=kind,
+        kinds=KINDS,
+        field_labels={name: label for name, (label, _max, _req) in TEXT_FIELDS.items()},
+        type_labels=vocab.type_labels(),
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -63,7 +109,7 @@ def _toggle_correction(item: CorrectionRequest) -> str:
     new = "ouverte" if item.status == "traitee" else "traitee"
     audit(
         "correction.treat" if new == "traitee" else "correction.reopen",
-        item.partner_id,
+        item.partner_id or "",
         {"correction_request": item.id, "status": [item.status, new]},
     )
     item.status = new
@@ -80,6 +126,70 @@ def correction_treat(request_id: int):
         "Signalement introuvable.",
         _toggle_correction,
         safe_next(back) if back else url_for("admin.corrections"),
+    )
+
+
+def _check_open_contribution(item: CorrectionRequest) -> None:
+    """Only an open correction or proposal is applied or rejected (a report is "traité")."""
+    if item.kind not in ("correction", "proposition"):
+        raise Conflict("Un signalement se marque comme traité : il ne modifie pas la fiche.")
+    if item.status != "ouverte":
+        raise Conflict()
+
+
+def _apply(item: CorrectionRequest) -> str:
+    """A partner's correction written on its record, or a proposal made a partner."""
+    _check_open_contribution(item)
+    if item.kind == "proposition":
+        partner = accept_proposal(db.get_session(), item)
+        audit(
+            "proposal.accept",
+            partner.id,
+            {"correction_request": item.id, "nom": [None, partner.nom], "source": [None, SOURCE]},
+        )
+        message = f"Structure « {partner.nom} » ajoutée à l'annuaire."
+    else:
+        partner = partner_row(item.partner_id)
+        changes = apply_correction(item, partner)
+        audit("correction.apply", partner.id, {"correction_request": item.id, **changes})
+        message = f"Corrections appliquées à la fiche « {partner.nom} »."
+    return message
+
+
+def _reject(item: CorrectionRequest) -> str:
+    _check_open_contribution(item)
+    audit(
+        "proposal.reject" if item.kind == "proposition" else "correction.reject",
+        item.partner_id or "",
+        {"correction_request": item.id, "status": [item.status, REJECTED]},
+    )
+    item.status = REJECTED
+    return "Demande rejetée : rien n'a été modifié dans l'annuaire."
+
+
+@bp.post("/signalements/<int:request_id>/appliquer")
+@login_required
+def correction_apply(request_id: int):
+    response = _review(
+        CorrectionRequest,
+        request_id,
+        "Demande introuvable.",
+        _apply,
+        url_for("admin.corrections"),
+    )
+    data_changed()
+    return response
+
+
+@bp.post("/signalements/<int:request_id>/rejeter")
+@login_required
+def correction_reject(request_id: int):
+    return _review(
+        CorrectionRequest,
+        request_id,
+        "Demande introuvable.",
+        _reject,
+        url_for("admin.corrections"),
     )
 
 

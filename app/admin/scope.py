@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
 from ..models import Partner, User
@@ -49,13 +49,15 @@ class Scope:
     def allows(self, partner: Partner) -> bool:
         return self.allows_departement(partner.departement)
 
-    def filter(self, query: Query) -> Query:
-        """``query`` (which selects or joins :class:`Partner`) restricted to the scope."""
+    def filter(self, query: Query, departement: ColumnElement[str | None] | None = None) -> Query:
+        """``query`` (which selects or joins :class:`Partner`) restricted to the scope; or
+        restricted on another ``departement`` column (a proposal without partner yet)."""
         if self.departements is None:
             return query
         if not self.departements:
             return query.where(false())
-        return query.where(Partner.departement.in_(sorted(self.departements)))
+        column = Partner.departement if departement is None else departement
+        return query.where(column.in_(sorted(self.departements)))
 
     def partner_ids(self, session: Session, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are partners in the scope (for reports that hold only ids)."""

@@ -21,6 +21,7 @@ from flask import Flask  # noqa: E402
 from flask.cli import ScriptInfo  # noqa: E402
 from flask.testing import FlaskCliRunner  # noqa: E402
 
+from .campaigns import campaign_cli  # noqa: E402
 from .context import URL_KEY  # noqa: E402
 from .coverage import coverage_command  # noqa: E402
 from .database import backup_command, init_db_command, restore_command  # noqa: E402
@@ -109,10 +110,11 @@ for _command in (
     backup_command,
     restore_command,
     user_cli,
+    campaign_cli,
     coverage_command,
 ):
     relais.add_command(_command)
-for _group in (relais, user_cli):
+for _group in (relais, user_cli, campaign_cli):
     _group.subcommand_metavar = "COMMANDE [ARGUMENTS]..."
 
 

@@ -1,5 +1,8 @@
 """The public "signaler une erreur" form: its CSRF check, its duplicates, its rate limit.
 
+The CSRF check and the rate limit serve every public form that writes (the proposal form,
+a partner's campaign page): each signs its own subject and counts under its own name.
+
 CSRF without a session. Flask-WTF keeps its token in the session, which would give every
 reader of a partner page a cookie. The form carries no authority (anyone may report), so the
 threat is a third-party page making visitors' browsers post reports: that is refused by
@@ -38,7 +41,7 @@ class TooManyReports(RelaisError):
     status = 429
     code = "trop_de_signalements"
     default_message = (
-        "Trop de signalements envoyés depuis votre connexion : réessayez dans quelques minutes."
+        "Trop de formulaires envoyés depuis votre connexion : réessayez dans quelques minutes."
     )
 
 
@@ -46,16 +49,16 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
 
 
-def form_token(partner_id: str) -> str:
-    """The token the form carries: the partner id, signed and dated."""
-    return _serializer().dumps(partner_id)
+def form_token(subject: str) -> str:
+    """The token the form carries: what it is about (a partner id…), signed and dated."""
+    return _serializer().dumps(subject)
 
 
 def _same_host(url: str | None) -> bool:
     return bool(url) and urlsplit(url).netloc == request.host
 
 
-def check_csrf(partner_id: str) -> None:
+def check_csrf(subject: str) -> None:
     """Refuse a cross-site or token-less post with the app's "formulaire expiré" error."""
     if not current_app.config.get("WTF_CSRF_ENABLED", True):  # as for every other form
         return
@@ -71,14 +74,13 @@ def check_csrf(partner_id: str) -> None:
         )
     except BadData as exc:
         raise CSRFError("Jeton du formulaire absent, invalide ou expiré.") from exc
-    if signed != partner_id:
+    if signed != subject:
         raise CSRFError("Jeton du formulaire émis pour une autre fiche.")
 
 
-def check_rate_limit() -> None:
-    if not rate_limiter().hit(
-        current_app.config["REPORT_RATE_LIMIT"], "signalement", client_address()
-    ):
+def check_rate_limit(form: str = "signalement") -> None:
+    """Count one post of ``form`` from this client (429 beyond ``REPORT_RATE_LIMIT``)."""
+    if not rate_limiter().hit(current_app.config["REPORT_RATE_LIMIT"], form, client_address()):
         raise TooManyReports()
 
 

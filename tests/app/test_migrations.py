@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app import db
-from app.models import Partner, PartnerSource
+from app.models import CorrectionRequest, Partner, PartnerSource, utcnow
 
 from ..support.factories import partner
 
@@ -47,3 +47,26 @@ def test_cnfs_places_imported_as_a_generic_csv_keep_their_records(database_url):
         ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [(NEW, "1"), (NEW, "2"), (OLD, "2")]
+
+
+def test_reports_made_before_campaigns_stay_reports(database_url):
+    """0008: the review queue's existing rows become ``signalement`` items without changes."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0007")
+    with Session(engine) as session:
+        place = partner()
+        session.add(place)
+        session.flush()
+        session.execute(  # the columns 0007 has: the model's defaults would name new ones
+            text(
+                "INSERT INTO correction_request (partner_id, message, contact, created_at, status)"
+                " VALUES (:partner, 'Fermé le lundi.', '', :now, 'ouverte')"
+            ),
+            {"partner": place.id, "now": utcnow()},
+        )
+        session.commit()
+    db.upgrade(engine)
+    with Session(engine) as session:
+        item = session.scalars(select(CorrectionRequest)).one()
+        assert (item.kind, item.changes, item.departement) == ("signalement", {}, None)
+    engine.dispose()

@@ -27,6 +27,8 @@ PROBES = (
     ("GET", "/partenaires/inexistant", 404),
     ("POST", "/a-propos", 405),
     ("POST", "/partenaires/inexistant/signaler", 404),
+    ("GET", "/mise-a-jour/lien-invente", 404),
+    ("POST", "/mise-a-jour/lien-invente/confirmer", 404),
     ("GET", "/?commune=%00", 400),
     ("GET", "/api/v1/inexistant", 404),
 )
@@ -95,6 +97,7 @@ def test_crawl_public_pages(base_url, ledger):
     searches += ["/?" + urlencode({"commune": c, "ouvert": "aujourdhui"}) for c in COMMUNES[:2]]
     seeds = ["/", "/orientation", "/a-propos", "/carnet", "/widget", "/partenaires/", *searches]
     seeds += ["/couverture", "/couverture?frein=justice&territoire=d%3A60"]
+    seeds += ["/proposer-une-structure"]
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["public"], lambda path: not path.startswith("/admin")
     )
@@ -114,7 +117,7 @@ def test_crawl_admin_pages(base_url, admin, ledger):
     landed = client.login(*admin)
     assert urlsplit(landed.url).path == "/admin/", f"connexion refusée : {landed.url}"
     seeds = ["/admin/", "/admin/partenaires", "/admin/signalements", "/admin/fusions"]
-    seeds += ["/admin/imports", "/admin/imports/nouveau", "/admin/journal"]
+    seeds += ["/admin/imports", "/admin/imports/nouveau", "/admin/journal", "/admin/campagnes"]
     visited = crawl(
         client, ledger, seeds, MAX_PAGES["admin"], lambda path: path.startswith("/admin")
     )

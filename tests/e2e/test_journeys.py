@@ -154,6 +154,8 @@ CONTENT_PAGES = (
     ("commune inconnue", "/?commune=Zzqxwvville"),
     ("page introuvable", "/page-inexistante"),
     ("couverture du territoire", "/couverture?frein=mobilite&territoire=d%3A60"),
+    ("proposer une structure", "/proposer-une-structure"),
+    ("lien de campagne invalide", "/mise-a-jour/lien-invente"),
 )
 
 
@@ -175,6 +177,7 @@ ADMIN_PAGES = (
     ("imports", "/admin/imports"),
     ("nouvel import", "/admin/imports/nouveau"),
     ("journal", "/admin/journal"),
+    ("campagnes", "/admin/campagnes"),
 )
 
 
