@@ -153,15 +153,7 @@ def departement(gazetteer: Gazetteer, text: str) -> Territory:
     ('60', 'Oise', 680)
     """
     choices = dict(gazetteer.departements())
-    found = _find(text, choices, normalize_departement(text))
-    if found is None:
-        suggestions = _suggest(text, choices)
-        raise UnknownTerritory(
-            "departement",
-            f"Département « {text} » inconnu.",
-            suggestions=[{"code": s, "nom": choices[s]} for s in suggestions],
-            valid=sorted(choices),
-        )
+    found = _chosen("departement", text, choices, normalize_departement(text))
     return Territory(
         "departement",
         found,
@@ -170,19 +162,27 @@ def departement(gazetteer: Gazetteer, text: str) -> Territory:
     )
 
 
+_UNKNOWN = {"departement": "Département « {} » inconnu.", "region": "Région « {} » inconnue."}
+
+
+def _chosen(kind: str, text: str, choices: dict[str, str], code: str) -> str:
+    """The code ``text`` names among ``choices``, or :class:`UnknownTerritory`."""
+    found = _find(text, choices, code)
+    if found is None:
+        raise UnknownTerritory(
+            kind,
+            _UNKNOWN[kind].format(text),
+            suggestions=[{"code": s, "nom": choices[s]} for s in _suggest(text, choices)],
+            valid=sorted(choices),
+        )
+    return found
+
+
 def region(gazetteer: Gazetteer, text: str) -> Territory:
     """A région by INSEE code (``32``) or name (``Hauts-de-France``)."""
     present = {c.region for c in gazetteer.communes.values()}
     choices = {code: region_name(code) for code in sorted(present) if code}
-    found = _find(text, choices, text.strip())
-    if found is None:
-        suggestions = _suggest(text, choices)
-        raise UnknownTerritory(
-            "region",
-            f"Région « {text} » inconnue.",
-            suggestions=[{"code": s, "nom": choices[s]} for s in suggestions],
-            valid=sorted(choices),
-        )
+    found = _chosen("region", text, choices, text.strip())
     return Territory(
         "region", found, choices[found], territory_communes(gazetteer, lambda c: c.region == found)
     )

@@ -112,7 +112,7 @@ def load_rules(
             effect=item.get("effet", ""),
             raison=item.get("raison", ""),
             sauf_publics=_codes(item.get("sauf_publics"), where, "sauf_publics", publics),
-            nom_contient=tuple(fold(w) for w in _strings(item.get("nom_contient"), where)),
+            nom_contient=tuple(fold(w) for w in strings(item.get("nom_contient"), where)),
             apres_types=_codes(item.get("apres_types"), where, "apres_types", types | {ANY_OTHER}),
         )
         if rule.effect not in EFFECTS:
@@ -125,7 +125,8 @@ def load_rules(
     return tuple(rules)
 
 
-def _strings(value: Any, where: str) -> tuple[str, ...]:
+def strings(value: Any, where: str) -> tuple[str, ...]:
+    """A data file's list of non-empty strings (``None``: empty), or a ``ValueError``."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -136,7 +137,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _codes(
     value: Any, where: str, field: str, known: set[str], *, required: bool = False
 ) -> tuple[str, ...]:
-    codes = _strings(value, f"{where}, {field}")
+    codes = strings(value, f"{where}, {field}")
     if required and not codes:
         raise ValueError(f"{where}: {field} is required")
     unknown = [c for c in codes if c not in known]

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from recommender.errors import InvalidParameter, UnknownFrein, UnknownPublic
 from recommender.records import ZONE_KINDS
-from recommender.rules import SituationRule, load_rules
+from recommender.rules import SituationRule, load_rules, strings
 from recommender.text import fold
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "data" / "taxonomy"
@@ -134,7 +134,7 @@ def _partner_type(
     where = f"partner_types.json, type {code!r}"
     core, side, recommendable = _type_freins(item, where, frein_codes)
     kind, radius = _type_zone(item, where)
-    type_publics = _strings(item.get("publics"), f"{where}, publics")
+    type_publics = strings(item.get("publics"), f"{where}, publics")
     unknown = [p for p in type_publics if p not in publics]
     if unknown:
         raise ValueError(f"{where}: unknown publics {unknown}")
@@ -159,7 +159,7 @@ def _partner_type(
         age_min=age_min,
         age_max=age_max,
         recommendable=recommendable,
-        keywords=_strings(item.get("keywords"), f"{where}, keywords"),
+        keywords=strings(item.get("keywords"), f"{where}, keywords"),
     )
 
 
@@ -167,8 +167,8 @@ def _type_freins(
     item: dict[str, Any], where: str, frein_codes: set[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     """A type's main and secondary freins, and whether it is recommendable."""
-    core = _strings(item.get("freins_core"), f"{where}, freins_core")
-    side = _strings(item.get("freins_side"), f"{where}, freins_side")
+    core = strings(item.get("freins_core"), f"{where}, freins_core")
+    side = strings(item.get("freins_side"), f"{where}, freins_side")
     unknown = [f for f in core + side if f not in frein_codes]
     if unknown:
         raise ValueError(f"{where}: unknown freins {unknown}")
@@ -190,14 +190,6 @@ def _type_zone(item: dict[str, Any], where: str) -> tuple[str, Any]:
     if kind == "rayon" and not (isinstance(radius, int | float) and radius > 0):
         raise ValueError(f"{where}: a 'rayon' zone needs a positive radius_km")
     return kind, radius
-
-
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValueError(f"{where}: expected a list of non-empty strings")
-    return tuple(value)
 
 
 def _optional_int(value: Any, where: str) -> int | None:
@@ -314,7 +306,7 @@ class Taxonomy:
             where = f"freins.json, frein {code!r}"
             if code in freins:
                 raise ValueError(f"{where}: duplicate code")
-            types = _strings(item.get("partner_types"), f"{where}, partner_types")
+            types = strings(item.get("partner_types"), f"{where}, partner_types")
             for type_code in types:
                 partner_type = partner_types.get(type_code)
                 if partner_type is None:
@@ -327,8 +319,8 @@ class Taxonomy:
                 code=code,
                 label=item["label"],
                 description=item.get("description", ""),
-                synonyms=_strings(item.get("synonyms"), f"{where}, synonyms"),
-                thematiques=_strings(item.get("thematiques"), f"{where}, thematiques"),
+                synonyms=strings(item.get("synonyms"), f"{where}, synonyms"),
+                thematiques=strings(item.get("thematiques"), f"{where}, thematiques"),
                 partner_types=types,
             )
         return freins
