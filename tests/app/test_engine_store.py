@@ -73,7 +73,7 @@ def test_the_saved_indexes_share_the_referentials_instead_of_copying_them(app, c
 
     state = _state(app)
     Watch(io.BytesIO()).dump((state.recommender, state.search))
-    recommender, search = pickle.loads(saved.read_bytes())
+    recommender, search = IndexStore(app.config["INDEX_DIR"]).load(_version(app))
     assert recommender.taxonomy_ is default_taxonomy()
     assert recommender.gazetteer_ is default_gazetteer()
     assert (recommender.taxonomy, search.taxonomy, search.gazetteer) == (None, None, None)
@@ -152,3 +152,18 @@ def test_prune_keeps_the_newest_files_and_drops_leftovers(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [building.name, *(store.path(f"v{age}").name for age in range(KEEP))]
     )
+
+
+def test_a_loaded_engine_maps_its_arrays_from_the_file_instead_of_copying_them(app, client):
+    """Workers share the arrays through the page cache (issue 18): each large array of a
+    loaded engine is a read-only view of the saved file, and it answers the same."""
+    import numpy as np
+
+    first = client.get(QUESTION).get_json()
+    worker = _second_worker(app)
+    assert worker.test_client().get(QUESTION).get_json() == first
+    recommender = _state(worker).recommender
+    arrays = [v for v in vars(recommender).values() if isinstance(v, np.ndarray) and v.size > 8]
+    assert arrays
+    assert not any(a.flags.writeable for a in arrays)
+    worker.extensions["relais.engine"].dispose()
