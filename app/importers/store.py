@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
@@ -40,7 +41,9 @@ _JSON_LISTS: dict[tuple[Any, ...], str] = {}
 
 
 def _json(value: Any) -> str:
-    """JSON text; lists of codes (the same few for thousands of partners) are memoised."""
+    """JSON text; lists of codes (the same few for thousands of partners) are memoised,
+    records (``partner_source.raw``, 1.5 kB each) encoded by orjson, five times faster
+    than ``json`` (which still encodes what orjson refuses: integer keys, huge ints)."""
     if isinstance(value, list):
         key = tuple(value)
         found = _JSON_LISTS.get(key)
@@ -49,7 +52,10 @@ def _json(value: Any) -> str:
             if len(_JSON_LISTS) < 50000:
                 _JSON_LISTS[key] = found
         return found
-    return json.dumps(value, ensure_ascii=False)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_converter(column_type: Any) -> Callable[[Any], Any] | None:
