@@ -145,6 +145,9 @@ class IndexHolder:
         self.checked_at = 0.0
 
 
+REFIT_TIMEOUT_S = 1800
+
+
 def fit_elsewhere(app: Flask) -> str:
     """Fit and save the current version's indexes in a separate process (:mod:`.refit`,
     which holds the fitting lock); returns the version it saved. The process reads the
@@ -161,6 +164,7 @@ def fit_elsewhere(app: Flask) -> str:
         capture_output=True,
         text=True,
         check=False,
+        timeout=REFIT_TIMEOUT_S,  # a hung fit is killed, and retried at the next check
     )
     if done.returncode != 0:
         raise RuntimeError(f"index fit failed ({done.returncode}): {done.stderr[-2000:]}")
