@@ -43,7 +43,8 @@ LOCK = "fitting.lock"
 MAGIC = b"RELAIS02"  # file layout: magic, header, pickle, out-of-band buffers
 _HEADER = struct.Struct("<QQ")  # pickle length, number of buffers
 _SPAN = struct.Struct("<QQ")  # offset and length of one buffer
-ALIGN = mmap.PAGESIZE
+PAGE = mmap.PAGESIZE  # a big array starts on a page: it maps whole pages of its own
+SMALL = 64  # the thousands of small arrays (a few per frein) only need 64-byte alignment
 KEEP = 3  # newest index files kept: the current version and a couple a worker may still load
 STALE_PRIVATE_SECONDS = 3600  # a private file this old was left by a killed build
 
@@ -145,16 +146,17 @@ class IndexStore:
 
 
 def _write(path: Path, indexes: Indexes) -> None:
-    """The pickle, then each out-of-band buffer at a page boundary (so that each array
-    maps whole pages and lies aligned)."""
+    """The pickle, then each out-of-band buffer, aligned (big ones on a page boundary,
+    so that each maps whole pages; small ones on 64 bytes, or padding would double the
+    file)."""
     buffers: list[pickle.PickleBuffer] = []
     data = pickle.dumps(indexes, protocol=5, buffer_callback=buffers.append)
     views = [b.raw() for b in buffers]
-    header = len(MAGIC) + _HEADER.size + _SPAN.size * len(views)
-    spans, offset = [], _aligned(header + len(data))
+    spans, offset = [], len(MAGIC) + _HEADER.size + _SPAN.size * len(views) + len(data)
     for view in views:
+        offset = _aligned(offset, PAGE if view.nbytes >= PAGE else SMALL)
         spans.append((offset, view.nbytes))
-        offset = _aligned(offset + view.nbytes)
+        offset += view.nbytes
     with path.open("wb") as handle:
         handle.write(MAGIC + _HEADER.pack(len(data), len(views)))
         handle.writelines(_SPAN.pack(*span) for span in spans)
@@ -183,8 +185,8 @@ def _read(path: Path) -> Indexes:
     return pickle.loads(view[at : at + size], buffers=buffers)
 
 
-def _aligned(offset: int) -> int:
-    return -(-offset // ALIGN) * ALIGN
+def _aligned(offset: int, alignment: int) -> int:
+    return -(-offset // alignment) * alignment
 
 
 def _mtime(path: Path) -> float:
