@@ -6,8 +6,10 @@ Only gunicorn imports this module (gunicorn is not a dependency of the package).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from flask import Flask
 from gunicorn.glogging import Logger
 
 from app.logging_config import strip_profile_queries
@@ -26,3 +28,21 @@ class GunicornLogger(Logger):
 
 
 logger_class = GunicornLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load the indexes before the worker accepts a connection: a (re)started worker
+    takes requests only once it can answer them (from the saved file, or the newest saved
+    version while the current one is fitted elsewhere), instead of queueing them behind
+    its first load."""
+    app = worker.wsgi
+    if not isinstance(app, Flask):
+        return
+    from app.db import session_scope
+    from app.index.holder import current_index
+
+    try:
+        with app.app_context(), session_scope(app) as session:
+            current_index(session)
+    except Exception:  # the first request retries, and answers its error in French
+        logging.getLogger(__name__).exception("indexes not loaded at worker start")

@@ -2,12 +2,19 @@
 request of the process.
 
 A data version changes with every import or admin edit; each worker notices it
-(checked at most every ``ENGINE_CHECK_SECONDS``) and swaps in fresh indexes.
+(checked at most every ``ENGINE_CHECK_SECONDS``) and swaps in fresh indexes. A serving
+worker never fits them itself once it serves: the fit runs in a separate, lower-priority
+process (:mod:`.refit`) that saves them, and the worker only loads the file, so its
+requests never wait behind a fit holding the GIL. A worker that starts (or is restarted)
+while the current version is being fitted serves the newest saved one meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,9 +78,26 @@ class IndexHolder:
             self.rebuild_in_background()
             return state
         with self.lock:
-            if self.state is None or self.state.version != version:
-                self.state = self.build(session, version)
-            return self.state
+            if self.state is None and background:
+                self.state = self.serve_saved(version)
+            current = self.state
+            if current is None or (current.version != version and not background):
+                current = self.state = self.build(session, version)
+        if current.version != version:  # a saved older version, served meanwhile
+            self.rebuild_in_background()
+        return current
+
+    def serve_saved(self, version: str) -> IndexState | None:
+        """A starting worker's indexes without waiting for a fit: those of ``version`` when
+        saved, else the newest saved ones (rebuilt in the background)."""
+        started = time.perf_counter()
+        store = IndexStore(self.app.config["INDEX_DIR"])
+        fitted = store.load(version)
+        saved = (version, fitted) if fitted is not None else store.latest()
+        if saved is None:
+            return None
+        (recommender, search), elapsed = saved[1], time.perf_counter() - started
+        return IndexState(saved[0], recommender, search, elapsed, loaded=True)
 
     def rebuild_in_background(self) -> None:
         """Keep answering from the current indexes while the next ones are built."""
@@ -85,7 +109,7 @@ class IndexHolder:
         def run() -> None:
             try:
                 with self.app.app_context(), session_scope(self.app) as session:
-                    fresh = self.build(session, data_version(session))
+                    fresh = self.build(session, data_version(session), elsewhere=True)
                 with self.lock:
                     self.state = fresh
             except Exception:
@@ -95,12 +119,18 @@ class IndexHolder:
 
         threading.Thread(target=run, name="relais-reindex", daemon=True).start()
 
-    def build(self, session: Session, version: str, *, refit: bool = False) -> IndexState:
+    def build(
+        self, session: Session, version: str, *, refit: bool = False, elsewhere: bool = False
+    ) -> IndexState:
         """The indexes of ``version``: loaded when a process already saved them (unless
-        ``refit``), else fitted from the database and saved for the others."""
+        ``refit``), else fitted from the database and saved for the others — ``elsewhere``
+        in a separate process (:func:`fit_elsewhere`), then loaded."""
         started = time.perf_counter()
         store = IndexStore(self.app.config["INDEX_DIR"])
         fitted = None if refit else store.load(version)
+        if fitted is None and elsewhere:
+            version = fit_elsewhere(self.app)
+            fitted = store.load(version)
         loaded = fitted is not None
         if fitted is None:
             with store.fitting():
@@ -115,6 +145,32 @@ class IndexHolder:
 
     def invalidate(self) -> None:
         self.checked_at = 0.0
+
+
+REFIT_TIMEOUT_S = 1800
+
+
+def fit_elsewhere(app: Flask) -> str:
+    """Fit and save the current version's indexes in a separate process (:mod:`.refit`,
+    which holds the fitting lock); returns the version it saved. The process reads the
+    same instance, database and index folder."""
+    env = {
+        **os.environ,
+        "RELAIS_INSTANCE_PATH": app.instance_path,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "INDEX_DIR": str(app.config["INDEX_DIR"]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.index.refit"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=REFIT_TIMEOUT_S,  # a hung fit is killed, and retried at the next check
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"index fit failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def fit_indexes(records: list[PartnerRecord]) -> tuple[Recommender, PartnerSearch]:

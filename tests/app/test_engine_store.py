@@ -73,7 +73,7 @@ def test_the_saved_indexes_share_the_referentials_instead_of_copying_them(app, c
 
     state = _state(app)
     Watch(io.BytesIO()).dump((state.recommender, state.search))
-    recommender, search = pickle.loads(saved.read_bytes())
+    recommender, search = IndexStore(app.config["INDEX_DIR"]).load(_version(app))
     assert recommender.taxonomy_ is default_taxonomy()
     assert recommender.gazetteer_ is default_gazetteer()
     assert (recommender.taxonomy, search.taxonomy, search.gazetteer) == (None, None, None)
@@ -152,3 +152,38 @@ def test_prune_keeps_the_newest_files_and_drops_leftovers(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [building.name, *(store.path(f"v{age}").name for age in range(KEEP))]
     )
+
+
+def test_a_loaded_engine_maps_its_arrays_from_the_file_instead_of_copying_them(app, client):
+    """Workers share the arrays through the page cache (issue 18): each large array of a
+    loaded engine is a read-only view of the saved file, and it answers the same."""
+    import numpy as np
+
+    first = client.get(QUESTION).get_json()
+    worker = _second_worker(app)
+    assert worker.test_client().get(QUESTION).get_json() == first
+    recommender = _state(worker).recommender
+    arrays = [v for v in vars(recommender).values() if isinstance(v, np.ndarray) and v.size > 8]
+    assert arrays
+    assert not any(a.flags.writeable for a in arrays)
+    worker.extensions["relais.engine"].dispose()
+
+
+def test_small_arrays_are_packed_and_big_ones_start_on_a_page(tmp_path):
+    """Thousands of small arrays (a few per frein) must not each take a page: at 200k
+    that padding doubled the file (105 → 197 MB)."""
+    import mmap
+
+    import numpy as np
+
+    small = [np.arange(i % 7 + 1, dtype=np.int32) for i in range(2000)]
+    big = np.arange(100_000, dtype=np.float64)
+    store = IndexStore(tmp_path)
+    path = store.save("v1", (small, big))  # any picklable pair goes through the same path
+
+    data_bytes = sum(a.nbytes for a in small) + big.nbytes
+    assert path.stat().st_size < data_bytes + 2000 * 64 + 3 * mmap.PAGESIZE + 200_000
+    loaded_small, loaded_big = store.load("v1")
+    assert all(np.array_equal(a, b) for a, b in zip(small, loaded_small, strict=True))
+    assert np.array_equal(loaded_big, big)
+    assert loaded_big.ctypes.data % mmap.PAGESIZE == 0

@@ -103,3 +103,45 @@ def test_a_failed_background_rebuild_keeps_serving_the_old_indexes(served_app, m
     assert _get(served_app) is old
     _wait_for(lambda: not holder.building)
     assert holder.state is old
+
+
+def test_a_background_rebuild_fits_in_another_process_and_loads_its_file(served_app, monkeypatch):
+    """The serving process never fits once it serves: a fit would hold its GIL for
+    seconds (the stall of issue 18); it loads what the refit process saved."""
+    from app.index import holder as holder_module
+
+    holder = _holder(served_app)
+    old = _get(served_app)
+
+    def no_fit_here(records):
+        raise AssertionError("fitted in the serving process")
+
+    monkeypatch.setattr(holder_module, "fit_indexes", no_fit_here)
+    _add_partner(served_app)
+    assert _get(served_app) is old
+    _wait_for(lambda: not holder.building, seconds=120)
+    assert holder.state is not None and holder.state.version != old.version
+    assert holder.state.loaded
+
+
+def test_a_worker_starting_during_a_rebuild_serves_the_newest_saved_indexes(
+    served_app, tmp_path, database_url, monkeypatch
+):
+    """A (re)started worker answers at once from the last saved version instead of
+    waiting for the current one to be fitted, and rebuilds it in the background."""
+    old = _get(served_app)
+    _add_partner(served_app)
+    restarted = build_app(
+        tmp_path / "restarted",
+        database_url,
+        migrate=False,
+        TESTING=False,
+        ENGINE_BACKGROUND_REBUILD=True,
+        INDEX_DIR=served_app.config["INDEX_DIR"],
+    )
+    rebuilds = []
+    monkeypatch.setattr(_holder(restarted), "rebuild_in_background", lambda: rebuilds.append(True))
+    state = _get(restarted)
+    assert (state.version, state.loaded) == (old.version, True)
+    assert rebuilds == [True]
+    restarted.extensions["relais.engine"].dispose()
