@@ -111,11 +111,5 @@ def test_real_data_reaches_the_targets(real_report):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="hit@3 0,966 (112/116) sur la moitié de contrôle : 4 requêtes sans structure "
-    "attendue à proximité dans les données (Lille logement, Nantes finances d'un jeune, "
-    "Château-Chinon mobilité, Hescamps emploi) ; à retirer quand l'objectif 0,97 est atteint",
-)
 def test_held_out_hit_at_3_target(real_report):
     assert real_report["summary"][harness.HELD_OUT]["tous"]["hit@3"] >= harness.TARGETS["hit@3"]

@@ -123,6 +123,18 @@ def test_an_siae_ranks_after_the_service_that_accompanies_towards_employment():
     assert engine.fit_check(profile, "aci", frein="emploi")["score"] == results[1]["score"]
 
 
+def test_a_structure_of_no_known_type_ranks_after_the_actor_whose_mission_it_is():
+    # a family threatened with eviction: the ADIL a little farther, not the association whose
+    # services happen to list a housing form first
+    engine = fit(
+        make_record(id="asso", type_code="autre", freins=("logement",)),
+        make_record(id="adil", type_code="adil", freins=("logement",), lat=49.44, lon=2.09),
+    )
+    results = engine.recommend(make_profile(("logement",), age=38))["freins"][0]["results"]
+    assert [r["partner_id"] for r in results] == ["adil", "asso"]
+    assert any("sans type reconnu" in reason for reason in results[1]["reasons"])
+
+
 def test_without_a_reference_service_the_siae_keeps_its_score():
     engine = fit(make_record(id="aci", type_code="aci", freins=("emploi",)))
     (only,) = engine.recommend(make_profile(("emploi",), age=40))["freins"][0]["results"]
