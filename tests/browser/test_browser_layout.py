@@ -12,12 +12,24 @@ pytestmark = pytest.mark.browser
 
 PHONE_WIDTHS = (320, 390)
 SEARCH = "/?frein=mobilite&commune=60057"
-OVERFLOW = "({sw: document.documentElement.scrollWidth, iw: window.innerWidth})"
+OVERFLOW = """() => {
+  const iw = window.innerWidth;
+  const wide = [...document.querySelectorAll("body *")]
+    .map((e) => [e, Math.round(e.getBoundingClientRect().right)])
+    .filter(([, right]) => right > iw + 1)
+    .slice(0, 5)
+    .map(([e, right]) => `${e.tagName.toLowerCase()}.${e.className} (${right} px)`);
+  return {sw: document.documentElement.scrollWidth, iw, wide};
+}"""
 
 
 def _no_overflow(page, what: str) -> None:
+    # the settled layout (scripts run, styles and images loaded), as the person sees it
+    page.wait_for_load_state("networkidle")
     found = page.evaluate(OVERFLOW)
-    assert found["sw"] <= found["iw"], f"{what} : {found['sw']} px de large pour {found['iw']} px"
+    assert found["sw"] <= found["iw"], (
+        f"{what} : {found['sw']} px de large pour {found['iw']} px ; {found['wide']}"
+    )
 
 
 def test_clicking_search_with_suggestions_open_searches(page, base_url):
