@@ -62,7 +62,12 @@ INFERRED = {
     "partner_id": "inf",
     "distance_km": 0.7,
     "verdict": "a_verifier",
-    "reasons": ["à 0,7 km", "mission probable (déduite de sa description) : mobilité"],
+    "reasons": [
+        "à 0,7 km",
+        "mission probable (déduite de sa description) : mobilité",
+        # its type is « autre »: rules.json, "structure-sans-type-apres-les-acteurs"
+        "structure sans type reconnu : proposée après les acteurs dont c'est la mission",
+    ],
     "warnings": ["mission déduite de la description de la structure : à confirmer"],
 }
 
