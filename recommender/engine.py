@@ -46,6 +46,7 @@ from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
 from .rules import rule_rows
 from .services import SERVICE_BONUS, with_service_bonus
+from .strings import StringColumn
 from .types import (
     CommuneLike,
     FitCheck,
@@ -485,7 +486,7 @@ class Recommender:
         """
         check_is_fitted(self, "table_")
         table = self.table_
-        row = table.index.get(partner_id)
+        row = table.row_of(partner_id)
         if row is None:
             raise NotFound(
                 f"Partenaire introuvable : « {partner_id} ».", details={"partner_id": partner_id}
@@ -657,7 +658,6 @@ class _TableBuilder:
         self.mission = np.zeros((n, len(self.freins)), dtype=np.int8)
         self.publics_mask = np.zeros(n, dtype=np.int64)
         self.exclusive_mask = np.zeros(n, dtype=np.int64)
-        self.index: dict[str, int] = {}
         self.type_idx = np.zeros(n, dtype=np.int16)
         self._communes: dict[str, CommuneLike | None] = {}
 
@@ -680,7 +680,6 @@ class _TableBuilder:
 
     def add(self, i: int, rec: PartnerRecord) -> None:
         """Fill row ``i`` from ``rec`` (its type's defaults where it says nothing)."""
-        self.index[rec.id] = i
         self.type_idx[i] = self.type_pos[rec.type_code]
         ptype = self.taxonomy.partner_types.get(rec.type_code)
         self.active[i] = rec.active
@@ -782,7 +781,7 @@ class _TableBuilder:
 
     def table(self) -> PartnerTable:
         """The built table (each of its columns is the builder's attribute of that name)."""
-        self.ids = [rec.id for rec in self.records]
+        self.ids = StringColumn((rec.id for rec in self.records), lookup=True)
         self.rules = self.taxonomy.rules
         self.rule_rows = rule_rows(
             self.rules, [rec.type_code for rec in self.records], [rec.nom for rec in self.records]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from .geo import EARTH_RADIUS_KM
 from .records import ZONE_KINDS
 from .rules import SituationRule
+from .strings import StringColumn
 from .validation import check_int, check_is_fitted
 
 RAYON = ZONE_KINDS.index("rayon")
@@ -64,7 +65,7 @@ class PartnerTable:
     (``data/taxonomy/rules.json``) concerns partner ``i``.
     """
 
-    ids: list[str]
+    ids: StringColumn
     type_codes: tuple[str, ...]
     type_idx: np.ndarray
     freins: tuple[str, ...]
@@ -86,11 +87,14 @@ class PartnerTable:
     publics_mask: np.ndarray
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
-    index: dict[str, int] = field(default_factory=dict)
     rules: tuple[SituationRule, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def row_of(self, partner_id: str) -> int | None:
+        """The row of a partner, ``None`` when it is not in the table."""
+        return self.ids.find(partner_id)
 
     def type_code(self, row: int) -> str:
         return self.type_codes[self.type_idx[row]]
