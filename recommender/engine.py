@@ -29,6 +29,7 @@ from .geoindex import (
     RAYON,
     GeoIndex,
     PartnerTable,
+    RowsNear,
 )
 from .hours import open_on
 from .plan import Proposal, minimal_cover
@@ -226,7 +227,13 @@ class Recommender:
         # per frein, the zone-wide partners with a point: the neighbouring département's
         # service is not a candidate (its zone does not cover the person) but may be "écarté"
         self.zone_points_ = [
-            np.flatnonzero(self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point)
+            RowsNear(
+                np.flatnonzero(
+                    self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point
+                ),
+                table.lat,
+                table.lon,
+            )
             for f in range(len(table.freins))
         ]
         self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
@@ -376,7 +383,7 @@ class Recommender:
         At most ``MAX_LEFT_OUT``, nearest first.
         """
         table, f = self.table_, candidates.frein
-        zone = self.zone_points_[f]
+        zone = self.zone_points_[f].within(ctx.lat, ctx.lon, self.left_out_km)
         near_zone = zone[
             haversine_km(ctx.lat, ctx.lon, table.lat[zone], table.lon[zone]) <= self.left_out_km
         ]

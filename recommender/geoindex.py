@@ -113,6 +113,25 @@ class PartnerTable:
         return [c for b, c in enumerate(self.public_codes) if mask >> b & 1]
 
 
+class RowsNear:
+    """Rows with a point, found within a distance through a k-d tree instead of a
+    distance to every one of them (a scan grows with the national table)."""
+
+    def __init__(self, rows: np.ndarray, lat: np.ndarray, lon: np.ndarray):
+        self.rows = rows
+        self.tree = cKDTree(unit_vectors(lat[rows], lon[rows])) if rows.size else None
+
+    def within(self, lat: float, lon: float, km: float) -> np.ndarray:
+        """The rows at most ``km`` away, and perhaps a few just beyond (a chord a little
+        longer than ``km``'s): filter them by their exact distance."""
+        if self.tree is None:
+            return self.rows[:0]
+        chord = 2.0 * np.sin(min(km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) * (1 + 1e-9)
+        point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+        found = self.tree.query_ball_point(point, r=chord + 1e-12, return_sorted=True)
+        return self.rows[np.asarray(found, dtype=np.int64)]
+
+
 def _rows(rows: list[int]) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64)
 
