@@ -244,7 +244,9 @@ def load(conn: psycopg.Connection, table: PartnerTable) -> dict[str, Any]:
     }
 
 
-def person(profile: Profile, gazetteer: GazetteerLike, max_km_default: float | None) -> dict:
+def person(
+    profile: Profile, gazetteer: GazetteerLike, max_km_default: float | None, largest_km: float
+) -> dict:
     """The query parameters of a profile: what ``make_context`` computes for the engine."""
     loc = profile.location
     keys = ["f"]
@@ -263,6 +265,7 @@ def person(profile: Profile, gazetteer: GazetteerLike, max_km_default: float | N
     publics = list(profile.publics) + [
         p for p in implied_publics(profile.age, profile.freins) if p not in profile.publics
     ]
+    max_km = profile.max_km if profile.max_km is not None else max_km_default
     return {
         "lat": loc.lat,
         "lon": loc.lon,
@@ -271,16 +274,16 @@ def person(profile: Profile, gazetteer: GazetteerLike, max_km_default: float | N
         "publics": publics,
         "age_publics": list(AGE_PUBLICS),
         "keys": keys,
-        "max_km": profile.max_km if profile.max_km is not None else max_km_default,
+        "max_km": max_km,
+        "reach_m": 1000.0 * (largest_km if max_km is None else min(largest_km, max_km)),
     }
 
 
-def reach_m(conn: psycopg.Connection, max_km: float | None) -> float:
-    """The largest radius a ``rayon`` partner can reach (the GiST prefilter's constant)."""
-    largest = conn.execute(
+def largest_radius_km(conn: psycopg.Connection) -> float:
+    """The largest radius of a ``rayon`` partner: the GiST prefilter's distance."""
+    return conn.execute(
         "SELECT coalesce(max(radius_km), 0) FROM pg_partner WHERE zone_kind = 'rayon'"
     ).fetchone()[0]
-    return 1000.0 * (largest if max_km is None else min(largest, max_km))
 
 
 def recommend(
@@ -415,14 +418,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pg = connect(url)
         result["load"] = load(pg, recommender.table_)
         result["postgis_version"] = pg.execute("SELECT postgis_lib_version()").fetchone()[0]
-        reach = reach_m(pg, recommender.max_km_default)
+        largest = largest_radius_km(pg)
 
         wl = Workload(args.seed, gazetteer=gazetteer, taxonomy=taxonomy)
         raw = wl.profiles(args.profiles, 3)
         parsed = [parse_profile(MultiDict(p), gazetteer, taxonomy) for p in raw]
-        params = [
-            {**person(p, gazetteer, recommender.max_km_default), "reach_m": reach} for p in parsed
-        ]
+        params = [person(p, gazetteer, recommender.max_km_default, largest) for p in parsed]
         statement = sqlbaseline.statements(engine.dialect.name)["json"]
         sql_conn = engine.connect()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -25,12 +27,12 @@ def test_engine_and_postgis_agree_on_candidates_before_ranking(tmp_path, monkeyp
         app, recommender, _ = postgis.build_engine(url, 2000, 3, tmp_path)
         raw = Workload(3, gazetteer=gazetteer, taxonomy=taxonomy).profiles(30, 3)
         profiles = [parse_profile(MultiDict(p), gazetteer, taxonomy) for p in raw]
+        profiles += [replace(p, max_km=8.0) for p in profiles[:5]]  # the distance cap
         with postgis.connect(url) as pg:
             loaded = postgis.load(pg, recommender.table_)
-            reach = postgis.reach_m(pg, recommender.max_km_default)
+            largest = postgis.largest_radius_km(pg)
             params = [
-                {**postgis.person(p, gazetteer, recommender.max_km_default), "reach_m": reach}
-                for p in profiles
+                postgis.person(p, gazetteer, recommender.max_km_default, largest) for p in profiles
             ]
             agreement = postgis.agreement(recommender, pg, profiles, params)
             # both queries return, per frein, the nearest of those candidates
@@ -41,6 +43,6 @@ def test_engine_and_postgis_agree_on_candidates_before_ranking(tmp_path, monkeyp
                     assert set(ids) <= postgis.candidates(pg, p, frein)
         app.extensions["relais.engine"].dispose()
     assert loaded["partners"] > 1500
-    assert agreement["pairs"] == 90
+    assert agreement["pairs"] == 105
     assert agreement["candidates"] > 3 * agreement["pairs"]  # not a vacuous agreement
     assert agreement["same"] == agreement["pairs"], agreement["differences"]
