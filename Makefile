@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-pg e2e lint format evaluate bench bench-quick time-import referentials clean translations
+.PHONY: install demo serve test test-fast test-pg e2e lint format evaluate bench bench-quick bench-postgis time-import referentials clean translations
 
 install: $(STAMP)
 
@@ -52,6 +52,10 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
+
+## The PostGIS race at 200k (bench/postgis.py; needs postgresql-15-postgis-3, 6 to 10 min)
+bench-postgis: install
+	$(BIN)/python -m bench.postgis --size 200000 --out bench/out/postgis-200k.json
 
 time-import: install
 	$(BIN)/python -m bench.time_import

@@ -29,6 +29,7 @@ from .geoindex import (
     RAYON,
     GeoIndex,
     PartnerTable,
+    RowsNear,
 )
 from .hours import open_on
 from .plan import Proposal, minimal_cover
@@ -46,6 +47,7 @@ from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
 from .rules import rule_rows
 from .services import SERVICE_BONUS, with_service_bonus
+from .strings import StringColumn
 from .types import (
     CommuneLike,
     FitCheck,
@@ -225,7 +227,13 @@ class Recommender:
         # per frein, the zone-wide partners with a point: the neighbouring département's
         # service is not a candidate (its zone does not cover the person) but may be "écarté"
         self.zone_points_ = [
-            np.flatnonzero(self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point)
+            RowsNear(
+                np.flatnonzero(
+                    self.addressable_[:, f] & (table.zone_kind != RAYON) & table.has_point
+                ),
+                table.lat,
+                table.lon,
+            )
             for f in range(len(table.freins))
         ]
         self.index_ = GeoIndex(candidate_k=self.candidate_k).fit(
@@ -375,7 +383,7 @@ class Recommender:
         At most ``MAX_LEFT_OUT``, nearest first.
         """
         table, f = self.table_, candidates.frein
-        zone = self.zone_points_[f]
+        zone = self.zone_points_[f].within(ctx.lat, ctx.lon, self.left_out_km)
         near_zone = zone[
             haversine_km(ctx.lat, ctx.lon, table.lat[zone], table.lon[zone]) <= self.left_out_km
         ]
@@ -485,7 +493,7 @@ class Recommender:
         """
         check_is_fitted(self, "table_")
         table = self.table_
-        row = table.index.get(partner_id)
+        row = table.row_of(partner_id)
         if row is None:
             raise NotFound(
                 f"Partenaire introuvable : « {partner_id} ».", details={"partner_id": partner_id}
@@ -657,7 +665,6 @@ class _TableBuilder:
         self.mission = np.zeros((n, len(self.freins)), dtype=np.int8)
         self.publics_mask = np.zeros(n, dtype=np.int64)
         self.exclusive_mask = np.zeros(n, dtype=np.int64)
-        self.index: dict[str, int] = {}
         self.type_idx = np.zeros(n, dtype=np.int16)
         self._communes: dict[str, CommuneLike | None] = {}
 
@@ -680,7 +687,6 @@ class _TableBuilder:
 
     def add(self, i: int, rec: PartnerRecord) -> None:
         """Fill row ``i`` from ``rec`` (its type's defaults where it says nothing)."""
-        self.index[rec.id] = i
         self.type_idx[i] = self.type_pos[rec.type_code]
         ptype = self.taxonomy.partner_types.get(rec.type_code)
         self.active[i] = rec.active
@@ -782,7 +788,7 @@ class _TableBuilder:
 
     def table(self) -> PartnerTable:
         """The built table (each of its columns is the builder's attribute of that name)."""
-        self.ids = [rec.id for rec in self.records]
+        self.ids = StringColumn((rec.id for rec in self.records), lookup=True)
         self.rules = self.taxonomy.rules
         self.rule_rows = rule_rows(
             self.rules, [rec.type_code for rec in self.records], [rec.nom for rec in self.records]

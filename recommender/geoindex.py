@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from .geo import EARTH_RADIUS_KM
 from .records import ZONE_KINDS
 from .rules import SituationRule
+from .strings import StringColumn
 from .validation import check_int, check_is_fitted
 
 RAYON = ZONE_KINDS.index("rayon")
@@ -64,7 +65,7 @@ class PartnerTable:
     (``data/taxonomy/rules.json``) concerns partner ``i``.
     """
 
-    ids: list[str]
+    ids: StringColumn
     type_codes: tuple[str, ...]
     type_idx: np.ndarray
     freins: tuple[str, ...]
@@ -86,11 +87,14 @@ class PartnerTable:
     publics_mask: np.ndarray
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
-    index: dict[str, int] = field(default_factory=dict)
     rules: tuple[SituationRule, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def row_of(self, partner_id: str) -> int | None:
+        """The row of a partner, ``None`` when it is not in the table."""
+        return self.ids.find(partner_id)
 
     def type_code(self, row: int) -> str:
         return self.type_codes[self.type_idx[row]]
@@ -107,6 +111,25 @@ class PartnerTable:
 
     def publics_of(self, mask: int) -> list[str]:
         return [c for b, c in enumerate(self.public_codes) if mask >> b & 1]
+
+
+class RowsNear:
+    """Rows with a point, found within a distance through a k-d tree instead of a
+    distance to every one of them (a scan grows with the national table)."""
+
+    def __init__(self, rows: np.ndarray, lat: np.ndarray, lon: np.ndarray):
+        self.rows = rows
+        self.tree = cKDTree(unit_vectors(lat[rows], lon[rows])) if rows.size else None
+
+    def within(self, lat: float, lon: float, km: float) -> np.ndarray:
+        """The rows at most ``km`` away, and perhaps a few just beyond (a chord a little
+        longer than ``km``'s): filter them by their exact distance."""
+        if self.tree is None:
+            return self.rows[:0]
+        chord = 2.0 * np.sin(min(km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) * (1 + 1e-9)
+        point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+        found = self.tree.query_ball_point(point, r=chord + 1e-12, return_sorted=True)
+        return self.rows[np.asarray(found, dtype=np.int64)]
 
 
 def _rows(rows: list[int]) -> np.ndarray:

@@ -32,6 +32,7 @@ from .geo import EARTH_RADIUS_KM, haversine_radians
 from .hours import open_on
 from .records import PartnerRecord
 from .referentials import without_shared
+from .strings import StringColumn
 from .text import fold
 from .textindex import Vocabulary, analyzer, bm25, column_posting, term_key
 from .types import GazetteerLike, SearchFacets, SearchHit, SearchPage
@@ -128,14 +129,9 @@ class PartnerSearch:
         self.gazetteer = gazetteer
 
     def __getstate__(self) -> dict[str, Any]:
-        state = without_shared(self.__dict__)
-        if "terms_" in state:  # one string: terms are letters and digits
-            state["terms_"] = " ".join(state["terms_"])
-        return state
+        return without_shared(self.__dict__)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if "terms_" in state:
-            state["terms_"] = state["terms_"].split()
         self.__dict__.update(state)
 
     # ------------------------------------------------------------------ fit
@@ -245,7 +241,7 @@ class PartnerSearch:
             ([vocabulary.words_of(text) for text in descriptions], description_of),
             ([vocabulary.words_of(text) for text in communes], commune_of),
         ]
-        self.terms_ = vocabulary.terms()
+        self.terms_ = StringColumn(vocabulary.terms())
         n_terms = len(self.terms_)
         body = sum(vocabulary.counts(texts, n_terms)[index] for texts, index in parts)
         name = vocabulary.counts(names, n_terms)

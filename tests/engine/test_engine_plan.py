@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import date
 
 from recommender.engine import Recommender
-from recommender.plan import minimal_cover
+from recommender.plan import _smallest_set, minimal_cover
 from recommender.taxonomy import default_taxonomy
 from tests.support.factories import FakeGazetteer, make_profile, make_record
 
@@ -117,3 +119,40 @@ def test_a_secondary_mission_covers_when_nothing_better_is_proposed():
         "covers": {"fs": ["numerique", "logement"]},
         "uncovered": [],
     }
+
+
+def _every_set(coverable, first_seen, wanted):
+    """The plan's former search, over every set of partners: the reference."""
+    candidates = sorted(coverable, key=lambda pid: first_seen[pid])
+    need = set(wanted)
+    for size in range(1, len(wanted) + 1):
+        best, best_set = None, ()
+        for combo in itertools.combinations(candidates, size):
+            if not need <= {f for pid in combo for f in coverable[pid]}:
+                continue
+            total = sum(max(coverable[p].get(f, 0.0) for p in combo) for f in need)
+            key = (total, -sum(first_seen[p][0] * 100 + first_seen[p][1] for p in combo))
+            if best is None or key > best:
+                best, best_set = key, combo
+        if best is not None:
+            return list(best_set)
+    raise AssertionError("no cover")
+
+
+def test_smallest_set_by_masks_is_the_search_over_every_set():
+    rng = random.Random(7)
+    freins = [f"f{k}" for k in range(6)]
+    for _ in range(300):
+        wanted = freins[: rng.randint(1, 6)]
+        coverable, first_seen = {}, {}
+        for rank in range(rng.randint(len(wanted), 14)):
+            pid = f"p{rank}"
+            covered = rng.sample(wanted, rng.randint(1, min(3, len(wanted))))
+            coverable[pid] = {f: rng.choice([0.5, 0.7, 0.9]) for f in covered}
+            first_seen[pid] = (rank // 3, rank % 3)
+        for f in wanted:  # every frein coverable
+            coverable.setdefault(f"q-{f}", {})[f] = 0.6
+            first_seen.setdefault(f"q-{f}", (9, 0))
+        assert _smallest_set(coverable, first_seen, wanted) == _every_set(
+            coverable, first_seen, wanted
+        )

@@ -15,6 +15,7 @@ from recommender.geoindex import (
     RAYON,
     REGION,
     GeoIndex,
+    RowsNear,
     chord_to_km,
     unit_vectors,
 )
@@ -69,3 +70,18 @@ def test_zone_wide_partners_cover_their_place_however_far_their_office_is():
     assert index.covering(departement="80", region="32", communes=("80021",)).tolist() == [1, 2, 3]
     assert index.covering(departement="974", region="04", communes=("97411",)).tolist() == [3]
     assert index.tree_rows(0).size == 0  # none of them is found by distance
+
+
+def test_rows_near_finds_what_a_scan_of_every_row_finds():
+    """``Recommender._left_out`` looks for zone-wide partners near the person through
+    ``RowsNear`` (a k-d tree), not a distance to each of the country's."""
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(41, 51, 5000), rng.uniform(-5, 9, 5000)
+    rows = np.flatnonzero(rng.random(5000) < 0.5)
+    near = RowsNear(rows, lat, lon)
+    for plat, plon, km in [(49.4, 2.1, 40.0), (43.3, 5.4, 30.0), (48.85, 2.35, 400.0)]:
+        found = near.within(plat, plon, km)
+        exact = found[haversine_km(plat, plon, lat[found], lon[found]) <= km]
+        scan = rows[haversine_km(plat, plon, lat[rows], lon[rows]) <= km]
+        assert sorted(exact.tolist()) == sorted(scan.tolist()) and scan.size > 0
+    assert RowsNear(rows[:0], lat, lon).within(49.4, 2.1, 40.0).size == 0
