@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from .geo import haversine_km
@@ -132,121 +133,208 @@ def _safe_get(gazetteer: GazetteerLike, code: str) -> CommuneLike | None:
         return None
 
 
-@dataclass
-class Checks:
-    """Every rule for an array of candidate ``rows`` (all arrays aligned on ``rows``)."""
+# The flags of :class:`Checks`, in the order of the rows of ``Checks.flags``.
+FLAGS = (
+    "active",
+    "recommendable",
+    "addresses",
+    "zone_ok",
+    "competent",
+    "age_ok",
+    "age_unknown",
+    "public_ok",
+    "public_unknown",
+    "public_by_age",
+    "too_far",
+    "far_but_competent",
+    "eligible",
+)
+_N_FLAGS = len(FLAGS)
 
-    rows: np.ndarray
-    frein: int
-    distance: np.ndarray
-    active: np.ndarray
-    recommendable: np.ndarray
-    addresses: np.ndarray
-    zone_ok: np.ndarray
-    competent: np.ndarray
-    age_ok: np.ndarray
-    age_unknown: np.ndarray
-    public_ok: np.ndarray
-    public_unknown: np.ndarray
-    public_by_age: np.ndarray
-    too_far: np.ndarray
-    far_but_competent: np.ndarray
-    rule_block: np.ndarray
-    eligible: np.ndarray
+
+class Checks:
+    """Every rule for an array of candidate ``rows``: ``distance`` (km, NaN without a
+    point), ``rule_block`` (the first ``ecarter`` rule holding, -1: none) and one boolean
+    per rule of :data:`FLAGS` (``checks.zone_ok``…), all aligned on ``rows``.
+
+    The booleans are the rows of one ``(len(FLAGS), n)`` array: a subset is one
+    fancy index, and a flag is a view (the ranking reads few of them, the explanations
+    all)."""
+
+    __slots__ = ("rows", "frein", "distance", "rule_block", "flags")
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        frein: int,
+        distance: np.ndarray,
+        rule_block: np.ndarray,
+        flags: np.ndarray,
+    ):
+        self.rows = rows
+        self.frein = frein
+        self.distance = distance
+        self.rule_block = rule_block
+        self.flags = flags
 
     def subset(self, keep: np.ndarray) -> Checks:
-        values = {
-            name: (getattr(self, name)[keep] if name != "frein" else self.frein)
-            for name in self.__dataclass_fields__
-        }
-        return Checks(**values)
+        return Checks(
+            self.rows[keep],
+            self.frein,
+            self.distance[keep],
+            self.rule_block[keep],
+            self.flags[:, keep],
+        )
+
+    def join(self, other: Checks) -> Checks:
+        """These checks and ``other``'s (same frein), in that order."""
+        return Checks(
+            np.concatenate([self.rows, other.rows]),
+            self.frein,
+            np.concatenate([self.distance, other.distance]),
+            np.concatenate([self.rule_block, other.rule_block]),
+            np.concatenate([self.flags, other.flags], axis=1),
+        )
+
+
+def _flag(position: int) -> property:
+    return property(lambda self: self.flags[position])
+
+
+for _position, _name in enumerate(FLAGS):
+    setattr(Checks, _name, _flag(_position))
+
+
+@numba.njit(cache=True, nogil=True)
+def _rules(
+    rows: np.ndarray,
+    frein: int,
+    distance: np.ndarray,
+    person: np.ndarray,
+    bits: np.ndarray,
+    covered: np.ndarray,
+    exclude_rules: np.ndarray,
+    has_point: np.ndarray,
+    radius: np.ndarray,
+    zone_kind: np.ndarray,
+    age_min: np.ndarray,
+    age_max: np.ndarray,
+    exclusive_mask: np.ndarray,
+    active: np.ndarray,
+    recommendable: np.ndarray,
+    weight: np.ndarray,
+    rule_rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled (run through check)
+    """The rules of the module docstring for each row, in one compiled pass (a numpy
+    expression per rule cost ~50 calls per frein and request). ``person`` is
+    ``(age or -1, distance cap)``, ``bits`` ``(publics_bits, age_bits)``; the result is
+    ``FLAGS`` by row, and ``rule_block``."""
+    n = rows.size
+    flags = np.zeros((_N_FLAGS, n), dtype=np.bool_)
+    block = np.full(n, -1, dtype=np.int16)
+    age, cap = person[0], person[1]
+    publics_bits, age_bits = bits[0], bits[1]
+    for j in range(n):
+        r = rows[j]
+        d = distance[j]
+        rayon = zone_kind[r] == RAYON
+        in_cover = covered[r]
+        zone_ok = (has_point[r] and d <= radius[r]) if rayon else in_cover  # NaN: False
+        competent = (not rayon) and in_cover
+        amin, amax = age_min[r], age_max[r]
+        restricted = not (np.isnan(amin) and np.isnan(amax))
+        if age < 0:
+            age_ok, age_unknown = True, restricted
+        else:
+            age_ok = (np.isnan(amin) or age >= amin) and (np.isnan(amax) or age <= amax)
+            age_unknown = False
+        excl = exclusive_mask[r]
+        exclusive = excl != 0
+        matches = (excl & publics_bits) != 0
+        # Exclusive publics defined by age only ("jeunes") are judged by the age range
+        # when the partner has one, and cannot be ruled out while the age is unknown.
+        age_based = exclusive and (excl & ~age_bits) == 0
+        if age < 0:
+            soft = exclusive and not matches and (excl & age_bits) != 0
+            public_ok = (not exclusive) or matches or soft
+        else:
+            soft = False
+            public_ok = (not exclusive) or matches or (age_based and restricted and age_ok)
+        too_far = d > cap  # NaN (no point) compares False
+        addresses = weight[r, frein] > 0
+        for k in exclude_rules:
+            if rule_rows[r, k]:
+                block[j] = k
+                break
+        flags[0, j] = active[r]
+        flags[1, j] = recommendable[r]
+        flags[2, j] = addresses
+        flags[3, j] = zone_ok
+        flags[4, j] = competent
+        flags[5, j] = age_ok
+        flags[6, j] = age_unknown
+        flags[7, j] = public_ok
+        flags[8, j] = soft
+        flags[9, j] = age_based and restricted
+        flags[10, j] = too_far
+        flags[11, j] = too_far and competent
+        flags[12, j] = (
+            active[r]
+            and recommendable[r]
+            and addresses
+            and zone_ok
+            and age_ok
+            and public_ok
+            and not (too_far and not competent)
+            and block[j] < 0
+        )
+    return flags, block
 
 
 def check(table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int) -> Checks:
-    """Evaluate every hard rule for ``rows`` and frein column ``frein`` at once."""
+    """Evaluate every hard rule for ``rows`` and frein column ``frein`` at once (``ctx.lat``
+    and ``ctx.lon`` may be arrays aligned on ``rows``: one place per row)."""
     rows = np.asarray(rows, dtype=np.int64)
-    distance = haversine_km(ctx.lat, ctx.lon, table.lat[rows], table.lon[rows])
-    kind = table.zone_kind[rows]
-    has_point = table.has_point[rows]
-    in_cover = ctx.covered[rows]
-    within_radius = has_point & (distance <= table.radius[rows])  # NaN compares False
-    rayon = kind == RAYON
-    zone_ok = np.where(rayon, within_radius, in_cover)
-    competent = ~rayon & in_cover
-
-    amin, amax = table.age_min[rows], table.age_max[rows]
-    restricted = ~(np.isnan(amin) & np.isnan(amax))
-    if ctx.age is None:
-        age_ok = np.ones(rows.size, dtype=bool)
-        age_unknown = restricted
-    else:
-        age_ok = (np.isnan(amin) | (ctx.age >= amin)) & (np.isnan(amax) | (ctx.age <= amax))
-        age_unknown = np.zeros(rows.size, dtype=bool)
-
-    excl = table.exclusive_mask[rows]
-    exclusive = excl != 0
-    matches = (excl & ctx.publics_bits) != 0
-    # Exclusive publics defined by age only ("jeunes") are judged by the age range
-    # when the partner has one, and cannot be ruled out while the age is unknown.
-    age_based = exclusive & ((excl & ~ctx.age_bits) == 0)
-    if ctx.age is None:
-        soft = exclusive & ~matches & ((excl & ctx.age_bits) != 0)
-        public_ok = ~exclusive | matches | soft
-    else:
-        soft = np.zeros(rows.size, dtype=bool)
-        public_ok = ~exclusive | matches | (age_based & restricted & age_ok)
-    public_by_age = age_based & restricted
-
-    cap = np.inf if ctx.max_km is None else ctx.max_km
-    too_far = distance > cap  # NaN (no point) compares False
-    far_but_competent = too_far & competent
-
-    active = table.active[rows]
-    recommendable = table.recommendable[rows]
-    addresses = table.weight[rows, frein] > 0
-    rule_block = excluding_rule(table, ctx, rows, frein)
-    eligible = (
-        active
-        & recommendable
-        & addresses
-        & zone_ok
-        & age_ok
-        & public_ok
-        & ~(too_far & ~competent)
-        & (rule_block < 0)
+    distance = np.asarray(
+        haversine_km(ctx.lat, ctx.lon, table.lat[rows], table.lon[rows]), dtype=float
+    ).reshape(rows.size)
+    person = np.array(
+        [-1.0 if ctx.age is None else float(ctx.age), np.inf if ctx.max_km is None else ctx.max_km]
     )
-    return Checks(
-        rows=rows,
-        frein=frein,
-        distance=distance,
-        active=active,
-        recommendable=recommendable,
-        addresses=addresses,
-        zone_ok=zone_ok,
-        competent=competent,
-        age_ok=age_ok,
-        age_unknown=age_unknown,
-        public_ok=public_ok,
-        public_unknown=soft,
-        public_by_age=public_by_age,
-        too_far=too_far,
-        far_but_competent=far_but_competent,
-        rule_block=rule_block,
-        eligible=eligible,
+    bits = np.array([ctx.publics_bits, ctx.age_bits], dtype=np.int64)
+    flags, rule_block = _rules(
+        rows,
+        frein,
+        distance,
+        person,
+        bits,
+        ctx.covered,
+        excluding_rules(table, ctx, frein),
+        table.has_point,
+        table.radius,
+        table.zone_kind,
+        table.age_min,
+        table.age_max,
+        table.exclusive_mask,
+        table.active,
+        table.recommendable,
+        table.weight,
+        table.rule_rows,
     )
+    return Checks(rows, frein, distance, rule_block, flags)
 
 
-def excluding_rule(
-    table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int
-) -> np.ndarray:
-    """Per row, the index of the first ``ecarter`` rule holding for it (-1: none)."""
-    out = np.full(rows.size, -1, dtype=np.int16)
+def excluding_rules(table: PartnerTable, ctx: PersonContext, frein: int) -> np.ndarray:
+    """The ``ecarter`` rules holding for the person and frein, in their order."""
     code = table.freins[frein]
-    for k, rule in enumerate(table.rules):
-        if rule.effect != EXCLUDE or not ctx.rules_active[k] or code not in rule.freins:
-            continue
-        out[(out < 0) & table.rule_rows[rows, k]] = k
-    return out
+    return np.array(
+        [
+            k
+            for k, rule in enumerate(table.rules)
+            if rule.effect == EXCLUDE and ctx.rules_active[k] and code in rule.freins
+        ],
+        dtype=np.int64,
+    )
 
 
 # --------------------------------------------------------------------------- French text

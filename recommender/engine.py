@@ -45,7 +45,7 @@ from .ranking import (
 )
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
-from .rules import rule_rows
+from .rules import rule_follows, rule_rows
 from .services import SERVICE_BONUS, with_service_bonus
 from .strings import StringColumn
 from .types import (
@@ -387,7 +387,10 @@ class Recommender:
         near_zone = zone[
             haversine_km(ctx.lat, ctx.lon, table.lat[zone], table.lon[zone]) <= self.left_out_km
         ]
-        candidates = check(table, ctx, np.union1d(candidates.rows, near_zone), f)
+        # the zone-wide candidates are the rows covering the person: the others are new
+        extra = near_zone[~ctx.covered[near_zone]]
+        if extra.size:
+            candidates = candidates.join(check(table, ctx, extra, f))
         distance = np.where(np.isnan(candidates.distance), np.inf, candidates.distance)
         removed = (
             ~candidates.eligible
@@ -414,10 +417,11 @@ class Recommender:
             nearest_proposed[t] = min(d, nearest_proposed.get(t, np.inf))
         out: list[LeftOut] = []
         seen: set[int] = set()
-        for j in np.argsort(distance, kind="stable"):
+        at = np.flatnonzero(removed)
+        for j in at[np.lexsort((candidates.rows[at], distance[at]))]:  # nearest, then by row
             row = int(candidates.rows[j])
             t = int(table.type_idx[row])
-            if not removed[j] or t in seen or nearest_proposed.get(t, np.inf) <= distance[j]:
+            if t in seen or nearest_proposed.get(t, np.inf) <= distance[j]:
                 continue
             seen.add(t)
             why = blockers(
@@ -793,5 +797,6 @@ class _TableBuilder:
         self.rule_rows = rule_rows(
             self.rules, [rec.type_code for rec in self.records], [rec.nom for rec in self.records]
         )
+        self.rule_follows = rule_follows(self.rules, self.type_codes)
         self.has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
         return PartnerTable(**{f.name: getattr(self, f.name) for f in fields(PartnerTable)})

@@ -62,7 +62,8 @@ class PartnerTable:
     Targeted publics (``publics_mask``, for the ranking bonus) and the publics a
     type receives exclusively (``exclusive_mask``, a hard rule; 0 when open to
     all) are bit masks over ``public_codes``. ``rule_rows[i, k]``: rule ``rules[k]``
-    (``data/taxonomy/rules.json``) concerns partner ``i``.
+    (``data/taxonomy/rules.json``) concerns partner ``i``; ``rule_follows[k, t]``: the
+    partners of an ``apres`` rule ``k`` rank after those of type ``type_codes[t]``.
     """
 
     ids: StringColumn
@@ -87,6 +88,7 @@ class PartnerTable:
     publics_mask: np.ndarray
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
+    rule_follows: np.ndarray
     rules: tuple[SituationRule, ...] = ()
 
     def __len__(self) -> int:

@@ -98,14 +98,20 @@ def _smallest_set(
     two partners cover the same freins (one would be useless and a smaller set would
     cover), so the search runs over sets of distinct masks whose union is every frein,
     then over the partners of those masks — not over every set of partners (a 6-frein
-    request has up to 30 partners: 170 000 sets of 4 or 5, 60 ms a request).
+    request has up to 30 partners: 170 000 sets of 4 or 5, 60 ms a request) — and
+    within a mask only over the partners no earlier one of that mask outscores.
     """
     candidates = sorted(coverable, key=lambda pid: first_seen[pid])
     bit = {frein: 1 << k for k, frein in enumerate(wanted)}
     full = (1 << len(wanted)) - 1
     by_mask: dict[int, list[int]] = {}
     for i, pid in enumerate(candidates):
-        by_mask.setdefault(sum(bit[f] for f in coverable[pid]), []).append(i)
+        group = by_mask.setdefault(sum(bit[f] for f in coverable[pid]), [])
+        scores = coverable[pid]
+        # an earlier partner of the same freins scoring at least as well on each of them
+        # beats this one in any set (same or higher total, earlier proposed): leave it out
+        if not any(all(coverable[candidates[k]][f] >= s for f, s in scores.items()) for k in group):
+            group.append(i)
     need = set(wanted)
     for size in range(1, len(wanted) + 1):
         if comb(len(candidates), size) > MAX_COMBINATIONS:

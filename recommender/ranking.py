@@ -146,7 +146,7 @@ def after_caps(
     other on the scores the previous ones capped, ``"*"`` rules last: an ACI stays
     after a France Travail that is itself after the mission locale."""
     code = table.freins[checks.frein]
-    types = np.asarray(table.type_codes, dtype=object)[table.type_idx[checks.rows]]
+    types = table.type_idx[checks.rows]
     current = scores.astype(np.float64)
     caps: dict[int, float] = {}
     order = sorted(range(len(table.rules)), key=lambda k: ANY_OTHER in table.rules[k].apres_types)
@@ -154,7 +154,7 @@ def after_caps(
         rule = table.rules[k]
         if rule.effect != AFTER or not ctx.rules_active[k] or code not in rule.freins:
             continue
-        reference = np.array([rule.follows(t) for t in types], dtype=bool)
+        reference = table.rule_follows[k, types]
         if reference.any():
             caps[k] = AFTER_MARGIN * float(current[reference].max())
             demoted = table.rule_rows[checks.rows, k]

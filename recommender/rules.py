@@ -158,6 +158,15 @@ def rule_rows(
     return out
 
 
+def rule_follows(rules: Sequence[SituationRule], type_codes: Sequence[str]) -> np.ndarray:
+    """``(rules × types)`` booleans: an ``apres`` rule ``k``'s partners rank after a partner
+    of type ``type_codes[t]`` (:meth:`SituationRule.follows`, once per type at fit)."""
+    out = np.zeros((len(rules), len(type_codes)), dtype=bool)
+    for k, rule in enumerate(rules):
+        out[k] = [rule.follows(t) for t in type_codes]
+    return out
+
+
 def active_rules(rules: Sequence[SituationRule], publics: Iterable[str]) -> np.ndarray:
     """Per rule, whether it holds for a person with these publics."""
     publics = tuple(publics)

@@ -232,3 +232,36 @@ def test_point_outside_france_only_gets_national_services():
     assert engine.fit_check(Profile(abroad, ("acces-aux-droits",)), "caf")["blockers"] == [
         "compétent seulement pour l'Oise : la personne réside hors du territoire couvert"
     ]
+
+
+def test_check_flags_are_the_rules_they_are_named_after():
+    """The compiled pass writes one row per flag: each named flag is the rule it says,
+    and ``eligible`` their conjunction (as the module docstring states it)."""
+    from recommender.eligibility import FLAGS, check
+
+    rec = fit(
+        make_record(**SPIP_60), make_record(**SPIP_80), make_record(**ML),
+        make_record(**AGEFIPH), make_record(**NATIONAL), make_record(**AUTO_ECOLE),
+        make_record(**CAP_EMPLOI),
+    )  # fmt: skip
+    table = rec.table_
+    rows = list(range(len(table)))
+    for situation in ({"age": 19, "max_km": 20}, {"age": 40}, {}):
+        ctx = rec._context(make_profile(code="60104", **situation))
+        for f in range(len(table.freins)):
+            c = check(table, ctx, rows, f)
+            assert c.flags.shape == (len(FLAGS), len(rows))
+            assert (c.addresses == (table.weight[rows, f] > 0)).all()
+            assert (c.active == table.active[rows]).all()
+            assert (c.far_but_competent == (c.too_far & c.competent)).all()
+            assert (c.eligible == (
+                c.active & c.recommendable & c.addresses & c.zone_ok & c.age_ok
+                & c.public_ok & ~(c.too_far & ~c.competent) & (c.rule_block < 0)
+            )).all()  # fmt: skip
+            if "age" in situation:
+                assert not c.age_unknown.any()
+            half = c.subset(c.rows % 2 == 0)
+            both = half.join(c.subset(c.rows % 2 == 1))
+            order = both.rows.argsort()
+            assert (both.flags[:, order] == c.flags).all()
+            assert (both.distance[order] == c.distance).all()
