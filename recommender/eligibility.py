@@ -161,7 +161,7 @@ class Checks:
     fancy index, and a flag is a view (the ranking reads few of them, the explanations
     all)."""
 
-    __slots__ = ("rows", "frein", "distance", "rule_block", "flags")
+    __slots__ = ("distance", "flags", "frein", "rows", "rule_block")
 
     def __init__(
         self,
