@@ -342,34 +342,52 @@ class Recommender:
             max_public = self.params_.public_targeted
         else:
             max_public = self.params_.public_other
+        best_possible = max_mission * max_public * (1 + SERVICE_BONUS)
         k = self.candidate_k
-        caps: dict[int, float] | None = None
-        while True:
-            near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
-            rows = np.concatenate([near, zone_rows])  # disjoint: trees hold rayon rows only
-            checks = check(table, ctx, rows, f)
-            kept = checks.eligible if opened is None else checks.eligible & opened[checks.rows]
-            eligible = checks.subset(kept)
-            scores = with_service_bonus(
-                score(table, ctx, eligible, self.params_), self.service_match_[eligible.rows, f]
-            )
-            if caps is None:  # from the first, nearest candidates: the same for any limit
-                caps = after_caps(table, ctx, eligible, scores)
-            scores = rank_after(table, eligible, scores, caps)
-            if near.size >= size or reach > max_radius:
-                break
-            if ctx.max_km is not None and reach > ctx.max_km:
-                break
+        near, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
+        checks = check(table, ctx, np.concatenate([near, zone_rows]), f)  # disjoint sets
+        eligible, scores = self._eligible(ctx, checks, opened)
+        # the caps come from the first, nearest candidates: the same for any limit
+        caps = after_caps(table, ctx, eligible, scores)
+        scores = rank_after(table, eligible, scores, caps)
+        seen = near.size
+        while seen < size and reach <= max_radius and (ctx.max_km is None or reach <= ctx.max_km):
             if scores.size >= limit:
                 kth = float(np.partition(scores, scores.size - limit)[scores.size - limit])
-                bound = max_mission * max_public * upper_bound(reach, ctx, self.params_)
-                bound *= 1 + SERVICE_BONUS
-                if kth >= bound:
+                if kth >= best_possible * upper_bound(reach, ctx, self.params_):
                     break
-            k *= 4
+                # every rayon partner that could still outscore the limit-th result is
+                # nearer than where the bound falls to it: fetch exactly those
+                km = (
+                    self.params_.half_km(ctx.vehicule) * math.log2(best_possible / kth)
+                    if kth > 0
+                    else np.inf
+                )
+                km = min(km, max_radius, np.inf if ctx.max_km is None else ctx.max_km)
+                wider, reach = index.within(f, ctx.lat, ctx.lon, km), km * (1 + 1e-9)
+                seen = wider.size
+            else:
+                k *= 4
+                wider, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)
+                seen = wider.size
+            more = check(table, ctx, np.setdiff1d(wider, checks.rows, assume_unique=True), f)
+            checks = checks.join(more)
+            more_eligible, more_scores = self._eligible(ctx, more, opened)
+            eligible = eligible.join(more_eligible)
+            scores = np.concatenate([scores, rank_after(table, more_eligible, more_scores, caps)])
         distance = np.where(np.isnan(eligible.distance), np.inf, eligible.distance)
         order = np.lexsort((eligible.rows, distance, -scores))[:limit]
         return eligible.subset(order), scores[order], checks
+
+    def _eligible(
+        self, ctx: PersonContext, checks: Checks, opened: np.ndarray | None
+    ) -> tuple[Checks, np.ndarray]:
+        """The eligible (and, with ``opened``, open) rows of ``checks`` and their scores
+        (service bonus included, ``apres`` caps not yet)."""
+        kept = checks.eligible if opened is None else checks.eligible & opened[checks.rows]
+        eligible = checks.subset(kept)
+        raw = score(self.table_, ctx, eligible, self.params_)
+        return eligible, with_service_bonus(raw, self.service_match_[eligible.rows, eligible.frein])
 
     def _left_out(self, ctx: PersonContext, candidates: Checks, proposed: Checks) -> list[LeftOut]:
         """Partners the person would expect but cannot be proposed, and why.

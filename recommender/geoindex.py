@@ -11,6 +11,7 @@ département's office is nearer. Everything is built once in ``fit``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def chord_to_km(chord: np.ndarray | float) -> np.ndarray | float:
     """Great-circle distance (km) of a chord between two points of the unit sphere."""
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.asarray(chord) / 2.0, 1.0))
+
+
+def km_to_chord(km: float) -> float:
+    """The chord of a great-circle distance, rounded up (a ball query of that chord finds
+    every point at most ``km`` away, and perhaps a few just beyond)."""
+    return 2.0 * math.sin(min(km / (2.0 * EARTH_RADIUS_KM), math.pi / 2)) * (1 + 1e-9) + 1e-12
 
 
 @dataclass
@@ -128,9 +135,8 @@ class RowsNear:
         longer than ``km``'s): filter them by their exact distance."""
         if self.tree is None:
             return self.rows[:0]
-        chord = 2.0 * np.sin(min(km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) * (1 + 1e-9)
         point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-        found = self.tree.query_ball_point(point, r=chord + 1e-12, return_sorted=True)
+        found = self.tree.query_ball_point(point, r=km_to_chord(km), return_sorted=True)
         return self.rows[np.asarray(found, dtype=np.int64)]
 
 
@@ -238,6 +244,19 @@ class GeoIndex:
         chord, idx = tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
         return rows[np.atleast_1d(idx)], float(chord_to_km(np.atleast_1d(chord)[-1]))
 
+    def within(self, f: int, lat: float, lon: float, km: float) -> np.ndarray:
+        """The ``rayon`` partners of frein ``f`` at most ``km`` away (and perhaps a few just
+        beyond: the chord is rounded up), in no particular order."""
+        check_is_fitted(self, "trees_")
+        entry = self.trees_[f]
+        if entry is None:
+            return np.empty(0, dtype=np.int64)
+        tree, rows = entry
+        found = tree.query_ball_point(
+            unit_vectors(np.array([lat]), np.array([lon]))[0], r=km_to_chord(km)
+        )
+        return rows[np.asarray(found, dtype=np.int64)]
+
     def nearest_many(
         self, f: int, lat: np.ndarray, lon: np.ndarray, *, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -261,16 +280,16 @@ class GeoIndex:
     def covering(
         self, *, departement: str | None, region: str | None, communes: Iterable[str]
     ) -> np.ndarray:
-        """Rows whose zone (département, région, communes/EPCI, France) covers the place."""
+        """Rows whose zone (département, région, communes/EPCI, France) covers the place,
+        each once, in no particular order (a row has one zone kind: only the lists of
+        several communes, an arrondissement and its city, may share rows)."""
         check_is_fitted(self, "france_")
         parts = [self.france_]
         if departement and departement in self.by_departement_:
             parts.append(self.by_departement_[departement])
         if region and region in self.by_region_:
             parts.append(self.by_region_[region])
-        for code in communes:
-            if code and code in self.by_commune_:
-                parts.append(self.by_commune_[code])
-        if len(parts) == 1:
-            return self.france_
-        return np.unique(np.concatenate(parts))
+        local = [self.by_commune_[code] for code in communes if code in self.by_commune_]
+        if len(local) > 1:
+            local = [np.unique(np.concatenate(local))]
+        return np.concatenate(parts + local) if len(parts) + len(local) > 1 else self.france_

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .eligibility import (
@@ -80,61 +81,107 @@ class RankingParams:
         return self.half_km_vehicle if vehicule else self.half_km_no_vehicle
 
 
+@numba.njit(cache=True, nogil=True)
 def proximity(
-    distance: np.ndarray,
-    competent: np.ndarray,
+    distance: float,
+    competent: bool,
+    designated: bool,
     half_km: float,
-    params: RankingParams,
-    designated: np.ndarray | None = None,
-) -> np.ndarray:
-    """Distance decay, half at ``half_km``; competent zone-wide services decay slower, floored.
+    slowdown: float,
+    competent_floor: float,
+    designated_floor: float,
+) -> float:
+    """Distance decay, half at ``half_km``; competent zone-wide services decay ``slowdown``
+    times slower, floored (higher for a designated service); an unknown distance (NaN)
+    is infinite.
 
-    >>> import numpy as np
-    >>> p = proximity(np.array([0.0, 5.0, 60.0, 60.0, np.nan]),
-    ...               np.array([False, False, True, True, True]), 5.0, RankingParams(),
-    ...               designated=np.array([False, False, False, True, False]))
-    >>> p.round(2).tolist()
+    >>> p = RankingParams()
+    >>> [round(proximity(d, c, g, 5.0, p.competent_slowdown, p.competent_floor,
+    ...                  p.designated_floor), 2)
+    ...  for d, c, g in [(0.0, False, False), (5.0, False, False), (60.0, True, False),
+    ...                  (60.0, True, True), (float("nan"), True, False)]]
     [1.0, 0.5, 0.25, 0.8, 0.25]
     """
-    d = np.where(np.isnan(distance), np.inf, distance)
-    plain = np.exp2(-d / half_km)
-    slow = np.exp2(-d / (half_km * params.competent_slowdown))
-    floor = np.full(d.shape, params.competent_floor)
-    if designated is not None:
-        floor = np.where(designated, params.designated_floor, floor)
-    return np.where(competent, np.maximum(floor, slow), plain)
+    d = np.inf if np.isnan(distance) else distance
+    if not competent:
+        return np.exp2(-d / half_km)
+    floor = designated_floor if designated else competent_floor
+    return max(floor, np.exp2(-d / (half_km * slowdown)))
 
 
-def public_match(
-    table: PartnerTable, ctx: PersonContext, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(dedicated, targeted): the partner is reserved to / targets one of the person's publics."""
-    dedicated = (table.exclusive_mask[rows] & ctx.publics_bits) != 0
-    targeted = dedicated | ((table.publics_mask[rows] & ctx.publics_bits) != 0)
-    return dedicated, targeted
+@numba.njit(cache=True, nogil=True)
+def _products(
+    rows: np.ndarray,
+    frein: int,
+    distance: np.ndarray,
+    competent: np.ndarray,
+    publics_bits: int,
+    factors: np.ndarray,
+    weight: np.ndarray,
+    mission: np.ndarray,
+    zone_kind: np.ndarray,
+    exclusive_mask: np.ndarray,
+    publics_mask: np.ndarray,
+    years_old: np.ndarray,
+    approx: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled (run through score)
+    """The product of the module docstring per row, in one compiled pass. ``factors``:
+    half distance, then :class:`RankingParams`' competent slowdown and floors, public,
+    freshness and precision factors (see :func:`score`)."""
+    half, slowdown, competent_floor, designated_floor = factors[0], factors[1], factors[2], factors[3]
+    targeted_factor, other_factor, stale_after = factors[4], factors[5], factors[6]
+    stale_factor, approx_factor = factors[7], factors[8]
+    out = np.empty(rows.size)
+    for j in range(rows.size):
+        r = rows[j]
+        dedicated = (exclusive_mask[r] & publics_bits) != 0
+        targeted = dedicated or (publics_mask[r] & publics_bits) != 0
+        # the SPIP of the person's département for justice: dealt with wherever it is
+        designated = dedicated and zone_kind[r] == DEPARTEMENT and mission[r, frein] == MISSION_CORE
+        near = proximity(
+            distance[j], competent[j], designated, half, slowdown, competent_floor,
+            designated_floor,
+        )  # fmt: skip
+        public = 1.0 if dedicated else (targeted_factor if targeted else other_factor)
+        fresh = stale_factor if years_old[r] > stale_after else 1.0  # NaN compares False
+        precise = approx_factor if approx[r] else 1.0
+        out[j] = np.float64(weight[r, frein]) * public * near * fresh * precise
+    return out
 
 
 def score(
     table: PartnerTable, ctx: PersonContext, checks: Checks, params: RankingParams
 ) -> np.ndarray:
     """Scores in [0, 1] of every row of ``checks`` (meant for the eligible ones)."""
-    rows = checks.rows
-    mission = table.weight[rows, checks.frein].astype(np.float64)
-    dedicated, targeted = public_match(table, ctx, rows)
-    designated = (
-        dedicated
-        & (table.zone_kind[rows] == DEPARTEMENT)
-        & (table.mission[rows, checks.frein] == MISSION_CORE)
+    factors = np.array(
+        [
+            params.half_km(ctx.vehicule),
+            params.competent_slowdown,
+            params.competent_floor,
+            params.designated_floor,
+            params.public_targeted,
+            params.public_other,
+            params.stale_after_years,
+            params.stale_factor,
+            params.approx_factor,
+        ]
     )
-    half = params.half_km(ctx.vehicule)
-    near = proximity(checks.distance, checks.competent, half, params, designated)
-    public = np.where(
-        dedicated, 1.0, np.where(targeted, params.public_targeted, params.public_other)
+    products = _products(
+        checks.rows,
+        checks.frein,
+        checks.distance,
+        checks.competent,
+        ctx.publics_bits,
+        factors,
+        table.weight,
+        table.mission,
+        table.zone_kind,
+        table.exclusive_mask,
+        table.publics_mask,
+        table.years_old,
+        table.approx,
     )
-    stale = table.years_old[rows] > params.stale_after_years  # NaN (unknown) compares False
-    fresh = np.where(stale, params.stale_factor, 1.0)
-    precise = np.where(table.approx[rows], params.approx_factor, 1.0)
-    return np.round(np.clip(mission * public * near * fresh * precise, 0.0, 1.0), 4)
+    return np.round(np.clip(products, 0.0, 1.0), 4)
 
 
 def after_caps(

@@ -186,16 +186,11 @@ def test_french_distance(value, text):
 
 
 def test_proximity_halves_at_half_distance():
-    params = RankingParams()
-    d = np.array([0.0, 5.0, 10.0])
-    assert proximity(d, np.zeros(3, bool), 5.0, params).tolist() == [1.0, 0.5, 0.25]
-    competent = np.ones(2, bool)
-    assert proximity(np.array([10.0, 100.0]), competent, 5.0, params).tolist() == [0.5, 0.25]
-    designated = np.array([False, True])
-    assert proximity(np.array([100.0, 100.0]), competent, 5.0, params, designated).tolist() == [
-        0.25,
-        0.8,
-    ]
+    p = RankingParams()
+    floors = (p.competent_slowdown, p.competent_floor, p.designated_floor)
+    assert [proximity(d, False, False, 5.0, *floors) for d in (0.0, 5.0, 10.0)] == [1.0, 0.5, 0.25]
+    assert [proximity(d, True, False, 5.0, *floors) for d in (10.0, 100.0)] == [0.5, 0.25]
+    assert [proximity(100.0, True, g, 5.0, *floors) for g in (False, True)] == [0.25, 0.8]
 
 
 @pytest.mark.parametrize(

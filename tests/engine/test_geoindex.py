@@ -66,8 +66,9 @@ def test_trees_hold_only_addressable_rayon_partners_with_a_point():
 
 def test_zone_wide_partners_cover_their_place_however_far_their_office_is():
     index = _index([DEPARTEMENT, REGION, COMMUNES, FRANCE], [("60",), ("32",), ("80021",), ()])
-    assert index.covering(departement="60", region=None, communes=()).tolist() == [0, 3]
-    assert index.covering(departement="80", region="32", communes=("80021",)).tolist() == [1, 2, 3]
+    assert sorted(index.covering(departement="60", region=None, communes=()).tolist()) == [0, 3]
+    found = index.covering(departement="80", region="32", communes=("80021",))
+    assert sorted(found.tolist()) == [1, 2, 3]
     assert index.covering(departement="974", region="04", communes=("97411",)).tolist() == [3]
     assert index.tree_rows(0).size == 0  # none of them is found by distance
 
