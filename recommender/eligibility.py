@@ -97,7 +97,7 @@ def make_context(
     communes: list[str] = []
     if loc.code_insee:
         communes.append(loc.code_insee)
-        commune = _safe_get(gazetteer, loc.code_insee)
+        commune = commune_or_none(gazetteer, loc.code_insee)
         parent = getattr(commune, "parent", None) if commune is not None else None
         if parent and parent not in communes:
             communes.append(parent)
@@ -126,7 +126,7 @@ def make_context(
     )
 
 
-def _safe_get(gazetteer: GazetteerLike, code: str) -> CommuneLike | None:
+def commune_or_none(gazetteer: GazetteerLike, code: str) -> CommuneLike | None:
     try:
         return gazetteer.get(code)
     except (KeyError, LookupError):
@@ -386,7 +386,7 @@ def zone_text(table: PartnerTable, row: int, gazetteer: GazetteerLike | None) ->
         return f"son intercommunalité ({len(codes)} communes)"
     names = []
     for code in codes[:3]:
-        commune = _safe_get(gazetteer, code) if gazetteer is not None else None
+        commune = commune_or_none(gazetteer, code) if gazetteer is not None else None
         names.append(getattr(commune, "nom", None) or code)
     more = f" et {len(codes) - 3} autres communes" if len(codes) > 3 else ""
     return _listing(names) + more
@@ -468,7 +468,7 @@ def _person_where(ctx: PersonContext, kind: int, gazetteer: GazetteerLike | None
         return f"la personne réside dans {departement_phrase(ctx.departement, gazetteer)}"
     if kind == REGION:
         return f"la personne réside dans la région {region_name(ctx.region)}"
-    commune = _safe_get(gazetteer, ctx.communes[0]) if gazetteer is not None else None
+    commune = commune_or_none(gazetteer, ctx.communes[0]) if gazetteer is not None else None
     return f"la personne réside à {getattr(commune, 'nom', None) or ctx.communes[0]}"
 
 

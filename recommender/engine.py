@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .eligibility import Checks, PersonContext, blockers, check, make_context
+from .eligibility import Checks, PersonContext, blockers, check, commune_or_none, make_context
 from .errors import NotFound
 from .geo import haversine_km
 from .geoindex import (
@@ -376,7 +376,7 @@ class Recommender:
             eligible = eligible.join(more_eligible)
             scores = np.concatenate([scores, rank_after(table, more_eligible, more_scores, caps)])
         distance = np.where(np.isnan(eligible.distance), np.inf, eligible.distance)
-        order = np.lexsort((eligible.rows, distance, -scores))[:limit]
+        order = np.lexsort((table.input_order[eligible.rows], distance, -scores))[:limit]
         return eligible.subset(order), scores[order], checks
 
     def _eligible(
@@ -436,7 +436,8 @@ class Recommender:
         out: list[LeftOut] = []
         seen: set[int] = set()
         at = np.flatnonzero(removed)
-        for j in at[np.lexsort((candidates.rows[at], distance[at]))]:  # nearest, then by row
+        first = np.lexsort((table.input_order[candidates.rows[at]], distance[at]))
+        for j in at[first]:  # nearest first, ties in the records' order
             row = int(candidates.rows[j])
             t = int(table.type_idx[row])
             if t in seen or nearest_proposed.get(t, np.inf) <= distance[j]:
@@ -634,11 +635,56 @@ def build_table(
     gazetteer: GazetteerLike,
     params: TableParams,
 ) -> PartnerTable:
-    """Columns of the engine over ``records`` (one pass; zones normalised to code lists)."""
-    builder = _TableBuilder(records, taxonomy, gazetteer, params)
-    for i, rec in enumerate(records):
+    """Columns of the engine over ``records`` (one pass; zones normalised to code lists).
+
+    The rows follow the places (:func:`spatial_order`), not ``records``: the candidates of
+    a request, neighbours, then sit in a few memory pages instead of one page each (a
+    request reads a dozen columns of a few hundred rows). ``input_order`` keeps each
+    row's position in ``records``: ties are broken by it, so the answers do not depend
+    on the row order."""
+    order = spatial_order(records, gazetteer)
+    ordered = [records[i] for i in order]
+    builder = _TableBuilder(ordered, taxonomy, gazetteer, params)
+    for i, rec in enumerate(ordered):
         builder.add(i, rec)
+    builder.input_order = order
     return builder.table()
+
+
+def spatial_order(records: list[PartnerRecord], gazetteer: GazetteerLike) -> np.ndarray:
+    """Positions of ``records`` along a Z-order curve of their point (else their
+    commune's centre; without either, last, in their order).
+
+    >>> from recommender.records import PartnerRecord
+    >>> far, near, nowhere, next_door = (
+    ...     PartnerRecord(id=i, nom=i, type_code="ccas", lat=lat, lon=lon)
+    ...     for i, lat, lon in [("a", 43.3, 5.4), ("b", 49.4, 2.1), ("c", None, None),
+    ...                         ("d", 49.4, 2.2)])
+    >>> spatial_order([far, near, nowhere, next_door], gazetteer=None).tolist()
+    [0, 1, 3, 2]
+    """
+    key = np.full(len(records), np.iinfo(np.int64).max, dtype=np.int64)
+    communes: dict[str, CommuneLike | None] = {}
+    for i, rec in enumerate(records):
+        lat, lon = rec.lat, rec.lon
+        if (lat is None or lon is None) and rec.code_insee and gazetteer is not None:
+            if rec.code_insee not in communes:
+                communes[rec.code_insee] = commune_or_none(gazetteer, rec.code_insee)
+            home = communes[rec.code_insee]
+            lat, lon = (home.lat, home.lon) if home is not None else (None, None)
+        if lat is not None and lon is not None:
+            y = int((min(max(lat, -90.0), 90.0) + 90.0) / 180.0 * 0xFFFF)
+            x = int((min(max(lon, -180.0), 180.0) + 180.0) / 360.0 * 0xFFFF)
+            key[i] = _interleave(x) | (_interleave(y) << 1)
+    return np.argsort(key, kind="stable")
+
+
+def _interleave(v: int) -> int:
+    """The 16 bits of ``v`` spread to the even bits of 32 (a Z-order coordinate)."""
+    out = 0
+    for b in range(16):
+        out |= ((v >> b) & 1) << (2 * b)
+    return out
 
 
 def _either(value: float | None, default: float | None) -> float:

@@ -71,6 +71,8 @@ class PartnerTable:
     all) are bit masks over ``public_codes``. ``rule_rows[i, k]``: rule ``rules[k]``
     (``data/taxonomy/rules.json``) concerns partner ``i``; ``rule_follows[k, t]``: the
     partners of an ``apres`` rule ``k`` rank after those of type ``type_codes[t]``.
+    ``input_order[i]``: the position of row ``i``'s record in those fitted (the rows
+    follow the places; ties between partners are broken by this order).
     """
 
     ids: StringColumn
@@ -96,6 +98,7 @@ class PartnerTable:
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
     rule_follows: np.ndarray
+    input_order: np.ndarray
     rules: tuple[SituationRule, ...] = ()
 
     def __len__(self) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pytest
 
 from recommender.eligibility import format_km
