@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, settings
+from .json_provider import OrjsonProvider
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
@@ -18,6 +19,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     :mod:`app.settings` (defaults, ``<instance>/config.py``, environment).
     """
     app = Flask(__name__, instance_path=settings.instance_path(), instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.load(app, test_config)
     app.json.ensure_ascii = False
