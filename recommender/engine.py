@@ -31,7 +31,7 @@ from .geoindex import (
     PartnerTable,
     RowsNear,
 )
-from .hours import open_on
+from .hours import departement_column, open_on
 from .plan import Proposal, minimal_cover
 from .profile import Profile
 from .ranking import (
@@ -267,8 +267,8 @@ class Recommender:
         """Per table row, the weekdays it opens and its département (public holidays)."""
         by_id = {r.id: r for r in records}
         rows = [by_id.get(pid) for pid in self.table_.ids]
-        self.open_days_ = np.array([r.open_days if r else 0 for r in rows], dtype=np.int64)
-        self.departements_ = np.array([(r.departement or "") if r else "" for r in rows])
+        self.open_days_ = np.array([r.open_days if r else 0 for r in rows], dtype=np.uint8)
+        self.departements_ = departement_column([r.departement if r else None for r in rows])
         # Services the sources describe: per row, the reason for each frein they name.
         self.service_reasons_ = {
             i: dict(r.service_reasons) for i, r in enumerate(rows) if r and r.service_reasons

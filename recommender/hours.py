@@ -16,7 +16,7 @@ takes the moment as a parameter: the caller's clock decides what "now" is.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -206,15 +206,28 @@ def day_bits(hours: Hours | None) -> int:
     return bits
 
 
+def departement_column(codes: Iterable[str | None]) -> np.ndarray:
+    """Département codes as an ASCII column (``b"2A"``, ``b"971"``; ``b""`` unknown): 3 bytes
+    a partner instead of 12 for a str column, in every worker's memory.
+
+    >>> departement_column(["60", None, "2A"]).tolist()
+    [b'60', b'', b'2A']
+    """
+    return np.array([(c or "").encode("ascii") for c in codes], dtype="S3")
+
+
 def open_on(bits: np.ndarray, day: date, departements: np.ndarray | None = None) -> np.ndarray:
     """Which partners (their :func:`day_bits`) open on ``day``: a public holiday closes the
     places that do not say they open then (in their département's calendar when
-    ``departements``, an array of codes, is given); no structured hours, never open."""
+    ``departements``, a :func:`departement_column`, is given); no structured hours, never
+    open."""
     wanted = (bits & (1 << day.weekday())) != 0
     if departements is None:
         closed = np.full(bits.shape, holiday_name(day) is not None)
     else:
         codes, inverse = np.unique(departements, return_inverse=True)
-        per_code = np.array([holiday_name(day, str(c)) is not None for c in codes], dtype=bool)
+        per_code = np.array(
+            [holiday_name(day, c.decode("ascii")) is not None for c in codes], dtype=bool
+        )
         closed = per_code[inverse]
     return wanted & (~closed | ((bits & HOLIDAY_OPEN_BIT) != 0))

@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .errors import InvalidParameter
 from .geo import EARTH_RADIUS_KM, haversine_radians
-from .hours import open_on
+from .hours import departement_column, open_on
 from .records import PartnerRecord
 from .referentials import without_shared
 from .strings import StringColumn
@@ -158,8 +158,8 @@ class PartnerSearch:
         self.public_codes_ = tuple(tax.publics)
         self.type_codes_ = tuple(sorted({r.type_code for r in records}))
         self._fit_profiles(records, tax)
-        self.open_days_ = np.fromiter((r.open_days for r in records), np.int64, len(records))
-        self.departements_ = np.array([r.departement or "" for r in records])
+        self.open_days_ = np.fromiter((r.open_days for r in records), np.uint8, len(records))
+        self.departements_ = departement_column([r.departement for r in records])
         self._fit_geo(records)
         self._fit_text(records, tax, gazetteer)
         self._fit_phrases(tax)

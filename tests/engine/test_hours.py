@@ -11,6 +11,7 @@ from recommender.engine import Recommender
 from recommender.hours import (
     PARIS,
     day_bits,
+    departement_column,
     grouped_lines,
     holiday_name,
     make_hours,
@@ -85,7 +86,7 @@ def test_open_on_many_partners():
     assert open_on(bits, MONDAY).tolist() == [True, False, True]
     assert open_on(bits, date(2026, 12, 6)).tolist() == [False, False, False]
     assert open_on(bits, date(2026, 4, 6)).tolist() == [False, False, True]
-    deps = np.array(["67", "60", "67"])
+    deps = departement_column(["67", "60", "67"])
     assert open_on(bits, date(2025, 12, 26), deps).tolist() == [False, False, True]
 
 
