@@ -663,28 +663,32 @@ def spatial_order(records: list[PartnerRecord], gazetteer: GazetteerLike) -> np.
     >>> spatial_order([far, near, nowhere, next_door], gazetteer=None).tolist()
     [0, 1, 3, 2]
     """
-    key = np.full(len(records), np.iinfo(np.int64).max, dtype=np.int64)
+    lat = np.full(len(records), np.nan)
+    lon = np.full(len(records), np.nan)
     communes: dict[str, CommuneLike | None] = {}
     for i, rec in enumerate(records):
-        lat, lon = rec.lat, rec.lon
-        if (lat is None or lon is None) and rec.code_insee and gazetteer is not None:
+        if rec.lat is not None and rec.lon is not None:
+            lat[i], lon[i] = rec.lat, rec.lon
+        elif rec.code_insee and gazetteer is not None:
             if rec.code_insee not in communes:
                 communes[rec.code_insee] = commune_or_none(gazetteer, rec.code_insee)
             home = communes[rec.code_insee]
-            lat, lon = (home.lat, home.lon) if home is not None else (None, None)
-        if lat is not None and lon is not None:
-            y = int((min(max(lat, -90.0), 90.0) + 90.0) / 180.0 * 0xFFFF)
-            x = int((min(max(lon, -180.0), 180.0) + 180.0) / 360.0 * 0xFFFF)
-            key[i] = _interleave(x) | (_interleave(y) << 1)
+            if home is not None and home.lat is not None and home.lon is not None:
+                lat[i], lon[i] = home.lat, home.lon
+    placed = ~(np.isnan(lat) | np.isnan(lon))
+    y = ((np.clip(lat[placed], -90.0, 90.0) + 90.0) / 180.0 * 0xFFFF).astype(np.int64)
+    x = ((np.clip(lon[placed], -180.0, 180.0) + 180.0) / 360.0 * 0xFFFF).astype(np.int64)
+    key = np.full(len(records), np.iinfo(np.int64).max, dtype=np.int64)
+    key[placed] = _spread_bits(x) | (_spread_bits(y) << 1)
     return np.argsort(key, kind="stable")
 
 
-def _interleave(v: int) -> int:
-    """The 16 bits of ``v`` spread to the even bits of 32 (a Z-order coordinate)."""
-    out = 0
-    for b in range(16):
-        out |= ((v >> b) & 1) << (2 * b)
-    return out
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """The 16 low bits of each value moved to the even bits of 32 (a Z-order coordinate)."""
+    v = v & 0xFFFF
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << shift)) & mask
+    return v
 
 
 def _either(value: float | None, default: float | None) -> float:
