@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
+from .compiled import compiled
 from .geo import haversine_km
 from .geo.names import departement_phrase, region_name
 from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, GeoIndex, PartnerTable
@@ -205,7 +205,7 @@ for _position, _name in enumerate(FLAGS):
     setattr(Checks, _name, _flag(_position))
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _rules(
     rows: np.ndarray,
     frein: int,

@@ -35,9 +35,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from .compiled import compiled
 from .eligibility import (
     Checks,
     PersonContext,
@@ -82,7 +82,7 @@ class RankingParams:
         return self.half_km_vehicle if vehicule else self.half_km_no_vehicle
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def proximity(
     distance: float,
     competent: bool,
@@ -110,7 +110,7 @@ def proximity(
     return max(floor, np.exp2(-d / (half_km * slowdown)))
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _products(
     rows: np.ndarray,
     frein: int,
