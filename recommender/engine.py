@@ -350,22 +350,23 @@ class Recommender:
         # the caps come from the first, nearest candidates: the same for any limit
         caps = after_caps(table, ctx, eligible, scores)
         scores = rank_after(table, eligible, scores, caps)
-        seen = near.size
-        while seen < size and reach <= max_radius and (ctx.max_km is None or reach <= ctx.max_km):
+        seen, complete = near.size, False
+        while not complete and seen < size and reach <= max_radius:
+            if ctx.max_km is not None and reach > ctx.max_km:
+                break
             if scores.size >= limit:
                 kth = float(np.partition(scores, scores.size - limit)[scores.size - limit])
                 if kth >= best_possible * upper_bound(reach, ctx, self.params_):
                     break
                 # every rayon partner that could still outscore the limit-th result is
-                # nearer than where the bound falls to it: fetch exactly those
+                # nearer than where the bound falls to it: fetch exactly those, and stop
                 km = (
                     self.params_.half_km(ctx.vehicule) * math.log2(best_possible / kth)
                     if kth > 0
                     else np.inf
                 )
                 km = min(km, max_radius, np.inf if ctx.max_km is None else ctx.max_km)
-                wider, reach = index.within(f, ctx.lat, ctx.lon, km), km * (1 + 1e-9)
-                seen = wider.size
+                wider, complete = index.within(f, ctx.lat, ctx.lon, km), True
             else:
                 k *= 4
                 wider, reach = index.nearest(f, ctx.lat, ctx.lon, k=k)

@@ -6,6 +6,7 @@ eligibility rules, written independently from the vectorised code.
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import date, timedelta
 
@@ -295,6 +296,43 @@ def test_recommendations_are_eligible_and_fit_agrees(seed, profile):
     for result in (r for f in answer["freins"] for r in f["results"]):
         d = result["distance_km"]
         assert d is None or (d >= 0 and not math.isnan(d))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 5), profile=profiles, limit=st.sampled_from([1, 3, 5]))
+def test_widening_to_the_bound_finds_what_looking_at_every_partner_finds(seed, profile, limit):
+    """The search stops widening at the distance where no farther partner could outscore
+    the limit-th result: fetching every partner there instead changes no result."""
+    engine, _ = engine_for(seed)
+    everything = copy.copy(engine)
+    everything.index_ = copy.copy(engine.index_)
+    everything.index_.within = lambda f, lat, lon, km: engine.index_.tree_rows(f)
+    got = [f["results"] for f in engine.recommend(profile, limit=limit)["freins"]]
+    assert [f["results"] for f in everything.recommend(profile, limit=limit)["freins"]] == got
+
+
+def test_a_main_mission_partner_beyond_the_first_candidates_is_found():
+    """Thirty maisons de l'emploi within 3 km (mobilité is a secondary mission for them)
+    and an auto-école sociale 8 km away: the search widens past the nearest ones to the
+    distance where a main-mission partner could still outscore them, and finds it."""
+    near = [
+        make_record(type_code="maison-de-l-emploi", freins=("emploi", "mobilite"),
+                    lat=49.4303 + 0.001 * i, zone_radius_km=50)
+        for i in range(30)
+    ]  # fmt: skip
+    school = make_record(
+        id="ae", type_code="auto-ecole-sociale", freins=("mobilite",), lat=49.5023,
+        zone_radius_km=50,
+    )  # fmt: skip
+    engine = Recommender(taxonomy=TAX, gazetteer=GAZ, reference_date=TODAY, candidate_k=8)
+    results = engine.fit([*near, school]).recommend(make_profile(freins=("mobilite",)))
+    first = results["freins"][0]["results"][0]
+    assert first["partner_id"] == "ae" and 7 < first["distance_km"] < 9
 
 
 def test_fit_check_for_one_frein_and_unknown_frein():
