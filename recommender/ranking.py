@@ -129,14 +129,10 @@ def _products(
     """The product of the module docstring per row, in one compiled pass. ``factors``:
     half distance, then :class:`RankingParams`' competent slowdown and floors, public,
     freshness and precision factors (see :func:`score`)."""
-    half, slowdown, competent_floor, designated_floor = (
-        factors[0],
-        factors[1],
-        factors[2],
-        factors[3],
-    )
-    targeted_factor, other_factor, stale_after = factors[4], factors[5], factors[6]
-    stale_factor, approx_factor = factors[7], factors[8]
+    half, slowdown = factors[0], factors[1]
+    competent_floor, designated_floor = factors[2], factors[3]
+    targeted_factor, other_factor = factors[4], factors[5]
+    stale_after, stale_factor, approx_factor = factors[6], factors[7], factors[8]
     out = np.empty(rows.size)
     for j in range(rows.size):
         r = rows[j]
