@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from app.pages import handover
 
 from ..e2e.browser_checks import AXE, AXE_OPTIONS
+from .steps import orient
 
 pytestmark = pytest.mark.browser
 
@@ -60,17 +61,6 @@ MISSING_GLYPHS_JS = """
 
 def page_count(pdf: bytes) -> int:
     return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-
-
-def orient(page, base_url: str) -> None:
-    """The orientation of the other browser tests: Beauvais, mobilité and justice."""
-    page.goto(base_url + "/orientation")
-    page.fill("#commune", "Beauvais")
-    page.locator("#commune").press("Escape")
-    page.locator("label[for='o-frein-mobilite']").click()
-    page.locator("label[for='o-frein-justice']").click()
-    page.get_by_role("button", name="Proposer des structures").click()
-    expect(page.locator("#propositions-titre")).to_contain_text("Propositions autour de Beauvais")
 
 
 def write_liaison(page) -> None:

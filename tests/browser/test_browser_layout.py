@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .steps import orient
+
 pytestmark = pytest.mark.browser
 
 PHONE_WIDTHS = (320, 390)
@@ -78,13 +80,7 @@ def test_pages_reflow_on_a_phone(browser, base_url, width):
         for path in (hrefs[0] + "/fiche?langue=ar", hrefs[0] + "/fiche?langue=uk", "/carnet"):
             page.goto(base_url + path)
             _no_overflow(page, path)
-        page.goto(base_url + "/orientation")
-        page.fill("#commune", "Beauvais")
-        page.locator("#commune").press("Escape")
-        page.locator("label[for='o-frein-mobilite']").click()
-        page.locator("label[for='o-frein-justice']").click()
-        page.get_by_role("button", name="Proposer des structures").click()
-        expect(page.locator("#propositions-titre")).to_be_visible()
+        orient(page, base_url)
         _no_overflow(page, "orientation")
     finally:
         context.close()
