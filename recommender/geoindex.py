@@ -138,9 +138,15 @@ class RowsNear:
         longer than ``km``'s): filter them by their exact distance."""
         if self.tree is None:
             return self.rows[:0]
-        point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-        found = self.tree.query_ball_point(point, r=km_to_chord(km), return_sorted=True)
-        return self.rows[np.asarray(found, dtype=np.int64)]
+        return rows_within(self.tree, self.rows, lat, lon, km)
+
+
+def rows_within(tree: cKDTree, rows: np.ndarray, lat: float, lon: float, km: float) -> np.ndarray:
+    """The ``rows`` (the points of ``tree``, in its order) at most ``km`` from the point, and
+    perhaps a few just beyond (the chord is rounded up), in no particular order."""
+    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+    found = tree.query_ball_point(point, km_to_chord(km))
+    return rows[np.asarray(found, dtype=np.int64)]
 
 
 def _rows(rows: list[int]) -> np.ndarray:
@@ -254,11 +260,7 @@ class GeoIndex:
         entry = self.trees_[f]
         if entry is None:
             return np.empty(0, dtype=np.int64)
-        tree, rows = entry
-        found = tree.query_ball_point(
-            unit_vectors(np.array([lat]), np.array([lon]))[0], r=km_to_chord(km)
-        )
-        return rows[np.asarray(found, dtype=np.int64)]
+        return rows_within(*entry, lat, lon, km)
 
     def nearest_many(
         self, f: int, lat: np.ndarray, lon: np.ndarray, *, k: int
