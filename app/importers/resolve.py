@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
+
 from recommender.hours import hours_text
 
 from ..text_limits import MAX_LENGTH, capped
@@ -111,6 +113,9 @@ class Resolver:
         self._match = functools.lru_cache(maxsize=65536)(self._match_uncached)
         self._type_from_hint = functools.lru_cache(maxsize=4096)(self._type_from_hint_uncached)
         self._type_from_name = TypeGuesser(taxonomy)
+        # A source repeats a few hours texts ("Du lundi au vendredi…"); read once, as JSON
+        # so that each record gets its own copy of the week.
+        self._week_json = functools.lru_cache(maxsize=4096)(_week_json)
 
     # ---------------------------------------------------------------- record
     def resolve(self, parsed: Parsed) -> dict[str, Any]:
@@ -137,7 +142,7 @@ class Resolver:
             "lon": round(loc.lon, 6) if loc.lon is not None else None,
             "coords_exact": loc.coords_exact,
             **{key: _cut(key, f.get(key) or "") for key in ("telephone", "email", "site_web")},
-            **_hours(f.get("horaires") or "", f.get("horaires_structures"), parsed.warnings),
+            **self._hours(f.get("horaires") or "", f.get("horaires_structures"), parsed.warnings),
             "description": capped("description", f.get("description") or "", parsed.warnings),
             "siret": f["siret"] if _is_siret(f.get("siret")) else None,
         }
@@ -161,6 +166,16 @@ class Resolver:
             out["services"] = f["services"]
         out.update(self._scope(f))
         return out
+
+    def _hours(
+        self, text: str, structured: dict[str, Any] | None, warnings: list[str]
+    ) -> dict[str, Any]:
+        """The hours as the source wrote them and as a week: a format gives the week when its
+        form is structured, else regular French text (or JSON) is read; JSON is shown as text."""
+        week = structured or orjson.loads(self._week_json(text))
+        if week and text.lstrip().startswith(("{", "[")):
+            text = hours_text(week)
+        return {"horaires": capped("horaires", text, warnings), "horaires_structures": week}
 
     def _mediation(self, f: dict[str, Any], type_code: str) -> bool | None:
         """Whether a place of another type offers the public the médiation numérique
@@ -484,10 +499,5 @@ def _haversine():
     return haversine_km
 
 
-def _hours(text: str, structured: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
-    """The hours as the source wrote them and as a week: a format gives the week when its
-    form is structured, else regular French text (or JSON) is read; JSON is shown as text."""
-    week = structured or hours_from_text(text)
-    if week and text.lstrip().startswith(("{", "[")):
-        text = hours_text(week)
-    return {"horaires": capped("horaires", text, warnings), "horaires_structures": week}
+def _week_json(text: str) -> bytes:
+    return orjson.dumps(hours_from_text(text))
