@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     out["runs"] = runs
     out["memory"] = rss_kib() | {
-        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # the largest of the helper processes (reading, then composing the rows)
+        "helper_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     }
     out["load_average"] = os.getloadavg()
     return out

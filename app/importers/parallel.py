@@ -1,19 +1,26 @@
-"""``ordered_map``: a function over a file's records on two cores, results in file order.
+"""Work on two cores: a forked helper process computes part of the work while this one
+does the rest, results in order.
 
-A forked helper process reads the same file and handles every other block of records;
-this process handles the others and receives the helper's results, pickled. The fork
-brings the referentials and caches along; the helper never touches the database, and
-ends with ``os._exit`` (no cleanup that could close the parent's connections).
+``ordered_map`` reads a file's records in both processes, each handling every other
+block. ``offloaded`` gives the helper every block of work already in memory (it inherits
+it) while this process uses the results as they come, e.g. writes them. The fork brings
+the referentials and caches along; the helper never touches the database, and ends with
+``os._exit`` (no cleanup that could close the parent's connections).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
 
 BLOCK = 1000
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def ordered_map(
@@ -31,21 +38,42 @@ def ordered_map(
         for line, record in records():
             yield line, func(line, record)
         return
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_help, args=(records, func, sender), daemon=True)
-    process.start()
-    sender.close()
-    try:
+    with _helper(_help, records, func) as receiver:
         for index, block in enumerate(_blocks(records())):
             if index % 2 == 0:
                 for line, record in block:
                     yield line, func(line, record)
                 continue
-            failure, results = receiver.recv()
-            if failure:
-                raise RuntimeError(f"lecture parallèle interrompue : {failure}")
-            yield from results
+            yield from _received(receiver)
+
+
+def offloaded(blocks: Iterable[T], func: Callable[[T], R], *, helper: bool) -> Iterator[R]:
+    """``func(block)`` for each of ``blocks``, in order; with ``helper``, computed by the
+    helper process a block ahead of this one, which only receives them.
+
+    ``blocks`` must already be in memory (the helper iterates its inherited copy), and
+    ``func`` depend on nothing but its argument and what the fork inherits.
+    """
+    if not helper:
+        yield from map(func, blocks)
+        return
+    with _helper(_compute_all, blocks, func) as receiver:
+        while (received := _received(receiver)) != _END:
+            yield received[0]
+
+
+_END = ()  # after the last result, which comes as a 1-tuple
+
+
+@contextlib.contextmanager
+def _helper(target: Callable[..., None], *args: Any) -> Iterator[Connection]:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(*args, sender), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        yield receiver
     finally:
         receiver.close()
         if process.is_alive():
@@ -53,12 +81,34 @@ def ordered_map(
         process.join()
 
 
+def _received(receiver: Connection) -> Any:
+    """The helper's next result; its failure raised here (an ended helper too: EOFError)."""
+    failure, result = receiver.recv()
+    if failure:
+        raise RuntimeError(f"traitement parallèle interrompu : {failure}")
+    return result
+
+
 def _help(records: Callable[[], Iterable[tuple[int, Any]]], func: Any, sender: Any) -> None:
-    try:
+    with _reporting(sender):
         for index, block in enumerate(_blocks(records())):
             if index % 2:
                 sender.send((None, [(line, func(line, record)) for line, record in block]))
-    except BrokenPipeError:  # the reading process stopped early
+
+
+def _compute_all(blocks: Iterable[Any], func: Any, sender: Any) -> None:
+    with _reporting(sender):
+        for block in blocks:
+            sender.send((None, (func(block),)))
+        sender.send((None, _END))
+
+
+@contextlib.contextmanager
+def _reporting(sender: Connection) -> Iterator[None]:
+    """A helper's failure sent to this process; a stopped reader ends the helper quietly."""
+    try:
+        yield
+    except BrokenPipeError:  # the receiving process stopped early
         return
     except Exception as exc:
         sender.send((f"{type(exc).__name__} : {exc}", None))

@@ -9,12 +9,13 @@ once, the plan written with bulk statements), :mod:`.plan` (pure decisions),
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
@@ -27,11 +28,12 @@ from .archive import MassArchiveRefused, Scope, archive_missing
 from .files import detect_format, fetch, source_from_stem
 from .formats import Format, by_name
 from .options import ImportOptions
+from .parallel import offloaded
 from .plan import Item, Rows, classify, deduplicate, merge_entry, recomposed, written
 from .reading import Reader
 from .report import ImportReport
 from .resolve import Resolver
-from .store import Store, sqlite_cache
+from .store import Batch, Store, chunks, sqlite_cache
 
 if TYPE_CHECKING:
     from recommender.geo import Gazetteer
@@ -243,22 +245,38 @@ class _Run:
         deduplicate(self.items, self.new_items, self.existing, self.source, self.report)
 
     def write(self) -> None:
+        """New partners, then the existing ones they touch, then the source rows: the rows
+        of the first and the last are composed by the helper process (on a big file) while
+        this one writes the previous chunk."""
         store, rows, names = self.store, self.rows, self.existing.partner_names
         plan = written(self.items, self.report)
         self.items = plan.items
-        store.insert(Partner, rows.new_partners(plan.new, self.tax, names))
-        if plan.touched:
-            self.recompose(plan.touched)
-        store.insert(
-            PartnerSource,
-            (rows.source_row(i) for i in plan.items if i.status in ("created", "merged")),
-        )
+        added = [i for i in plan.items if i.status in ("created", "merged")]
+        size = store.batch_size
+        partner_jobs = [(Partner, block) for block in chunks(plan.new.items(), size)]
+        jobs = [*partner_jobs, *((PartnerSource, block) for block in chunks(added, size))]
+        with contextlib.closing(offloaded(jobs, self.prepared, helper=self.reader.helper)) as done:
+            for batch, new_names in itertools.islice(done, len(partner_jobs)):
+                names.update(new_names)
+                store.execute(batch)
+            if plan.touched:
+                self.recompose(plan.touched)
+            for batch, _ in done:
+                store.execute(batch)
         store.update(
             PartnerSource, [rows.source_update(i) for i in plan.items if i.status == "updated"]
         )
         merged = [(i, i.match) for i in plan.items if i.status == "merged" and i.match]
         store.insert(MergeDecision, [rows.decision(i, m) for i, m in merged])
         self.report.merges.extend(merge_entry(i, m, names) for i, m in merged)
+
+    def prepared(self, job: tuple[type, list[Any]]) -> tuple[Batch, dict[str, str]]:
+        """One chunk of rows to insert, ready to execute, and the names of new partners."""
+        model, block = job
+        if model is Partner:
+            new = [self.rows.new_partner(pid, members, self.tax) for pid, members in block]
+            return self.store.batch(Partner, new), {row["id"]: row["nom"] for row in new}
+        return self.store.batch(PartnerSource, [self.rows.source_row(i) for i in block]), {}
 
     def recompose(self, touched: dict[str, list[Item]]) -> None:
         """Existing partners that gain or change a record, recomposed from all their records."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -244,15 +243,11 @@ class Rows:
             "updated_at": self.now,
         }
 
-    def new_partners(
-        self, new: dict[str, list[Item]], taxonomy: Taxonomy, names: dict[str, str]
-    ) -> Iterator[dict[str, Any]]:
-        """New partners, composed as they are written (all at once would double the
-        memory); their names go to ``names`` for the merge report."""
-        for partner_id, members in new.items():
-            columns = compose([m.fields for m in members], taxonomy)
-            names[partner_id] = columns["nom"]
-            yield self.partner_row(partner_id, columns)
+    def new_partner(
+        self, partner_id: str, members: list[Item], taxonomy: Taxonomy
+    ) -> dict[str, Any]:
+        """A partner this run creates, composed from its records."""
+        return self.partner_row(partner_id, compose([m.fields for m in members], taxonomy))
 
     def decision(self, item: Item, match: Match) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ import operator
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
 
-from ..models import AuditLog, Partner, PartnerSource
+from ..models import AuditLog, Base, Partner, PartnerSource
 from .compose import OWNED_COLUMNS
 from .dedup import Candidate, DedupIndex
 from .plan import Existing
@@ -168,11 +169,24 @@ _PARTNER_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Rows of one table for one executemany: on SQLite, the statement and its parameters
+    already converted; else the rows, for SQLAlchemy."""
+
+    table: str
+    rows: list[dict[str, Any]]
+    sql: str = ""
+    params: list[tuple[Any, ...]] | None = None
+
+
 class Store:
     """Reads and writes of one run, all in its caller's transaction (never committed here)."""
 
     def __init__(self, session: Session):
         self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.batch_size = 5000 if self.sqlite else 2000  # rows per executemany
 
     def load(self, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Existing:
         """Every source record of the database, and the dedup candidates, in two queries."""
@@ -200,14 +214,22 @@ class Store:
 
     def insert(self, model: Any, rows: Iterable[dict[str, Any]]) -> None:
         """Core executemany, in chunks (rows of one call share their keys)."""
+        for chunk in chunks(rows, self.batch_size):
+            self.execute(self.batch(model, chunk))
+
+    def batch(self, model: Any, rows: list[dict[str, Any]]) -> Batch:
+        """``rows`` ready for :meth:`execute`: computed without the database, so that a
+        helper process may prepare a chunk while this one writes the previous one."""
         table = model.__table__
-        connection = self.session.connection()
-        if connection.dialect.name != "sqlite":
-            for chunk in chunks(rows, 2000):
-                self.session.execute(table.insert(), chunk)
-            return
-        for chunk in chunks(rows, 5000):
-            connection.exec_driver_sql(*_sqlite_insert(table, chunk))
+        if not self.sqlite:
+            return Batch(table.name, rows)
+        return Batch(table.name, [], *_sqlite_insert(table, rows))
+
+    def execute(self, batch: Batch) -> None:
+        if batch.sql:
+            self.session.connection().exec_driver_sql(batch.sql, batch.params)
+        else:
+            self.session.execute(Base.metadata.tables[batch.table].insert(), batch.rows)
 
     def update(self, model: Any, rows: list[dict[str, Any]]) -> None:
         """Core executemany UPDATE by primary key, one statement per set of keys."""

@@ -602,7 +602,18 @@ def big_generic_csv(tmp_path):
     return path
 
 
-def test_reading_on_two_cores_gives_the_same_run(app, big_generic_csv, monkeypatch):
+def written_rows(app) -> tuple[list[dict], list[dict]]:
+    """Every partner and source row, without what names the run or its time."""
+    run_stamps = {"created_at", "updated_at", "imported_at", "import_run_id", "id"}
+    with session_scope(app) as session:
+        tables = []
+        for model, key in ((Partner, Partner.id), (PartnerSource, PartnerSource.source_id)):
+            rows = session.execute(select(model.__table__).order_by(key)).mappings()
+            tables.append([{k: v for k, v in r.items() if k not in run_stamps} for r in rows])
+        return tables[0], tables[1]
+
+
+def test_two_cores_give_the_same_run_and_the_same_rows(app, big_generic_csv, monkeypatch):
     import app.importers.parallel as parallel
     import app.importers.reading as reading
 
@@ -613,8 +624,15 @@ def test_reading_on_two_cores_gives_the_same_run(app, big_generic_csv, monkeypat
     assert serial.rows == helped.rows == 704 and serial.counts["rejected"] == 3
     for key in ("counts", "rejections", "warnings", "notes"):
         assert getattr(helped, key) == getattr(serial, key), key
-    report = run(app, big_generic_csv, workers=2)
+
+    run(app, big_generic_csv, workers=1)
+    partners, sources = written_rows(app)
+    with session_scope(app) as session:
+        for model in (PartnerSource, Partner):
+            session.execute(model.__table__.delete())
+    report = run(app, big_generic_csv, workers=2)  # rows composed by the helper process
     assert report.counts == serial.counts and counts(app)[:2] == (701, 701)
+    assert written_rows(app) == (partners, sources)
 
 
 def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, monkeypatch):
@@ -637,3 +655,26 @@ def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, mo
     after = counts(app)
     assert after[:2] == before[:2] and after[3] == before[3]
     assert len(failed_runs(app)) == after[2] - before[2] == 1  # only the failure, kept
+
+
+def test_a_failure_while_the_helper_composes_the_rows_writes_nothing(
+    app, big_generic_csv, monkeypatch
+):
+    import app.importers.plan as plan
+    import app.importers.reading as reading
+
+    monkeypatch.setattr(reading, "PARALLEL_BYTES", 0)
+    real_compose = plan.compose
+
+    def broken(records, taxonomy):
+        if any(r["nom"].endswith("n°500") for r in records):
+            raise MemoryError("plus de mémoire")
+        return real_compose(records, taxonomy)
+
+    monkeypatch.setattr(plan, "compose", broken)
+    before = counts(app)
+    with pytest.raises(RuntimeError, match="plus de mémoire"):
+        run(app, big_generic_csv, workers=2)
+    after = counts(app)
+    assert after[:2] == before[:2] and after[3] == before[3]
+    assert len(failed_runs(app)) == after[2] - before[2] == 1
