@@ -192,7 +192,7 @@ def zone_keys(kind: int, codes: tuple[str, ...]) -> list[str]:
 def _rows(table: PartnerTable) -> Iterator[tuple[Any, ...]]:
     from recommender.records import ZONE_KINDS
 
-    addresses = table.weight > 0
+    addresses = table.weights() > 0
     servable = np.flatnonzero(table.active & table.recommendable & addresses.any(axis=1))
     for i in servable.tolist():
         kind = int(table.zone_kind[i])
@@ -308,7 +308,7 @@ def engine_candidates(recommender: Recommender, profile: Profile, frein: str) ->
     table = recommender.table_
     f = table.frein_index(frein)
     ctx = recommender._context(profile)
-    rows = np.flatnonzero(table.weight[:, f] > 0)
+    rows = np.flatnonzero(table.weights(frein=f) > 0)
     c = check(table, ctx, rows, f)
     ok = (
         c.active

@@ -222,7 +222,8 @@ def _rules(
     exclusive_mask: np.ndarray,
     active: np.ndarray,
     recommendable: np.ndarray,
-    weight: np.ndarray,
+    mission: np.ndarray,
+    mission_weight: np.ndarray,
     rule_rows: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled (run through check)
     """The rules of the module docstring for each row, in one compiled pass (a numpy
@@ -261,7 +262,7 @@ def _rules(
             soft = False
             public_ok = (not exclusive) or matches or (age_based and restricted and age_ok)
         too_far = d > cap  # NaN (no point) compares False
-        addresses = weight[r, frein] > 0
+        addresses = mission_weight[mission[r, frein]] > 0
         for k in exclude_rules:
             if rule_rows[r, k]:
                 block[j] = k
@@ -318,7 +319,8 @@ def check(table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int)
         table.exclusive_mask,
         table.active,
         table.recommendable,
-        table.weight,
+        table.mission,
+        table.mission_weight,
         table.rule_rows,
     )
     return Checks(rows, frein, distance, rule_block, flags)

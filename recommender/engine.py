@@ -25,6 +25,7 @@ from .geo import haversine_km
 from .geoindex import (
     MISSION_CORE,
     MISSION_INFERRED,
+    MISSION_INFERRED_SIDE,
     MISSION_SIDE,
     RAYON,
     GeoIndex,
@@ -219,7 +220,7 @@ class Recommender:
         table = self.table_
         self._fit_hours(records_list)
         self.addressable_ = (
-            (table.weight > 0)
+            (table.weights() > 0)
             & table.active[:, None]
             & table.recommendable[:, None]
             & (table.has_point | (table.zone_kind != RAYON))[:, None]
@@ -248,7 +249,7 @@ class Recommender:
                 continue
             self.tree_bounds_.append(
                 (
-                    float(table.weight[rows, f].max()),
+                    float(table.weights(rows, f).max()),
                     int(np.bitwise_or.reduce(table.exclusive_mask[rows])),
                     int(
                         np.bitwise_or.reduce(table.publics_mask[rows] | table.exclusive_mask[rows])
@@ -584,7 +585,7 @@ class Recommender:
             return [frein]
         table = self.table_
         return list(profile.freins) or [
-            c for i, c in enumerate(table.freins) if table.weight[row, i] > 0
+            c for i, c in enumerate(table.freins) if table.weights(row, i) > 0
         ]
 
     def _best_frein(
@@ -712,8 +713,6 @@ class _TableBuilder:
         self.records = records
         self.taxonomy = taxonomy
         self.gazetteer = gazetteer
-        self.side_weight = params.side_weight
-        self.inferred_weight = params.inferred_weight
         self.default_radius_km = params.default_radius_km
         self.reference_date = params.reference_date
         self.freins = tuple(taxonomy.freins)
@@ -734,8 +733,11 @@ class _TableBuilder:
         self.age_min = np.full(n, np.nan)
         self.age_max = np.full(n, np.nan)
         self.years_old = np.full(n, np.nan)
-        self.weight = np.zeros((n, len(self.freins)), dtype=np.float32)
         self.mission = np.zeros((n, len(self.freins)), dtype=np.int8)
+        side, inferred = params.side_weight, params.inferred_weight
+        self.mission_weight = np.array(  # by MISSION_* kind
+            [0.0, 1.0, side, inferred, side * inferred], dtype=np.float32
+        )
         self.publics_mask = np.zeros(n, dtype=np.int64)
         self.exclusive_mask = np.zeros(n, dtype=np.int64)
         self.type_idx = np.zeros(n, dtype=np.int16)
@@ -848,16 +850,12 @@ class _TableBuilder:
             f = self.frein_pos.get(code)
             if f is None:
                 continue
-            if code in side:
-                self.weight[i, f], self.mission[i, f] = self.side_weight, MISSION_SIDE
-            else:
-                self.weight[i, f], self.mission[i, f] = 1.0, MISSION_CORE
+            self.mission[i, f] = MISSION_SIDE if code in side else MISSION_CORE
         for code in rec.freins_inferred:
             f = self.frein_pos.get(code)
             if f is None or self.mission[i, f]:
                 continue
-            base = self.side_weight if code in side else 1.0
-            self.weight[i, f], self.mission[i, f] = base * self.inferred_weight, MISSION_INFERRED
+            self.mission[i, f] = MISSION_INFERRED_SIDE if code in side else MISSION_INFERRED
 
     def table(self) -> PartnerTable:
         """The built table (each of its columns is the builder's attribute of that name)."""

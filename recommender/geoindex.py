@@ -33,7 +33,7 @@ REGION = ZONE_KINDS.index("region")
 FRANCE = ZONE_KINDS.index("france")
 
 # Mission kinds of a (partner, frein) pair, stored in PartnerTable.mission.
-MISSION_NONE, MISSION_CORE, MISSION_SIDE, MISSION_INFERRED = 0, 1, 2, 3
+MISSION_NONE, MISSION_CORE, MISSION_SIDE, MISSION_INFERRED, MISSION_INFERRED_SIDE = range(5)
 
 
 def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -62,9 +62,10 @@ class PartnerTable:
     No Python object per partner is kept: the table of national data stays small
     in memory and quick to save and load.
 
-    ``weight[i, f]`` is the frein coverage used by the ranking (core 1.0, side
-    ~0.6, inferred × inferred weight; 0 when the partner does not address the
-    frein) and ``mission[i, f]`` its kind (``MISSION_*``). ``radius`` is the
+    ``mission[i, f]`` is the kind (``MISSION_*``) of partner ``i``'s mission for frein
+    ``f``, and ``mission_weight[kind]`` the coverage the ranking gives it (core 1.0, side
+    0.4, inferred × the inferred weight; 0 when the partner does not address the frein):
+    one byte a pair rather than a float beside the kind. ``radius`` is the
     intervention radius of ``rayon`` zones (``inf`` for the other kinds).
     Targeted publics (``publics_mask``, for the ranking bonus) and the publics a
     type receives exclusively (``exclusive_mask``, a hard rule; 0 when open to
@@ -92,8 +93,8 @@ class PartnerTable:
     age_min: np.ndarray
     age_max: np.ndarray
     years_old: np.ndarray
-    weight: np.ndarray
     mission: np.ndarray
+    mission_weight: np.ndarray
     publics_mask: np.ndarray
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
@@ -107,6 +108,12 @@ class PartnerTable:
     def row_of(self, partner_id: str) -> int | None:
         """The row of a partner, ``None`` when it is not in the table."""
         return self.ids.find(partner_id)
+
+    def weights(
+        self, rows: int | slice | np.ndarray = slice(None), frein: int | slice = slice(None)
+    ) -> np.ndarray:
+        """The coverage of ``frein`` by ``rows`` (by default every row and frein)."""
+        return self.mission_weight[self.mission[rows, frein]]
 
     def type_code(self, row: int) -> str:
         return self.type_codes[self.type_idx[row]]

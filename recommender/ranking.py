@@ -51,6 +51,7 @@ from .geoindex import (
     FRANCE,
     MISSION_CORE,
     MISSION_INFERRED,
+    MISSION_INFERRED_SIDE,
     MISSION_SIDE,
     PartnerTable,
 )
@@ -118,8 +119,8 @@ def _products(
     competent: np.ndarray,
     publics_bits: int,
     factors: np.ndarray,
-    weight: np.ndarray,
     mission: np.ndarray,
+    mission_weight: np.ndarray,
     zone_kind: np.ndarray,
     exclusive_mask: np.ndarray,
     publics_mask: np.ndarray,
@@ -147,7 +148,8 @@ def _products(
         public = 1.0 if dedicated else (targeted_factor if targeted else other_factor)
         fresh = stale_factor if years_old[r] > stale_after else 1.0  # NaN compares False
         precise = approx_factor if approx[r] else 1.0
-        out[j] = np.float64(weight[r, frein]) * public * near * fresh * precise
+        weight = np.float64(mission_weight[mission[r, frein]])
+        out[j] = weight * public * near * fresh * precise
     return out
 
 
@@ -175,8 +177,8 @@ def score(
         checks.competent,
         ctx.publics_bits,
         factors,
-        table.weight,
         table.mission,
+        table.mission_weight,
         table.zone_kind,
         table.exclusive_mask,
         table.publics_mask,
@@ -308,7 +310,7 @@ def explain(
     elif kind == MISSION_SIDE:
         reasons.append(f"mission secondaire : {label}")
         warnings.append("mission secondaire pour ce frein : vérifier que la structure peut aider")
-    elif kind == MISSION_INFERRED:
+    elif kind in (MISSION_INFERRED, MISSION_INFERRED_SIDE):
         reasons.append(f"mission probable (déduite de sa description) : {label}")
         warnings.append("mission déduite de la description de la structure : à confirmer")
 

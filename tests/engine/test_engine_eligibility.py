@@ -251,7 +251,7 @@ def test_check_flags_are_the_rules_they_are_named_after():
         for f in range(len(table.freins)):
             c = check(table, ctx, rows, f)
             assert c.flags.shape == (len(FLAGS), len(rows))
-            assert (c.addresses == (table.weight[rows, f] > 0)).all()
+            assert (c.addresses == (table.weights(rows, f) > 0)).all()
             assert (c.active == table.active[rows]).all()
             assert (c.far_but_competent == (c.too_far & c.competent)).all()
             assert (c.eligible == (

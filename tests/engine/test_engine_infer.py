@@ -227,3 +227,21 @@ def test_serving_never_loads_scikit_learn(tmp_path):
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_an_inferred_secondary_mission_weighs_both_factors_and_says_so():
+    ptype = next(t for t in TAX.partner_types.values() if t.freins_side and t.recommendable)
+    side = next(c for c in ptype.freins_side if c not in ptype.freins_core)
+    twins = [
+        make_record(id="declared", type_code=ptype.code, freins=(side,)),
+        make_record(id="inferred", type_code=ptype.code, freins=(), freins_inferred=(side,)),
+    ]
+    engine = Recommender(
+        taxonomy=TAX, gazetteer=FakeGazetteer(), reference_date=date(2026, 1, 1)
+    ).fit(twins)
+    rows = [engine.table_.row_of(r.id) for r in twins]
+    weights = engine.table_.weights(rows, engine.table_.frein_index(side))
+    assert weights.tolist() == pytest.approx([0.4, 0.4 * 0.5])  # side, then side × inferred
+    results = engine.recommend(make_profile((side,)))["freins"][0]["results"]
+    assert [r["partner_id"] for r in results] == ["declared", "inferred"]
+    assert any(reason.startswith("mission probable") for reason in results[1]["reasons"])
