@@ -84,7 +84,8 @@ class ImportOptions:
     gazetteer: Gazetteer | None = None  # None: the default referentials
     taxonomy: Taxonomy | None = None
     address_geocoder: AddressGeocoder | None = None  # places rows without coordinates
-    # 2: a big file is read on two cores (a forked helper: for a command, not a server).
+    # 2: a big file is read, and its rows composed, on two cores (a forked helper: for a
+    # command, not a server).
     workers: int = 1
     # The IMPORT_MAX_ARCHIVE_SHARE setting (None: no limit): more refused as a mass archive.
     max_archive_share: float | None = None
