@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from recommender.taxonomy import Taxonomy
 
 CHUNK = 500
+# Rows per executemany of the inserts: SQLite binds them in process; a server gets them
+# over the network, in smaller messages.
+SQLITE_BATCH = 5000
+SERVER_BATCH = 2000
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -186,7 +190,7 @@ class Store:
     def __init__(self, session: Session):
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.batch_size = 5000 if self.sqlite else 2000  # rows per executemany
+        self.batch_size = SQLITE_BATCH if self.sqlite else SERVER_BATCH
 
     def load(self, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Existing:
         """Every source record of the database, and the dedup candidates, in two queries."""

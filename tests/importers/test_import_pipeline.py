@@ -4,6 +4,7 @@ data·inclusion, DILA and cross-source merges."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -635,46 +636,38 @@ def test_two_cores_give_the_same_run_and_the_same_rows(app, big_generic_csv, mon
     assert written_rows(app) == (partners, sources)
 
 
-def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, monkeypatch):
+@pytest.mark.parametrize("step", ["lecture", "composition"])
+def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, monkeypatch, step):
     import app.importers.parallel as parallel
+    import app.importers.plan as plan
     import app.importers.reading as reading
+    import app.importers.store as store
 
     monkeypatch.setattr(reading, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "BLOCK", 64)
-    real_hash = reading.content_hash
+    monkeypatch.setattr(store, "SQLITE_BATCH", 100)  # several chunks, written one by one
+    monkeypatch.setattr(store, "SERVER_BATCH", 100)
+    if step == "lecture":
+        real_hash = reading.content_hash
 
-    def broken(fmt, raw):  # line 100: in the first block the helper reads
-        if raw.get("id") == "syn-3-0000098":
-            raise MemoryError("plus de mémoire")
-        return real_hash(fmt, raw)
+        def broken_hash(fmt, raw):  # line 100: in the first block the helper reads
+            if raw.get("id") == "syn-3-0000098":
+                raise MemoryError("plus de mémoire")
+            return real_hash(fmt, raw)
 
-    monkeypatch.setattr(reading, "content_hash", broken)
+        monkeypatch.setattr(reading, "content_hash", broken_hash)
+    else:
+        real_compose, calls = plan.compose, itertools.count(1)
+
+        def broken_compose(records, taxonomy):  # the helper composes every new partner:
+            if next(calls) == 500:  # the 500th once the first chunks are written
+                raise MemoryError("plus de mémoire")
+            return real_compose(records, taxonomy)
+
+        monkeypatch.setattr(plan, "compose", broken_compose)
     before = counts(app)
     with pytest.raises(RuntimeError, match="plus de mémoire"):
         run(app, big_generic_csv, workers=2)
     after = counts(app)
     assert after[:2] == before[:2] and after[3] == before[3]
     assert len(failed_runs(app)) == after[2] - before[2] == 1  # only the failure, kept
-
-
-def test_a_failure_while_the_helper_composes_the_rows_writes_nothing(
-    app, big_generic_csv, monkeypatch
-):
-    import app.importers.plan as plan
-    import app.importers.reading as reading
-
-    monkeypatch.setattr(reading, "PARALLEL_BYTES", 0)
-    real_compose = plan.compose
-
-    def broken(records, taxonomy):
-        if any(r["nom"].endswith("n°500") for r in records):
-            raise MemoryError("plus de mémoire")
-        return real_compose(records, taxonomy)
-
-    monkeypatch.setattr(plan, "compose", broken)
-    before = counts(app)
-    with pytest.raises(RuntimeError, match="plus de mémoire"):
-        run(app, big_generic_csv, workers=2)
-    after = counts(app)
-    assert after[:2] == before[:2] and after[3] == before[3]
-    assert len(failed_runs(app)) == after[2] - before[2] == 1
