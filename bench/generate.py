@@ -37,6 +37,7 @@ from sqlalchemy.sql import sqltypes
 # Importing app.cli puts click in French before the command below is declared.
 from app.cli import AppCommand
 from app.cli.context import ensure_schema, with_app
+from app.db import refresh_statistics
 from app.models import ImportRun, Partner, PartnerSource, utcnow
 
 if TYPE_CHECKING:
@@ -539,6 +540,7 @@ def write_partners(
     finally:
         if sqlite:
             conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+    refresh_statistics(conn, (partner_table.name, source_table.name))  # as `relais import`
     counts = {"created": written, "rows": written}
     conn.execute(
         ImportRun.__table__.update()

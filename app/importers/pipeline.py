@@ -76,6 +76,9 @@ def run_import(
         raise
 
 
+# A file this big refreshes the planner's statistics of what it wrote (PostgreSQL).
+ANALYZE_AFTER_ROWS = 1000
+
 UNEXPECTED_FAILURE = "Erreur inattendue pendant l'import (détail dans le journal du serveur)."
 
 
@@ -225,6 +228,8 @@ class _Run:
         ]
         if self.options.archive_missing and self.fmt.full_snapshot:
             phases.append(("archivage", self.archive))
+        if self.report.rows >= ANALYZE_AFTER_ROWS:
+            phases.append(("statistiques", self.store.refresh_statistics))
         for name, phase in phases:
             t = time.perf_counter()
             phase()

@@ -20,6 +20,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
 
+from ..db import refresh_statistics
 from ..models import AuditLog, Base, Partner, PartnerSource
 from .compose import OWNED_COLUMNS
 from .dedup import Candidate, DedupIndex
@@ -234,6 +235,11 @@ class Store:
             self.session.connection().exec_driver_sql(batch.sql, batch.params)
         else:
             self.session.execute(Base.metadata.tables[batch.table].insert(), batch.rows)
+
+    def refresh_statistics(self) -> None:
+        refresh_statistics(
+            self.session.connection(), (Partner.__tablename__, PartnerSource.__tablename__)
+        )
 
     def update(self, model: Any, rows: list[dict[str, Any]]) -> None:
         """Core executemany UPDATE by primary key, one statement per set of keys."""

@@ -8,7 +8,7 @@ import itertools
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.db import session_scope
 from app.importers import ImportOptions, run_import
@@ -671,3 +671,24 @@ def test_a_failure_in_the_helper_process_writes_nothing(app, big_generic_csv, mo
     after = counts(app)
     assert after[:2] == before[:2] and after[3] == before[3]
     assert len(failed_runs(app)) == after[2] - before[2] == 1  # only the failure, kept
+
+
+def test_a_big_import_leaves_postgresql_statistics_of_what_it_wrote(
+    app, big_generic_csv, monkeypatch
+):
+    import app.importers.pipeline as pipeline
+
+    with session_scope(app) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("statistiques du planificateur : PostgreSQL seulement")
+    monkeypatch.setattr(pipeline, "ANALYZE_AFTER_ROWS", 500)  # the file has 704 rows
+    report = run(app, big_generic_csv)
+    assert "statistiques" in report.timings
+    with session_scope(app) as session:
+        analysed = session.execute(
+            text(
+                "SELECT tablename FROM pg_stats WHERE attname = 'partner_id'"
+                " AND tablename = 'partner_source'"
+            )
+        ).all()
+    assert analysed  # without them the planner read all the sources for a few partners
