@@ -11,8 +11,9 @@ recommended pair is never judged incompatible by ``fit_check``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -644,37 +645,37 @@ def build_table(
     request reads a dozen columns of a few hundred rows). ``input_order`` keeps each
     row's position in ``records``: ties are broken by it, so the answers do not depend
     on the row order."""
-    order = spatial_order(records, gazetteer)
+    commune = functools.cache(functools.partial(commune_or_none, gazetteer))
+    order = spatial_order(records, commune)
     ordered = [records[i] for i in order]
-    builder = _TableBuilder(ordered, taxonomy, gazetteer, params)
+    builder = _TableBuilder(ordered, taxonomy, gazetteer, params, commune)
     for i, rec in enumerate(ordered):
         builder.add(i, rec)
     builder.input_order = order
     return builder.table()
 
 
-def spatial_order(records: list[PartnerRecord], gazetteer: GazetteerLike) -> np.ndarray:
-    """Positions of ``records`` along a Z-order curve of their point (else their
-    commune's centre; without either, last, in their order).
+def spatial_order(
+    records: list[PartnerRecord], commune: Callable[[str], CommuneLike | None] | None
+) -> np.ndarray:
+    """Positions of ``records`` along a Z-order curve of their point (else the centre of
+    their ``commune``; without either, last, in their order).
 
     >>> from recommender.records import PartnerRecord
     >>> far, near, nowhere, next_door = (
     ...     PartnerRecord(id=i, nom=i, type_code="ccas", lat=lat, lon=lon)
     ...     for i, lat, lon in [("a", 43.3, 5.4), ("b", 49.4, 2.1), ("c", None, None),
     ...                         ("d", 49.4, 2.2)])
-    >>> spatial_order([far, near, nowhere, next_door], gazetteer=None).tolist()
+    >>> spatial_order([far, near, nowhere, next_door], commune=None).tolist()
     [0, 1, 3, 2]
     """
     lat = np.full(len(records), np.nan)
     lon = np.full(len(records), np.nan)
-    communes: dict[str, CommuneLike | None] = {}
     for i, rec in enumerate(records):
         if rec.lat is not None and rec.lon is not None:
             lat[i], lon[i] = rec.lat, rec.lon
-        elif rec.code_insee and gazetteer is not None:
-            if rec.code_insee not in communes:
-                communes[rec.code_insee] = commune_or_none(gazetteer, rec.code_insee)
-            home = communes[rec.code_insee]
+        elif rec.code_insee and commune is not None:
+            home = commune(rec.code_insee)
             if home is not None and home.lat is not None and home.lon is not None:
                 lat[i], lon[i] = home.lat, home.lon
     placed = ~(np.isnan(lat) | np.isnan(lon))
@@ -708,9 +709,11 @@ class _TableBuilder:
         taxonomy: Taxonomy,
         gazetteer: GazetteerLike,
         params: TableParams,
+        commune: Callable[[str], CommuneLike | None],
     ):
         n = len(records)
         self.records = records
+        self.commune = commune  # the gazetteer's look-up, cached for the whole build
         self.taxonomy = taxonomy
         self.gazetteer = gazetteer
         self.default_radius_km = params.default_radius_km
@@ -741,17 +744,9 @@ class _TableBuilder:
         self.publics_mask = np.zeros(n, dtype=np.int64)
         self.exclusive_mask = np.zeros(n, dtype=np.int64)
         self.type_idx = np.zeros(n, dtype=np.int16)
-        self._communes: dict[str, CommuneLike | None] = {}
 
     def _commune(self, code: str | None) -> CommuneLike | None:
-        if not code:
-            return None
-        if code not in self._communes:
-            try:
-                self._communes[code] = self.gazetteer.get(code)
-            except (KeyError, LookupError):
-                self._communes[code] = None
-        return self._communes[code]
+        return self.commune(code) if code else None
 
     def _bits(self, codes: Iterable[str]) -> int:
         out = 0
