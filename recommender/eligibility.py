@@ -34,7 +34,7 @@ from .compiled import compiled
 from .geo import haversine_km
 from .geo.names import departement_phrase, region_name
 from .geoindex import DEPARTEMENT, EPCI, FRANCE, RAYON, REGION, GeoIndex, PartnerTable
-from .rules import EXCLUDE, active_rules
+from .rules import active_rules
 from .types import CommuneLike, GazetteerLike
 
 if TYPE_CHECKING:
@@ -328,15 +328,7 @@ def check(table: PartnerTable, ctx: PersonContext, rows: np.ndarray, frein: int)
 
 def excluding_rules(table: PartnerTable, ctx: PersonContext, frein: int) -> np.ndarray:
     """The ``ecarter`` rules holding for the person and frein, in their order."""
-    code = table.freins[frein]
-    return np.array(
-        [
-            k
-            for k, rule in enumerate(table.rules)
-            if rule.effect == EXCLUDE and ctx.rules_active[k] and code in rule.freins
-        ],
-        dtype=np.int64,
-    )
+    return np.array([k for k in table.exclude_rules[frein] if ctx.rules_active[k]], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- French text

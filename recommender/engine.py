@@ -47,7 +47,7 @@ from .ranking import (
 )
 from .records import ZONE_KINDS, PartnerRecord
 from .referentials import with_shared, without_shared
-from .rules import rule_follows, rule_rows
+from .rules import AFTER, EXCLUDE, rule_follows, rule_rows, rules_by_frein
 from .services import SERVICE_BONUS, with_service_bonus
 from .strings import StringColumn
 from .types import (
@@ -860,5 +860,7 @@ class _TableBuilder:
             self.rules, [rec.type_code for rec in self.records], [rec.nom for rec in self.records]
         )
         self.rule_follows = rule_follows(self.rules, self.type_codes)
+        self.exclude_rules = rules_by_frein(self.rules, self.freins, EXCLUDE)
+        self.after_rules = rules_by_frein(self.rules, self.freins, AFTER)
         self.has_point = ~(np.isnan(self.lat) | np.isnan(self.lon))
         return PartnerTable(**{f.name: getattr(self, f.name) for f in fields(PartnerTable)})

@@ -71,7 +71,9 @@ class PartnerTable:
     type receives exclusively (``exclusive_mask``, a hard rule; 0 when open to
     all) are bit masks over ``public_codes``. ``rule_rows[i, k]``: rule ``rules[k]``
     (``data/taxonomy/rules.json``) concerns partner ``i``; ``rule_follows[k, t]``: the
-    partners of an ``apres`` rule ``k`` rank after those of type ``type_codes[t]``.
+    partners of an ``apres`` rule ``k`` rank after those of type ``type_codes[t]``;
+    ``exclude_rules[f]`` and ``after_rules[f]``: the ``ecarter`` and ``apres`` rules of
+    frein ``f``, in the order they apply.
     ``input_order[i]``: the position of row ``i``'s record in those fitted (the rows
     follow the places; ties between partners are broken by this order).
     """
@@ -99,6 +101,8 @@ class PartnerTable:
     exclusive_mask: np.ndarray
     rule_rows: np.ndarray
     rule_follows: np.ndarray
+    exclude_rules: tuple[tuple[int, ...], ...]
+    after_rules: tuple[tuple[int, ...], ...]
     input_order: np.ndarray
     rules: tuple[SituationRule, ...] = ()
 

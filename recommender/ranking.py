@@ -32,7 +32,6 @@ just below the best proposed partner of the types it must follow
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +54,7 @@ from .geoindex import (
     MISSION_SIDE,
     PartnerTable,
 )
-from .rules import AFTER, AFTER_MARGIN, ANY_OTHER, SituationRule
+from .rules import AFTER, AFTER_MARGIN
 from .text import fold
 from .types import GazetteerLike
 
@@ -188,13 +187,6 @@ def score(
     return np.round(np.clip(products, 0.0, 1.0), 4)
 
 
-@functools.cache
-def after_rules(rules: tuple[SituationRule, ...], frein: str) -> tuple[int, ...]:
-    """The ``apres`` rules of a frein, in the order they apply (``"*"`` rules last)."""
-    order = sorted(range(len(rules)), key=lambda k: ANY_OTHER in rules[k].apres_types)
-    return tuple(k for k in order if rules[k].effect == AFTER and frein in rules[k].freins)
-
-
 def after_caps(
     table: PartnerTable, ctx: PersonContext, checks: Checks, scores: np.ndarray
 ) -> dict[int, float]:
@@ -203,7 +195,7 @@ def after_caps(
     follows (a rule with none of them there has no cap). Rules apply one after the
     other on the scores the previous ones capped, ``"*"`` rules last: an ACI stays
     after a France Travail that is itself after the mission locale."""
-    rules = after_rules(table.rules, table.freins[checks.frein])
+    rules = table.after_rules[checks.frein]
     if not rules:
         return {}
     types = table.type_idx[checks.rows]

@@ -167,6 +167,21 @@ def rule_follows(rules: Sequence[SituationRule], type_codes: Sequence[str]) -> n
     return out
 
 
+def rules_by_frein(
+    rules: Sequence[SituationRule], freins: Sequence[str], effect: str
+) -> tuple[tuple[int, ...], ...]:
+    """Per frein of ``freins``, the rules of ``effect`` about it, in the order they apply
+    (for ``apres``, the rules naming ``"*"`` last: an ACI stays after a France Travail
+    that is itself after the mission locale), computed once at fit."""
+    order = sorted(
+        range(len(rules)), key=lambda k: effect == AFTER and ANY_OTHER in rules[k].apres_types
+    )
+    return tuple(
+        tuple(k for k in order if rules[k].effect == effect and code in rules[k].freins)
+        for code in freins
+    )
+
+
 def active_rules(rules: Sequence[SituationRule], publics: Iterable[str]) -> np.ndarray:
     """Per rule, whether it holds for a person with these publics."""
     publics = tuple(publics)
