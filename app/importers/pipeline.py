@@ -228,7 +228,8 @@ class _Run:
         ]
         if self.options.archive_missing and self.fmt.full_snapshot:
             phases.append(("archivage", self.archive))
-        if self.report.rows >= ANALYZE_AFTER_ROWS:
+        # (a dry run is rolled back, its statistics with it)
+        if self.report.rows >= ANALYZE_AFTER_ROWS and not self.report.dry_run:
             phases.append(("statistiques", self.store.refresh_statistics))
         for name, phase in phases:
             t = time.perf_counter()
